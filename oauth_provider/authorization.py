@@ -1,0 +1,145 @@
+"""The authorization endpoint's logic (RFC 6749 §4.1.1-§4.1.2, RFC 7636 §4.3-§4.4).
+
+Validation runs in two stages because their errors are answered differently:
+``redirect_target`` establishes the client and redirect URI, whose errors are
+shown to the user and never redirected (§4.1.2.1); ``validate`` checks the
+rest, whose errors are redirected back to the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+from .errors import (
+    InvalidClient,
+    InvalidRedirectURI,
+    InvalidRequest,
+    UnauthorizedClient,
+    UnsupportedResponseType,
+)
+from .models import AuthorizationCode, Client, Consent
+from .payload import AuthorizationRequest, single_values
+from .pkce import validate_challenge
+from .redirect_uris import redirect_uri_matches
+from .scopes import format_scope, resolve_scope
+from .settings import AUTHORIZATION_CODE, oauth_settings
+
+PARAMETERS = ("response_type", "scope", "state", "code_challenge", "code_challenge_method", "prompt")
+PROMPTS = ("consent",)
+
+
+@dataclass(frozen=True)
+class RedirectTarget:
+    """Where (and with which ``state``) the client may be answered."""
+
+    client: Client
+    redirect_uri: str
+    redirect_uri_provided: bool
+    state: str | None
+
+
+def redirect_target(query: QueryDict) -> RedirectTarget:
+    """The client and redirect URI of a request; errors here are never redirected."""
+    try:
+        params = single_values(query, ("client_id", "redirect_uri"))
+    except InvalidRequest as error:
+        raise InvalidRedirectURI(error.description) from None
+    client_id = params.get("client_id")
+    client = Client.objects.filter(client_id=client_id, is_active=True).first() if client_id else None
+    if client is None:
+        raise InvalidClient(_("The client is unknown or inactive."))
+    registered = client.redirect_uri_list
+    redirect_uri = params.get("redirect_uri")
+    if redirect_uri is None:
+        # §3.1.2.3: the parameter may be left out only when one URI is registered.
+        if len(registered) != 1:
+            raise InvalidRedirectURI
+        return RedirectTarget(client, registered[0], False, _state(query))
+    if not redirect_uri_matches(redirect_uri, registered):
+        raise InvalidRedirectURI
+    return RedirectTarget(client, redirect_uri, True, _state(query))
+
+
+def _state(query: QueryDict) -> str | None:
+    # Echoed in error redirects too, so read it even when other parameters are bad.
+    values = query.getlist("state")
+    return values[0] if len(values) == 1 and values[0] else None
+
+
+def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
+    """The rest of §4.1.1 and RFC 7636 §4.3, in order; errors are redirectable."""
+    params = single_values(query, PARAMETERS)
+    client = target.client
+    response_type = params.get("response_type")
+    if response_type is None:
+        raise InvalidRequest(_("The response_type parameter is required."))
+    if response_type != "code":
+        raise UnsupportedResponseType
+    if not client.allows_grant_type(AUTHORIZATION_CODE):
+        raise UnauthorizedClient
+    scopes = resolve_scope(params.get("scope"), client)
+    # RFC 9700 §2.1.1: public clients MUST use PKCE.
+    pkce_required = not client.is_confidential or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
+    method = validate_challenge(
+        params.get("code_challenge"), params.get("code_challenge_method"), required=pkce_required
+    )
+    prompt = params.get("prompt")
+    if prompt is not None and prompt not in PROMPTS:
+        raise InvalidRequest(_("The prompt value is not supported."))
+    return AuthorizationRequest(
+        client=client,
+        redirect_uri=target.redirect_uri,
+        redirect_uri_provided=target.redirect_uri_provided,
+        response_type=response_type,
+        scopes=scopes,
+        state=params.get("state"),
+        code_challenge=params.get("code_challenge", ""),
+        code_challenge_method=method,
+        prompt=prompt,
+    )
+
+
+def previous_consent(request: AuthorizationRequest, user: AbstractBaseUser) -> Consent | None:
+    return Consent.objects.filter(user=user, client=request.client).first()
+
+
+def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:
+    """Whether the user must be asked: not for first-party clients, nor when
+    an earlier consent already covers the scopes, unless ``prompt=consent``."""
+    if request.prompt == "consent":
+        return True
+    if request.client.skip_consent:
+        return False
+    return consent is None or not consent.covers(request.scopes)
+
+
+@transaction.atomic
+def approve(request: AuthorizationRequest, user: AbstractBaseUser) -> dict[str, str | None]:
+    """Remember the consent and issue a code (§4.1.2); return the redirect parameters."""
+    now = clock.now()
+    consent, created = Consent.objects.select_for_update().get_or_create(
+        user=user, client=request.client, defaults={"scope": format_scope(request.scopes), "created_at": now}
+    )
+    if not created:
+        consent.scope = format_scope(dict.fromkeys(consent.scopes + request.scopes))
+        consent.updated_at = now
+        consent.save(update_fields=["scope", "updated_at"])
+    _code, value = AuthorizationCode.issue(
+        client=request.client,
+        user=user,
+        scope=format_scope(request.scopes),
+        redirect_uri=request.redirect_uri,
+        redirect_uri_provided=request.redirect_uri_provided,
+        code_challenge=request.code_challenge,
+        code_challenge_method=request.code_challenge_method,
+        created_at=now,
+        expires_at=now + timedelta(seconds=oauth_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
+    )
+    return {"code": value, "state": request.state}

@@ -1,0 +1,203 @@
+"""System checks for the ``OAUTH_PROVIDER`` setting.
+
+Every value is validated here, so ``manage.py check`` (and ``runserver``,
+``migrate`` and the test runner) report a bad value with a hint instead of a
+request failing later. Risky but legal choices are ``--deploy`` warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .pkce import PLAIN, S256
+from .scopes import is_scope_token
+from .settings import DEFAULTS, GRANT_TYPE_CHOICES, oauth_settings
+
+LIFETIMES = (
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS",
+    "ACCESS_TOKEN_EXPIRE_SECONDS",
+    "REFRESH_TOKEN_EXPIRE_SECONDS",
+)
+
+
+def _error(id_: int, msg: str, hint: str) -> Error:
+    return Error(msg, hint=hint, id=f"oauth_provider.E{id_:03d}")
+
+
+def _check_dict() -> list[Error]:
+    value = getattr(settings, "OAUTH_PROVIDER", {})
+    if not isinstance(value, dict):
+        return [_error(1, "OAUTH_PROVIDER must be a dict.", "Set OAUTH_PROVIDER = {...} in settings.")]
+    unknown = sorted(set(value) - set(DEFAULTS))
+    if unknown:
+        return [
+            _error(
+                2,
+                f"OAUTH_PROVIDER has unknown keys: {', '.join(map(str, unknown))}.",
+                f"Known keys: {', '.join(DEFAULTS)}.",
+            )
+        ]
+    return []
+
+
+def _check_scopes() -> list[Error]:
+    scopes = oauth_settings.SCOPES
+    if not isinstance(scopes, dict) or not scopes:
+        return [
+            _error(3, "OAUTH_PROVIDER['SCOPES'] must be a non-empty dict.", 'e.g. {"read": "Read your data"}')
+        ]
+    bad = [name for name in scopes if not isinstance(name, str) or not is_scope_token(name)]
+    if bad:
+        return [
+            _error(
+                4,
+                f"OAUTH_PROVIDER['SCOPES'] has invalid scope names: {bad!r}.",
+                "Scope names are printable ASCII without spaces, '\"' or '\\' (RFC 6749 §3.3).",
+            )
+        ]
+    defaults = oauth_settings.DEFAULT_SCOPES
+    if not isinstance(defaults, (list, tuple)) or not set(defaults) <= set(scopes):
+        return [
+            _error(
+                5,
+                "OAUTH_PROVIDER['DEFAULT_SCOPES'] must be a list of names from SCOPES.",
+                "Use [] to require clients to always ask for a scope.",
+            )
+        ]
+    return []
+
+
+def _check_lifetimes() -> list[Error]:
+    return [
+        _error(6, f"OAUTH_PROVIDER['{name}'] must be a positive whole number of seconds.", "e.g. 3600")
+        for name in LIFETIMES
+        if not _positive_int(getattr(oauth_settings, name))
+    ]
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_pkce() -> list[Error]:
+    methods = oauth_settings.PKCE_CODE_CHALLENGE_METHODS
+    errors = []
+    if not isinstance(methods, (list, tuple)) or not methods or not set(methods) <= {S256, PLAIN}:
+        errors.append(
+            _error(
+                7,
+                "OAUTH_PROVIDER['PKCE_CODE_CHALLENGE_METHODS'] must list 'S256' and/or 'plain'.",
+                "Use ['S256'].",
+            )
+        )
+    if not isinstance(oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS, bool):
+        errors.append(
+            _error(8, "OAUTH_PROVIDER['PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS'] must be True or False.", "")
+        )
+    return errors
+
+
+def _check_grant_types() -> list[Error]:
+    grant_types = oauth_settings.GRANT_TYPES
+    supported = [name for name, _label in GRANT_TYPE_CHOICES]
+    if not isinstance(grant_types, (list, tuple)) or not set(grant_types) <= set(supported):
+        return [
+            _error(
+                9,
+                "OAUTH_PROVIDER['GRANT_TYPES'] must list supported grant types.",
+                f"Supported: {', '.join(supported)}.",
+            )
+        ]
+    return []
+
+
+def _check_issuer() -> list[Error]:
+    issuer = oauth_settings.ISSUER
+    if issuer is None:
+        return []
+    parts = urlsplit(issuer) if isinstance(issuer, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        return [
+            _error(
+                10,
+                "OAUTH_PROVIDER['ISSUER'] must be an absolute URL without query or fragment.",
+                "e.g. 'https://auth.example.com' (RFC 8414 §2).",
+            )
+        ]
+    return []
+
+
+def _check_realm() -> list[Error]:
+    realm = oauth_settings.RESOURCE_SERVER_REALM
+    if not isinstance(realm, str) or not realm or '"' in realm or "\\" in realm:
+        return [
+            _error(
+                11, "OAUTH_PROVIDER['RESOURCE_SERVER_REALM'] must be a non-empty string without quotes.", ""
+            )
+        ]
+    return []
+
+
+SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
+    _check_scopes,
+    _check_lifetimes,
+    _check_pkce,
+    _check_grant_types,
+    _check_issuer,
+    _check_realm,
+)
+
+
+@register(Tags.security)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = _check_dict()
+    if errors:
+        return errors
+    for check in SETTING_CHECKS:
+        errors.extend(check())
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    warnings = []
+    if _check_dict():
+        return warnings
+    methods = oauth_settings.PKCE_CODE_CHALLENGE_METHODS
+    if isinstance(methods, (list, tuple)) and PLAIN in methods:
+        warnings.append(
+            Warning(
+                "PKCE 'plain' is enabled: an intercepted code_challenge is enough to redeem a code.",
+                hint="Remove 'plain' from PKCE_CODE_CHALLENGE_METHODS (RFC 9700 §2.1.1).",
+                id="oauth_provider.W001",
+            )
+        )
+    issuer = oauth_settings.ISSUER
+    if issuer is None:
+        warnings.append(
+            Warning(
+                "OAUTH_PROVIDER['ISSUER'] is not set; it is derived from each request's Host header.",
+                hint="Set ISSUER to your public https URL (RFC 9207 mix-up defence relies on it).",
+                id="oauth_provider.W002",
+            )
+        )
+    elif isinstance(issuer, str) and issuer.startswith("http://"):
+        warnings.append(
+            Warning(
+                "OAUTH_PROVIDER['ISSUER'] uses plain http.",
+                hint="An authorization server must be served over https (RFC 8414 §2).",
+                id="oauth_provider.W003",
+            )
+        )
+    return warnings

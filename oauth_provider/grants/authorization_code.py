@@ -1,0 +1,59 @@
+"""Authorization code grant: the token request (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from .. import clock
+from ..errors import InvalidGrant
+from ..issuance import TokenResponse, issue_tokens
+from ..models import AuthorizationCode
+from ..payload import TokenRequest
+from ..pkce import verify_code_verifier
+from ..revocation import revoke_family
+from ..settings import AUTHORIZATION_CODE
+from .base import Grant
+
+
+class AuthorizationCodeGrant(Grant):
+    grant_type = AUTHORIZATION_CODE
+    parameters = frozenset({"code", "redirect_uri", "code_verifier"})
+
+    def handle(self, request: TokenRequest) -> TokenResponse:
+        value = request.require("code")
+        code = AuthorizationCode.objects.for_value(value).select_related("user").first()
+        # §4.1.3: "ensure that the authorization code was issued to the authenticated client".
+        if code is None or code.client_id != request.client.pk:
+            raise InvalidGrant
+        if code.used_at is not None:
+            self.replayed(code)
+        if code.is_expired():
+            raise InvalidGrant(_("The authorization code has expired."))
+        # §4.1.3: redirect_uri must be "identical" to the one in the authorization request.
+        redirect_uri = request.params.get("redirect_uri")
+        if redirect_uri != code.redirect_uri and (redirect_uri is not None or code.redirect_uri_provided):
+            raise InvalidGrant(_("The redirect_uri does not match the authorization request."))
+        verify_code_verifier(
+            request.params.get("code_verifier"), code.code_challenge, code.code_challenge_method
+        )
+        if not code.user.is_active:
+            raise InvalidGrant
+        # Single use, decided by the database: of concurrent redemptions only
+        # one UPDATE finds used_at still NULL (RFC 9700 §4.5).
+        with transaction.atomic():
+            claimed = AuthorizationCode.objects.filter(pk=code.pk, used_at__isnull=True).update(
+                used_at=clock.now()
+            )
+            if claimed:
+                return issue_tokens(
+                    client=request.client, user=code.user, scopes=code.scopes, family_id=code.family_id
+                )
+        self.replayed(code)
+
+    def replayed(self, code: AuthorizationCode) -> NoReturn:
+        """§4.1.2: a reused code is denied and the tokens issued from it revoked."""
+        revoke_family(code.family_id)
+        raise InvalidGrant(_("The authorization code was already used."))

@@ -1,0 +1,77 @@
+"""What every stored credential (code, access token, refresh token) shares."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .. import clock
+from ..crypto import generate_token, hash_secret
+
+C = TypeVar("C", bound="Credential")
+
+
+def now() -> datetime:
+    """Model default that follows ``clock.now`` (patched by tests)."""
+    return clock.now()
+
+
+class CredentialQuerySet(models.QuerySet):
+    def for_value(self, value: str) -> models.QuerySet:
+        """Rows whose hash matches the raw ``value`` (an indexed lookup)."""
+        return self.filter(token_hash=hash_secret(value))
+
+
+class Credential(models.Model):
+    """A bearer value stored only as its SHA-256 hash.
+
+    ``family_id`` links every code and token descended from one authorization,
+    so a replayed code or refresh token can revoke them all (RFC 9700 §4.14.2).
+    """
+
+    prefix: ClassVar[str]
+
+    token_hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
+    client = models.ForeignKey("oauth_provider.Client", on_delete=models.CASCADE, verbose_name=_("client"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("user"),
+    )
+    scope = models.TextField(_("scope"), blank=True)
+    family_id = models.UUIDField(_("grant family"), default=uuid.uuid4, db_index=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=now, editable=False)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    objects = CredentialQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        # Never the value: only which credential this row is.
+        return f"{self._meta.verbose_name} #{self.pk} ({self.client_id})"
+
+    @classmethod
+    def issue(cls: type[C], **fields: Any) -> tuple[C, str]:
+        """Create a row for a new random value; return it with the raw value.
+
+        The raw value exists only in the return value: the caller hands it to
+        the client once and it is never stored.
+        """
+        value = generate_token(cls.prefix)
+        return cls.objects.create(token_hash=hash_secret(value), **fields), value
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= clock.now()

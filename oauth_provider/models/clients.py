@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..crypto import (
+    CLIENT_SECRET_PREFIX,
+    generate_client_id,
+    generate_token,
+    hash_secret,
+    secrets_match,
+)
+from ..redirect_uris import validate_redirect_uri
+from ..settings import oauth_settings
+
+
+def validate_redirect_uris(value: str) -> None:
+    errors = []
+    for uri in value.split():
+        try:
+            validate_redirect_uri(uri)
+        except ValidationError as error:
+            errors.extend(f"{uri}: {message}" for message in error.messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+class Client(models.Model):
+    """A registered client application (RFC 6749 §2)."""
+
+    class ClientType(models.TextChoices):
+        # §2.1: confidential clients can keep a secret; public ones (SPAs,
+        # native apps) cannot and authenticate with PKCE instead.
+        CONFIDENTIAL = "confidential", _("Confidential (a server that can keep a secret)")
+        PUBLIC = "public", _("Public (browser or native app; no secret)")
+
+    client_id = models.CharField(
+        _("client ID"), max_length=100, unique=True, default=generate_client_id, editable=False
+    )
+    client_secret_hash = models.CharField(_("client secret hash"), max_length=64, blank=True, editable=False)
+    name = models.CharField(_("name"), max_length=255)
+    website = models.URLField(_("website"), blank=True)
+    client_type = models.CharField(
+        _("client type"), max_length=20, choices=ClientType.choices, default=ClientType.CONFIDENTIAL
+    )
+    redirect_uris = models.TextField(
+        _("redirect URIs"),
+        blank=True,
+        validators=[validate_redirect_uris],
+        help_text=_("One per line. Requests must match one exactly."),
+    )
+    grant_types = models.JSONField(_("grant types"), default=list, blank=True)
+    scopes = models.JSONField(
+        _("allowed scopes"),
+        default=list,
+        blank=True,
+        help_text=_("Leave empty to allow every scope the server defines."),
+    )
+    skip_consent = models.BooleanField(
+        _("skip consent"),
+        default=False,
+        help_text=_("First-party apps only: users are not asked to approve."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="oauth_clients",
+        verbose_name=_("owner"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.client_type == self.ClientType.CONFIDENTIAL
+
+    @property
+    def redirect_uri_list(self) -> list[str]:
+        return self.redirect_uris.split()
+
+    def set_secret(self) -> str:
+        """Give the client a new secret; return it. Only its hash is kept."""
+        secret = generate_token(CLIENT_SECRET_PREFIX)
+        self.client_secret_hash = hash_secret(secret)
+        return secret
+
+    def check_secret(self, secret: str) -> bool:
+        return bool(self.client_secret_hash) and secrets_match(secret, self.client_secret_hash)
+
+    def allows_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types and grant_type in oauth_settings.GRANT_TYPES
+
+    def clean(self) -> None:
+        known_scopes = set(oauth_settings.SCOPES)
+        if not isinstance(self.scopes, list) or not set(self.scopes) <= known_scopes:
+            raise ValidationError({"scopes": _("Choose scopes the server defines.")})
+        if not isinstance(self.grant_types, list) or not all(isinstance(g, str) for g in self.grant_types):
+            raise ValidationError({"grant_types": _("Enter a list of grant type names.")})
+        if "authorization_code" in self.grant_types and not self.redirect_uri_list:
+            raise ValidationError(
+                {"redirect_uris": _("The authorization code grant needs at least one redirect URI.")}
+            )

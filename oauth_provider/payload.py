@@ -1,0 +1,76 @@
+"""Requests parsed once into typed payloads.
+
+Grants and services never read ``request.POST`` or ``request.GET``: they get
+these objects, whose parameters are allow-listed, single and clean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from .errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from .models import Client
+
+# Control characters can't appear in any OAuth parameter, and U+FFFD is how
+# Django decodes bytes that were not UTF-8: refuse both rather than store them
+# (PostgreSQL rejects NUL outright).
+INVALID_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ufffd]")
+
+
+def single_values(data: QueryDict, names: Iterable[str]) -> dict[str, str]:
+    """The allow-listed parameters of ``data``, each at most once.
+
+    RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they
+    were omitted from the request. [...] Request and response parameters MUST
+    NOT be included more than once."  Unknown parameters are dropped.
+    """
+    params = {}
+    for name in names:
+        values = data.getlist(name)
+        if len(values) > 1:
+            raise InvalidRequest(_("The %(name)s parameter was sent more than once.") % {"name": name})
+        if values and values[0] != "":
+            if INVALID_CHARACTERS.search(values[0]):
+                raise InvalidRequest(
+                    _("The %(name)s parameter contains invalid characters.") % {"name": name}
+                )
+            params[name] = values[0]
+    return params
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """A token endpoint request (RFC 6749 §3.2) from an authenticated client."""
+
+    grant_type: str
+    client: Client
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def require(self, name: str) -> str:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise InvalidRequest(_("The %(name)s parameter is required.") % {"name": name}) from None
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
+
+    client: Client
+    redirect_uri: str
+    redirect_uri_provided: bool
+    response_type: str
+    scopes: list[str]
+    state: str | None = None
+    code_challenge: str = ""
+    code_challenge_method: str = ""
+    prompt: str | None = None

@@ -1,0 +1,92 @@
+"""The one place where protocol results and errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+from .errors import InvalidRequest, MethodNotAllowed, OAuthError, ServerError
+
+logger = logging.getLogger("oauth_provider")
+
+# RFC 6749 §5.1: "The authorization server MUST include the HTTP
+# "Cache-Control" response header field with a value of "no-store" in any
+# response containing tokens, credentials, or other sensitive information".
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def token_response(data: Mapping[str, object]) -> Response:
+    """A successful token endpoint response (RFC 6749 §5.1)."""
+    return Response(dict(data), headers=NO_STORE)
+
+
+def as_oauth_error(exc: Exception) -> OAuthError:
+    """Map any exception raised while serving a protocol endpoint to an OAuthError.
+
+    DRF's own parse and content-type errors become ``invalid_request``;
+    anything unexpected is logged and becomes a detail-free ``server_error``.
+    """
+    if isinstance(exc, OAuthError):
+        return exc
+    if isinstance(exc, drf_exceptions.MethodNotAllowed):
+        return MethodNotAllowed()
+    if isinstance(exc, (drf_exceptions.ParseError, drf_exceptions.UnsupportedMediaType)):
+        return InvalidRequest(_("The request body must be application/x-www-form-urlencoded."))
+    logger.exception("Unexpected error in an OAuth endpoint")
+    return ServerError()
+
+
+def error_json(request: HttpRequest, exc: Exception) -> Response:
+    """RFC 6749 §5.2 error response, as JSON with ``no-store``."""
+    error = as_oauth_error(exc)
+    headers = dict(NO_STORE)
+    # §5.2: if the client used the Authorization header, a 401 "MUST include
+    # the "WWW-Authenticate" response header field matching the authentication scheme".
+    if error.status_code == 401 and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic"):
+        headers["WWW-Authenticate"] = 'Basic realm="oauth"'
+    body = {"error": error.error, "error_description": str(error.description)}
+    return Response(body, status=error.status_code, headers=headers)
+
+
+class OAuthRedirect(HttpResponseRedirect):
+    """A redirect that also allows the private-use schemes of native apps.
+
+    Which schemes may be used is decided at registration (``redirect_uris``);
+    we only redirect to URIs registered for the client.
+    """
+
+    def __init__(self, redirect_to: str) -> None:
+        self.allowed_schemes = [urlsplit(redirect_to).scheme]
+        super().__init__(redirect_to, headers=NO_STORE)
+
+
+def redirect_with_params(redirect_uri: str, params: Mapping[str, str | None]) -> OAuthRedirect:
+    """Redirect to ``redirect_uri`` with ``params`` added to its query.
+
+    RFC 6749 §3.1.2: the query component of a registered URI "MUST be
+    retained when adding additional query parameters".
+    """
+    parts = urlsplit(redirect_uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(key, value) for key, value in params.items() if value is not None]
+    return OAuthRedirect(urlunsplit(parts._replace(query=urlencode(query))))
+
+
+def error_redirect(redirect_uri: str, error: OAuthError, *, state: str | None, iss: str) -> OAuthRedirect:
+    """RFC 6749 §4.1.2.1 error response, with ``iss`` (RFC 9207 §2)."""
+    return redirect_with_params(
+        redirect_uri,
+        {"error": error.error, "error_description": str(error.description), "state": state, "iss": iss},
+    )
+
+
+def error_page(request: HttpRequest, error: OAuthError, template_name: str) -> HttpResponse:
+    """Tell the user about an error that must not be redirected (§4.1.2.1)."""
+    return render(request, template_name, {"error": error}, status=400)

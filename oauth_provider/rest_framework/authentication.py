@@ -1,0 +1,78 @@
+"""DRF authentication with our bearer tokens (RFC 6750 §2.1).
+
+    REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [
+        "oauth_provider.rest_framework.authentication.BearerTokenAuthentication",
+    ]}
+
+Only the ``Authorization`` header is read: RFC 9700 §4.3.2 advises against
+tokens in query strings, which end up in logs and Referer headers.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from ..models import AccessToken
+from ..settings import oauth_settings
+
+KEYWORD = b"bearer"
+
+
+class InvalidToken(AuthenticationFailed):
+    default_detail = _("The access token is invalid, expired or revoked.")
+    default_code = "invalid_token"
+
+
+def bearer_token(request: Request) -> bytes | None:
+    """The raw token of an ``Authorization: Bearer`` header, if one was sent."""
+    parts = get_authorization_header(request).split()
+    if not parts or parts[0].lower() != KEYWORD:
+        return None
+    if len(parts) != 2:
+        raise InvalidToken(_("The Authorization header must be 'Bearer <token>'."))
+    return parts[1]
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """``request.user`` is the token's user (``AnonymousUser`` for a
+    client-only token) and ``request.auth`` the ``AccessToken``.
+
+    Returns None without a Bearer header so other authenticators may run;
+    raises ``InvalidToken`` on a bad one. The lookup is one indexed query that
+    brings the client and user along.
+    """
+
+    def authenticate(self, request: Request) -> tuple[object, AccessToken] | None:
+        raw = bearer_token(request)
+        if raw is None:
+            return None
+        try:
+            value = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise InvalidToken from None
+        token = AccessToken.objects.for_value(value).select_related("client", "user").first()
+        if token is None or not token.is_active() or not token.client.is_active:
+            raise InvalidToken
+        user = token.user
+        if user is None:
+            return AnonymousUser(), token
+        if not user.is_active:
+            raise InvalidToken
+        return user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        """RFC 6750 §3: name the error only when a token was sent and refused
+        ("If the request lacks any authentication information [...] the
+        resource server SHOULD NOT include an error code")."""
+        header = f'Bearer realm="{oauth_settings.RESOURCE_SERVER_REALM}"'
+        try:
+            presented = bearer_token(request) is not None
+        except InvalidToken:
+            presented = True
+        if presented and not isinstance(request.auth, AccessToken):
+            header += ', error="invalid_token"'
+        return header

@@ -1,0 +1,87 @@
+"""DRF permissions that enforce token scopes (RFC 6750 §3.1).
+
+    class NotesView(APIView):
+        permission_classes = [HasScope]
+        required_scopes = {"GET": ["read"], "POST": ["write"]}   # or ["read"]
+
+Too few scopes answer 403 with ``WWW-Authenticate: Bearer
+error="insufficient_scope", scope="..."``. The classes compose with ``&`` and
+``|``; because they raise to attach that header, put them last in an ``|``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from ..models import AccessToken
+from ..scopes import format_scope
+from ..settings import oauth_settings
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class InsufficientScope(PermissionDenied):
+    default_detail = _("The access token does not grant the scope this request needs.")
+    default_code = "insufficient_scope"
+
+    def __init__(self, scopes: Iterable[str]) -> None:
+        super().__init__()
+        scope = format_scope(scopes)
+        realm = oauth_settings.RESOURCE_SERVER_REALM
+        # DRF copies auth_header into WWW-Authenticate.
+        self.auth_header = f'Bearer realm="{realm}", error="insufficient_scope", scope="{scope}"'
+
+
+class TokenScopePermission(BasePermission):
+    """Allows a request whose access token holds every scope it requires."""
+
+    def required_scopes(self, request: Request, view: APIView) -> list[str]:
+        raise NotImplementedError("TokenScopePermission subclasses must implement required_scopes().")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        token = request.auth
+        if not isinstance(token, AccessToken):
+            # No bearer token: DRF answers 401 with our authenticate_header.
+            return False
+        required = self.required_scopes(request, view)
+        if not set(required) <= set(token.scopes):
+            raise InsufficientScope(required)
+        return True
+
+
+class HasScope(TokenScopePermission):
+    """Scopes from the view's ``required_scopes``: a list, or a dict keyed by
+    HTTP method (a method missing from the dict is refused)."""
+
+    def required_scopes(self, request: Request, view: APIView) -> list[str]:
+        declared = getattr(view, "required_scopes", None)
+        if isinstance(declared, Mapping):
+            if request.method not in declared:
+                raise PermissionDenied
+            declared = declared[request.method]
+        if declared is None or isinstance(declared, str):
+            raise ImproperlyConfigured(
+                f"{type(view).__name__} needs required_scopes: a list of scope names, "
+                "or a dict of HTTP method -> list."
+            )
+        return list(declared)
+
+
+class HasReadWriteScope(TokenScopePermission):
+    """``read`` for safe methods (GET, HEAD, OPTIONS), ``write`` for the rest,
+    plus any ``required_scopes`` list on the view."""
+
+    read_scope = "read"
+    write_scope = "write"
+
+    def required_scopes(self, request: Request, view: APIView) -> list[str]:
+        scope = self.read_scope if request.method in SAFE_METHODS else self.write_scope
+        return [scope, *getattr(view, "required_scopes", [])]

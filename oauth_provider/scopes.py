@@ -1,0 +1,65 @@
+"""Scope strings (RFC 6749 §3.3): parse, format, validate, describe.
+
+scope       = scope-token *( SP scope-token )
+scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from .errors import InvalidScope
+from .settings import oauth_settings
+
+if TYPE_CHECKING:
+    from .models import Client
+
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+def is_scope_token(value: str) -> bool:
+    return SCOPE_TOKEN.fullmatch(value) is not None
+
+
+def parse_scope(value: str | None) -> list[str]:
+    """Split a scope parameter into its tokens, in order, without repeats."""
+    tokens = [token for token in (value or "").split(" ") if token]
+    if not all(is_scope_token(token) for token in tokens):
+        raise InvalidScope
+    return list(dict.fromkeys(tokens))
+
+
+def format_scope(scopes: Iterable[str]) -> str:
+    return " ".join(scopes)
+
+
+def allowed_scopes(client: Client) -> list[str]:
+    """The scopes a client may ask for: its own list, or every server scope."""
+    server_scopes = list(oauth_settings.SCOPES)
+    if not client.scopes:
+        return server_scopes
+    return [scope for scope in client.scopes if scope in server_scopes]
+
+
+def resolve_scope(requested: str | None, client: Client) -> list[str]:
+    """The scopes to grant for a request (RFC 6749 §3.3).
+
+    "If the client omits the scope parameter when requesting authorization,
+    the authorization server MUST either process the request using a
+    pre-defined default value or fail the request indicating an invalid scope."
+    """
+    permitted = allowed_scopes(client)
+    scopes = parse_scope(requested)
+    if not scopes:
+        scopes = [scope for scope in oauth_settings.DEFAULT_SCOPES if scope in permitted]
+    if not scopes or any(scope not in permitted for scope in scopes):
+        raise InvalidScope
+    return scopes
+
+
+def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:
+    """(name, description) pairs for showing scopes to a person."""
+    descriptions = oauth_settings.SCOPES
+    return [(scope, str(descriptions.get(scope, scope))) for scope in scopes]

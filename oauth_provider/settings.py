@@ -1,0 +1,92 @@
+"""Settings for oauth_provider, read from the ``OAUTH_PROVIDER`` dict.
+
+Every name is read through ``oauth_settings``::
+
+    from oauth_provider.settings import oauth_settings
+    oauth_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+
+Values are looked up lazily and the cache is dropped on ``setting_changed``
+(so ``override_settings`` works in tests). Nothing is validated here: that is
+the job of ``checks.py``, so that ``manage.py check`` reports a bad value
+instead of a request failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+
+AUTHORIZATION_CODE = "authorization_code"
+REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a grant type name, not a secret
+
+# Grant types this release knows, by their RFC names, with labels for forms.
+GRANT_TYPE_CHOICES = [
+    (AUTHORIZATION_CODE, _("Authorization code")),
+    (REFRESH_TOKEN, _("Refresh token")),
+]
+
+DEFAULTS: dict[str, Any] = {
+    # Scope name -> description shown on the consent screen.
+    "SCOPES": {"read": _("Read your data"), "write": _("Change your data")},
+    # Granted when a request names no scope. Empty: such a request is
+    # answered with invalid_scope (RFC 6749 §3.3).
+    "DEFAULT_SCOPES": [],
+    # Lifetimes, in seconds.
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # A refresh token expires after this long unused (each rotation starts a
+    # new period), so abandoned rows can always be cleaned up.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    # PKCE (RFC 7636). Public clients must always use it; this extends the
+    # requirement to confidential clients (RFC 9700 §2.1.1 recommends it).
+    "PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS": False,
+    # Allowed code_challenge_method values; add "plain" only for legacy clients.
+    "PKCE_CODE_CHALLENGE_METHODS": ["S256"],
+    # Grant types the server offers at all; a client must also allow each.
+    "GRANT_TYPES": [AUTHORIZATION_CODE, REFRESH_TOKEN],
+    # Issuer identifier (RFC 8414 §2, RFC 9207): an https URL without query or
+    # fragment. None: derived from the request's scheme and host.
+    "ISSUER": None,
+    # Realm named in WWW-Authenticate on protected API responses (RFC 6750 §3).
+    "RESOURCE_SERVER_REALM": "api",
+}
+
+
+class OAuthSettings:
+    """Attribute access to ``settings.OAUTH_PROVIDER`` with ``DEFAULTS`` filled in."""
+
+    def __init__(self, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._cached: set[str] = set()
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, "OAUTH_PROVIDER", None) or {}
+        # A non-dict value is reported by checks.E001; read defaults meanwhile.
+        return value if isinstance(value, dict) else {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self.defaults:
+            raise AttributeError(f"Invalid OAUTH_PROVIDER setting: {name!r}")
+        value = self.user_settings.get(name, self.defaults[name])
+        self._cached.add(name)
+        setattr(self, name, value)
+        return value
+
+    def reload(self) -> None:
+        for name in self._cached:
+            delattr(self, name)
+        self._cached.clear()
+
+
+oauth_settings = OAuthSettings(DEFAULTS)
+
+
+@receiver(setting_changed)
+def _reload_oauth_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "OAUTH_PROVIDER":
+        oauth_settings.reload()

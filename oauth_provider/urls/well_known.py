@@ -1,0 +1,9 @@
+"""Routes that must sit at the site root (RFC 8615), included without a prefix."""
+
+from django.urls import path
+
+from ..views.metadata import MetadataView
+
+urlpatterns = [
+    path(".well-known/oauth-authorization-server", MetadataView.as_view(), name="oauth-authorization-server"),
+]

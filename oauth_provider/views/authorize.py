@@ -1,0 +1,69 @@
+"""The authorization endpoint and consent screen (RFC 6749 §3.1, §4.1.1-§4.1.2)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from .. import authorization
+from ..errors import AccessDenied, OAuthError
+from ..metadata import issuer
+from ..payload import AuthorizationRequest
+from ..responses import error_page, error_redirect, redirect_with_params
+from ..scopes import describe
+from .decorators import sensitive_page
+
+
+@method_decorator([never_cache, csrf_protect, sensitive_page], name="dispatch")
+class AuthorizeView(View):
+    """GET shows the consent screen; POST (to the same URL) records the decision.
+
+    The authorization request travels in the query string both times and is
+    validated again on POST, so nothing the form carries is trusted.
+    """
+
+    template_name = "oauth_provider/authorize.html"
+    error_template_name = "oauth_provider/authorize_error.html"
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            target = authorization.redirect_target(request.GET)
+        except OAuthError as error:
+            return error_page(request, error, self.error_template_name)
+        # Login comes after the client and redirect URI are known to be good,
+        # so a bad link never sends a user through the login form.
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            auth_request = authorization.validate(request.GET, target)
+            return super().dispatch(request, auth_request)
+        except OAuthError as error:
+            return error_redirect(target.redirect_uri, error, state=target.state, iss=issuer(request))
+
+    def get(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
+        consent = authorization.previous_consent(auth_request, request.user)
+        if not authorization.needs_consent(auth_request, consent):
+            return self.approve(request, auth_request)
+        granted = consent.scopes if consent else []
+        context = {
+            "client": auth_request.client,
+            "user": request.user,
+            "scopes": describe(auth_request.scopes),
+            "new_scopes": [scope for scope in auth_request.scopes if scope not in granted],
+        }
+        return render(request, self.template_name, context)
+
+    def post(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
+        if request.POST.get("action") != "allow":
+            raise AccessDenied
+        return self.approve(request, auth_request)
+
+    def approve(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
+        params = authorization.approve(auth_request, request.user)
+        return redirect_with_params(auth_request.redirect_uri, {**params, "iss": issuer(request)})

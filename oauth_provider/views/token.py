@@ -1,0 +1,29 @@
+"""The token endpoint (RFC 6749 §3.2)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..client_auth import authenticate_client
+from ..errors import InvalidRequest, UnauthorizedClient
+from ..grants import get_grant
+from ..payload import TokenRequest, single_values
+from ..responses import token_response
+from .base import ProtocolView
+
+CLIENT_PARAMETERS = frozenset({"client_id", "client_secret"})
+
+
+class TokenView(ProtocolView):
+    def post(self, request: Request) -> Response:
+        grant_type = single_values(request.data, ["grant_type"]).get("grant_type")
+        if grant_type is None:
+            raise InvalidRequest(_("The grant_type parameter is required."))
+        grant = get_grant(grant_type)
+        params = single_values(request.data, grant.parameters | CLIENT_PARAMETERS)
+        client = authenticate_client(request.META, params)
+        if not client.allows_grant_type(grant_type):
+            raise UnauthorizedClient
+        return token_response(grant.handle(TokenRequest(grant_type, client, params)))

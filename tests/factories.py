@@ -1,0 +1,100 @@
+"""factory-boy factories. Credential factories keep the raw value on the
+instance as ``.value`` (it is never stored), the way a client would hold it."""
+
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+
+from oauth_provider import clock
+from oauth_provider.models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    """A confidential client; ``.secret`` holds its raw secret."""
+
+    class Meta:
+        model = Client
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"App {n}")
+    website = "https://client.example.com"
+    client_type = Client.ClientType.CONFIDENTIAL
+    redirect_uris = "https://client.example.com/callback"
+    grant_types = factory.LazyFunction(lambda: ["authorization_code", "refresh_token"])
+
+    @factory.post_generation
+    def secret(obj, create, extracted, **kwargs):
+        obj.secret = obj.set_secret() if obj.is_confidential else None
+        if create:
+            obj.save()
+
+
+class PublicClientFactory(ClientFactory):
+    client_type = Client.ClientType.PUBLIC
+    redirect_uris = "http://127.0.0.1/callback\ncom.example.app:/callback"
+
+
+class CredentialFactory(factory.django.DjangoModelFactory):
+    """Creates through ``Model.issue`` so the row holds only the hash."""
+
+    class Meta:
+        abstract = True
+
+    client = factory.SubFactory(ClientFactory)
+    user = factory.SubFactory(UserFactory)
+    scope = "read"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj, value = model_class.issue(**kwargs)
+        obj.value = value
+        return obj
+
+
+class AuthorizationCodeFactory(CredentialFactory):
+    class Meta:
+        model = AuthorizationCode
+
+    redirect_uri = "https://client.example.com/callback"
+    expires_at = factory.LazyFunction(lambda: clock.now() + timedelta(seconds=60))
+
+
+class AccessTokenFactory(CredentialFactory):
+    class Meta:
+        model = AccessToken
+
+    expires_at = factory.LazyFunction(lambda: clock.now() + timedelta(hours=1))
+
+
+class RefreshTokenFactory(CredentialFactory):
+    class Meta:
+        model = RefreshToken
+
+    expires_at = factory.LazyFunction(lambda: clock.now() + timedelta(days=30))
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    user = factory.SubFactory(UserFactory)
+    client = factory.SubFactory(ClientFactory)
+    scope = "read"
