@@ -22,11 +22,13 @@ def issue_tokens(
     user: AbstractBaseUser | None,
     scopes: list[str],
     family_id: uuid.UUID,
-    refresh: bool = True,
+    refresh_scopes: list[str] | None = None,
 ) -> TokenResponse:
     """Create an access token (and a refresh token when the client may use one).
 
-    Returns the §5.1 response body; the raw values exist only in it.
+    ``refresh_scopes`` is the refresh token's scope when it differs from the
+    access token's (a narrowed refresh, RFC 6749 §6). Returns the §5.1
+    response body; the raw values exist only in it.
     """
     now = clock.now()
     scope = format_scope(scopes)
@@ -45,11 +47,11 @@ def issue_tokens(
         "expires_in": lifetime,
         "scope": scope,
     }
-    if refresh and client.allows_grant_type(REFRESH_TOKEN):
+    if client.allows_grant_type(REFRESH_TOKEN):
         _refresh_token, refresh_value = RefreshToken.issue(
             client=client,
             user=user,
-            scope=scope,
+            scope=format_scope(refresh_scopes) if refresh_scopes is not None else scope,
             family_id=family_id,
             access_token=access_token,
             created_at=now,

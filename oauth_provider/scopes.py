@@ -59,6 +59,21 @@ def resolve_scope(requested: str | None, client: Client) -> list[str]:
     return scopes
 
 
+def narrow_scope(requested: str | None, granted: list[str]) -> list[str]:
+    """The scope of a refreshed access token (RFC 6749 §6).
+
+    "The requested scope MUST NOT include any scope not originally granted by
+    the resource owner, and if omitted is treated as equal to the scope
+    originally granted."
+    """
+    scopes = parse_scope(requested)
+    if not scopes:
+        return list(granted)
+    if not set(scopes) <= set(granted):
+        raise InvalidScope
+    return scopes
+
+
 def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:
     """(name, description) pairs for showing scopes to a person."""
     descriptions = oauth_settings.SCOPES

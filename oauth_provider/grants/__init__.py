@@ -6,8 +6,11 @@ from ..errors import UnsupportedGrantType
 from ..settings import oauth_settings
 from .authorization_code import AuthorizationCodeGrant
 from .base import Grant
+from .refresh_token import RefreshTokenGrant
 
-GRANTS: dict[str, type[Grant]] = {grant.grant_type: grant for grant in (AuthorizationCodeGrant,)}
+GRANTS: dict[str, type[Grant]] = {
+    grant.grant_type: grant for grant in (AuthorizationCodeGrant, RefreshTokenGrant)
+}
 
 
 def get_grant(grant_type: str) -> Grant:

@@ -1,0 +1,55 @@
+"""Authorization server metadata (RFC 8414) and the issuer identifier (RFC 9207)."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+URL = "/.well-known/oauth-authorization-server"
+
+
+def test_metadata_lists_endpoints_and_capabilities(api_client):
+    response = api_client.get(URL)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "issuer": "https://auth.example.com",
+        "authorization_endpoint": "https://auth.example.com/o/authorize/",
+        "token_endpoint": "https://auth.example.com/o/token/",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "scopes_supported": ["read", "write", "admin"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+def test_metadata_follows_settings(api_client, settings):
+    settings.OAUTH_PROVIDER = {
+        "SCOPES": {"profile": "Your profile"},
+        "GRANT_TYPES": ["authorization_code"],
+        "PKCE_CODE_CHALLENGE_METHODS": ["S256", "plain"],
+        "ISSUER": "https://id.example.org",
+    }
+    body = api_client.get(URL).json()
+    assert body["issuer"] == "https://id.example.org"
+    assert body["token_endpoint"] == "https://id.example.org/o/token/"
+    assert body["grant_types_supported"] == ["authorization_code"]
+    assert body["scopes_supported"] == ["profile"]
+    assert body["code_challenge_methods_supported"] == ["S256", "plain"]
+
+
+def test_issuer_defaults_to_the_request_origin(api_client, settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "ISSUER": None}
+    body = api_client.get(URL, HTTP_HOST="localhost").json()
+    assert body["issuer"] == "http://localhost"
+    assert body["authorization_endpoint"] == "http://localhost/o/authorize/"
+
+
+def test_metadata_ignores_host_authentication(api_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    }
+    assert api_client.get(URL, HTTP_AUTHORIZATION="Bearer nonsense").status_code == 200
