@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -13,9 +11,10 @@ from ..issuance import TokenResponse, issue_tokens
 from ..models import AuthorizationCode
 from ..payload import TokenRequest
 from ..pkce import verify_code_verifier
-from ..revocation import revoke_family
 from ..settings import AUTHORIZATION_CODE
 from .base import Grant
+
+REPLAYED = _("The authorization code was already used.")
 
 
 class AuthorizationCodeGrant(Grant):
@@ -23,13 +22,9 @@ class AuthorizationCodeGrant(Grant):
     parameters = frozenset({"code", "redirect_uri", "code_verifier"})
 
     def handle(self, request: TokenRequest) -> TokenResponse:
-        value = request.require("code")
-        code = AuthorizationCode.objects.for_value(value).select_related("user").first()
-        # §4.1.3: "ensure that the authorization code was issued to the authenticated client".
-        if code is None or code.client_id != request.client.pk:
-            raise InvalidGrant
+        code = self.credential(AuthorizationCode, request, "code")
         if code.used_at is not None:
-            self.replayed(code)
+            self.replayed(code, REPLAYED)
         if code.is_expired():
             raise InvalidGrant(_("The authorization code has expired."))
         # §4.1.3: redirect_uri must be "identical" to the one in the authorization request.
@@ -51,9 +46,4 @@ class AuthorizationCodeGrant(Grant):
                 return issue_tokens(
                     client=request.client, user=code.user, scopes=code.scopes, family_id=code.family_id
                 )
-        self.replayed(code)
-
-    def replayed(self, code: AuthorizationCode) -> NoReturn:
-        """§4.1.2: a reused code is denied and the tokens issued from it revoked."""
-        revoke_family(code.family_id)
-        raise InvalidGrant(_("The authorization code was already used."))
+        self.replayed(code, REPLAYED)

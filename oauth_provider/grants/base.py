@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, NoReturn, TypeVar
 
+from django.utils.functional import Promise
+
+from ..errors import InvalidGrant
 from ..issuance import TokenResponse
 from ..payload import TokenRequest
+from ..revocation import revoke_family
+
+if TYPE_CHECKING:
+    from ..models.base import Credential
+
+C = TypeVar("C", bound="Credential")
 
 
 class Grant:
@@ -21,3 +30,21 @@ class Grant:
 
     def handle(self, request: TokenRequest) -> TokenResponse:
         raise NotImplementedError("Grant subclasses must implement handle(request).")
+
+    def credential(self, model: type[C], request: TokenRequest, parameter: str) -> C:
+        """The code or refresh token named by ``parameter``, issued to this client.
+
+        §4.1.3 and §6 both require ensuring it "was issued to the authenticated
+        client"; someone else's is answered exactly like an unknown one.
+        """
+        credential = model.objects.for_value(request.require(parameter)).select_related("user").first()
+        if credential is None or credential.client_id != request.client.pk:
+            raise InvalidGrant
+        return credential
+
+    def replayed(self, credential: Credential, description: str | Promise) -> NoReturn:
+        """A code or rotated refresh token came back: one of two parties holds a
+        stolen copy, so revoke everything descended from the authorization
+        (RFC 6749 §4.1.2, RFC 9700 §4.14.2)."""
+        revoke_family(credential.family_id)
+        raise InvalidGrant(description)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -12,10 +10,11 @@ from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..models import AccessToken, RefreshToken
 from ..payload import TokenRequest
-from ..revocation import revoke_family
 from ..scopes import narrow_scope
 from ..settings import REFRESH_TOKEN
 from .base import Grant
+
+REPLAYED = _("The refresh token was already used or revoked.")
 
 
 class RefreshTokenGrant(Grant):
@@ -23,13 +22,9 @@ class RefreshTokenGrant(Grant):
     parameters = frozenset({"refresh_token", "scope"})
 
     def handle(self, request: TokenRequest) -> TokenResponse:
-        value = request.require("refresh_token")
-        token = RefreshToken.objects.for_value(value).select_related("user").first()
-        # §6: "ensure that the refresh token was issued to the authenticated client".
-        if token is None or token.client_id != request.client.pk:
-            raise InvalidGrant
+        token = self.credential(RefreshToken, request, "refresh_token")
         if token.revoked_at is not None:
-            self.replayed(token)
+            self.replayed(token, REPLAYED)
         if token.is_expired():
             raise InvalidGrant(_("The refresh token has expired."))
         if token.user is not None and not token.user.is_active:
@@ -53,10 +48,4 @@ class RefreshTokenGrant(Grant):
                     refresh_scopes=token.scopes,
                     family_id=token.family_id,
                 )
-        self.replayed(token)
-
-    def replayed(self, token: RefreshToken) -> NoReturn:
-        """RFC 9700 §4.14.2: a rotated refresh token used again means one of two
-        parties holds a stolen copy; revoke the whole family so neither goes on."""
-        revoke_family(token.family_id)
-        raise InvalidGrant(_("The refresh token was already used or revoked."))
+        self.replayed(token, REPLAYED)
