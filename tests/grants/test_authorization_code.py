@@ -187,3 +187,10 @@ def test_code_row_holds_only_the_hash(user):
     row = AuthorizationCode.objects.filter(pk=code.pk).values().get()
     assert code.value not in str(row)
     assert row["token_hash"] == hash_secret(code.value)
+
+
+def test_exchange_costs_five_statements(api_client, user, django_assert_num_queries):
+    # client, code, claim UPDATE, access INSERT, refresh INSERT (+ SAVEPOINT/RELEASE under the test transaction)
+    code = AuthorizationCodeFactory(user=user)
+    with django_assert_num_queries(7):
+        assert redeem(api_client, code).status_code == 200

@@ -118,3 +118,9 @@ def test_client_without_refresh_grant_is_unauthorized_client(api_client, user):
     app = ClientFactory(grant_types=["authorization_code"])
     token = RefreshTokenFactory(client=app, user=user)
     assert_error(refresh(api_client, token), "unauthorized_client")
+
+
+def test_rotation_costs_six_statements(api_client, refresh_token, django_assert_num_queries):
+    # client, refresh token, rotate UPDATE, old access UPDATE, two INSERTs (+ SAVEPOINT/RELEASE in tests)
+    with django_assert_num_queries(8):
+        assert refresh(api_client, refresh_token).status_code == 200
