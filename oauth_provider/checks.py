@@ -7,7 +7,7 @@ request failing later. Risky but legal choices are ``--deploy`` warnings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +33,7 @@ def _check_dict() -> list[Error]:
     value = getattr(settings, "OAUTH_PROVIDER", {})
     if not isinstance(value, dict):
         return [_error(1, "OAUTH_PROVIDER must be a dict.", "Set OAUTH_PROVIDER = {...} in settings.")]
-    unknown = sorted(set(value) - set(DEFAULTS))
+    unknown = sorted((key for key in value if key not in DEFAULTS), key=str)
     if unknown:
         return [
             _error(
@@ -61,7 +61,7 @@ def _check_scopes() -> list[Error]:
             )
         ]
     defaults = oauth_settings.DEFAULT_SCOPES
-    if not isinstance(defaults, (list, tuple)) or not set(defaults) <= set(scopes):
+    if not _list_of(defaults, scopes):
         return [
             _error(
                 5,
@@ -80,6 +80,11 @@ def _check_lifetimes() -> list[Error]:
     ]
 
 
+def _list_of(value: Any, allowed: Collection[str]) -> bool:
+    """Whether ``value`` is a list or tuple of strings, each one of ``allowed``."""
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) and v in allowed for v in value)
+
+
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -87,7 +92,7 @@ def _positive_int(value: Any) -> bool:
 def _check_pkce() -> list[Error]:
     methods = oauth_settings.PKCE_CODE_CHALLENGE_METHODS
     errors = []
-    if not isinstance(methods, (list, tuple)) or not methods or not set(methods) <= {S256, PLAIN}:
+    if not methods or not _list_of(methods, (S256, PLAIN)):
         errors.append(
             _error(
                 7,
@@ -105,7 +110,7 @@ def _check_pkce() -> list[Error]:
 def _check_grant_types() -> list[Error]:
     grant_types = oauth_settings.GRANT_TYPES
     supported = [name for name, _label in GRANT_TYPE_CHOICES]
-    if not isinstance(grant_types, (list, tuple)) or not set(grant_types) <= set(supported):
+    if not _list_of(grant_types, supported):
         return [
             _error(
                 9,
@@ -120,11 +125,15 @@ def _check_issuer() -> list[Error]:
     issuer = oauth_settings.ISSUER
     if issuer is None:
         return []
-    parts = urlsplit(issuer) if isinstance(issuer, str) else None
+    try:
+        parts = urlsplit(issuer)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except (TypeError, ValueError, AttributeError):
+        parts = None
     if (
         parts is None
         or parts.scheme not in ("https", "http")
-        or not parts.netloc
+        or not parts.hostname
         or parts.query
         or parts.fragment
     ):

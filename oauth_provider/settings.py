@@ -13,6 +13,7 @@ instead of a request failing.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.conf import settings
@@ -72,7 +73,8 @@ class OAuthSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in self.defaults:
             raise AttributeError(f"Invalid OAUTH_PROVIDER setting: {name!r}")
-        value = self.user_settings.get(name, self.defaults[name])
+        # A copy, so that code changing what it read cannot change the defaults.
+        value = self.user_settings.get(name, copy.deepcopy(self.defaults[name]))
         self._cached.add(name)
         setattr(self, name, value)
         return value

@@ -57,31 +57,45 @@ class TokenScopePermission(BasePermission):
         return True
 
 
+def declared_scopes(request: Request, view: APIView, *, required: bool) -> list[str]:
+    """The scopes a view's ``required_scopes`` names for this request.
+
+    A list applies to every method; a dict maps HTTP method -> list (HEAD
+    falls back to GET, as DRF serves HEAD with ``get``). A method the dict
+    leaves out is refused when the scopes are ``required``, and needs nothing
+    extra otherwise.
+    """
+    declared = getattr(view, "required_scopes", None)
+    if isinstance(declared, Mapping):
+        method = "GET" if request.method == "HEAD" and "HEAD" not in declared else request.method
+        if method not in declared and required:
+            raise PermissionDenied
+        declared = declared.get(method, [])
+    if declared is None and not required:
+        return []
+    if declared is None or isinstance(declared, str) or not isinstance(declared, Iterable):
+        raise ImproperlyConfigured(
+            f"{type(view).__name__}.required_scopes must be a list of scope names, "
+            "or a dict of HTTP method -> list."
+        )
+    return list(declared)
+
+
 class HasScope(TokenScopePermission):
     """Scopes from the view's ``required_scopes``: a list, or a dict keyed by
     HTTP method (a method missing from the dict is refused)."""
 
     def required_scopes(self, request: Request, view: APIView) -> list[str]:
-        declared = getattr(view, "required_scopes", None)
-        if isinstance(declared, Mapping):
-            if request.method not in declared:
-                raise PermissionDenied
-            declared = declared[request.method]
-        if declared is None or isinstance(declared, str):
-            raise ImproperlyConfigured(
-                f"{type(view).__name__} needs required_scopes: a list of scope names, "
-                "or a dict of HTTP method -> list."
-            )
-        return list(declared)
+        return declared_scopes(request, view, required=True)
 
 
 class HasReadWriteScope(TokenScopePermission):
     """``read`` for safe methods (GET, HEAD, OPTIONS), ``write`` for the rest,
-    plus any ``required_scopes`` list on the view."""
+    plus whatever the view's optional ``required_scopes`` adds."""
 
     read_scope = "read"
     write_scope = "write"
 
     def required_scopes(self, request: Request, view: APIView) -> list[str]:
         scope = self.read_scope if request.method in SAFE_METHODS else self.write_scope
-        return [scope, *getattr(view, "required_scopes", [])]
+        return [scope, *declared_scopes(request, view, required=False)]

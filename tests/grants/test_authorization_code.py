@@ -190,7 +190,7 @@ def test_code_row_holds_only_the_hash(user):
 
 
 def test_exchange_costs_five_statements(api_client, user, django_assert_num_queries):
-    # client, code, claim UPDATE, access INSERT, refresh INSERT (+ SAVEPOINT/RELEASE under the test transaction)
+    # client, code, claim UPDATE, access INSERT, refresh INSERT (+ SAVEPOINT/RELEASE in tests)
     code = AuthorizationCodeFactory(user=user)
     with django_assert_num_queries(7):
         assert redeem(api_client, code).status_code == 200

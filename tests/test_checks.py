@@ -1,0 +1,213 @@
+"""System checks for OAUTH_PROVIDER: every id, asserted exactly."""
+
+import pytest
+from django.core.checks import Error, Warning
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from oauth_provider.checks import check_deploy_settings, check_settings
+
+VALID = {
+    "SCOPES": {"read": "Read your data", "write": "Change your data"},
+    "DEFAULT_SCOPES": ["read"],
+    "ISSUER": "https://auth.example.com",
+}
+
+
+def ids(messages):
+    return [message.id for message in messages]
+
+
+def errors_for(**overrides):
+    with override_settings(OAUTH_PROVIDER={**VALID, **overrides}):
+        return ids(check_settings())
+
+
+def deploy_warnings_for(**overrides):
+    with override_settings(OAUTH_PROVIDER={**VALID, **overrides}):
+        return ids(check_deploy_settings())
+
+
+def test_test_settings_pass_every_check():
+    assert check_settings() == []
+    assert check_deploy_settings() == []
+
+
+def test_empty_dict_uses_defaults_without_errors():
+    with override_settings(OAUTH_PROVIDER={}):
+        assert check_settings() == []
+
+
+def test_valid_settings_pass():
+    assert errors_for() == []
+
+
+def test_errors_are_errors_with_hints():
+    with override_settings(OAUTH_PROVIDER={**VALID, "ACCESS_TOKEN_EXPIRE_SECONDS": 0}):
+        (error,) = check_settings()
+    assert isinstance(error, Error)
+    assert error.hint
+
+
+@pytest.mark.parametrize("value", [["SCOPES"], "SCOPES", 42])
+def test_e001_oauth_provider_not_a_dict(value):
+    with override_settings(OAUTH_PROVIDER=value):
+        assert ids(check_settings()) == ["oauth_provider.E001"]
+
+
+def test_e002_unknown_key():
+    errors = errors_for(ACCESS_TOKEN_LIFETIME=3600)
+    assert errors == ["oauth_provider.E002"]
+
+
+def test_e002_names_the_unknown_key():
+    with override_settings(OAUTH_PROVIDER={**VALID, "PKCE_METHODS": ["S256"]}):
+        (error,) = check_settings()
+    assert "PKCE_METHODS" in error.msg
+
+
+@pytest.mark.parametrize("value", [{}, ["read"], "read", None])
+def test_e003_scopes_not_a_non_empty_dict(value):
+    assert errors_for(SCOPES=value, DEFAULT_SCOPES=[]) == ["oauth_provider.E003"]
+
+
+@pytest.mark.parametrize("name", ["read write", 'say"hi', "back\\slash", "", "caf\u00e9", 1])
+def test_e004_invalid_scope_name(name):
+    assert errors_for(SCOPES={name: "x"}, DEFAULT_SCOPES=[]) == ["oauth_provider.E004"]
+
+
+@pytest.mark.parametrize("value", [["admin"], "read", None, {"read": "x"}])
+def test_e005_default_scopes_not_a_list_of_known_scopes(value):
+    assert errors_for(DEFAULT_SCOPES=value) == ["oauth_provider.E005"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["AUTHORIZATION_CODE_EXPIRE_SECONDS", "ACCESS_TOKEN_EXPIRE_SECONDS", "REFRESH_TOKEN_EXPIRE_SECONDS"],
+)
+@pytest.mark.parametrize("value", [0, -1, 60.0, "60", True, None])
+def test_e006_lifetime_not_a_positive_int(name, value):
+    assert errors_for(**{name: value}) == ["oauth_provider.E006"]
+
+
+def test_e006_reported_once_per_bad_lifetime():
+    errors = errors_for(AUTHORIZATION_CODE_EXPIRE_SECONDS=0, REFRESH_TOKEN_EXPIRE_SECONDS=None)
+    assert errors == ["oauth_provider.E006", "oauth_provider.E006"]
+
+
+@pytest.mark.parametrize("value", [[], ["S512"], ["s256"], "S256", None])
+def test_e007_pkce_methods_not_s256_or_plain(value):
+    assert errors_for(PKCE_CODE_CHALLENGE_METHODS=value) == ["oauth_provider.E007"]
+
+
+@pytest.mark.parametrize("value", [["S256"], ["plain"], ["S256", "plain"], ("S256",)])
+def test_pkce_methods_s256_and_plain_accepted(value):
+    assert errors_for(PKCE_CODE_CHALLENGE_METHODS=value) == []
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_e008_pkce_required_for_confidential_not_bool(value):
+    assert errors_for(PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS=value) == ["oauth_provider.E008"]
+
+
+@pytest.mark.parametrize("value", [["implicit"], ["client-credentials"], "authorization_code", None])
+def test_e009_unsupported_grant_types(value):
+    assert errors_for(GRANT_TYPES=value) == ["oauth_provider.E009"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "auth.example.com",
+        "ftp://auth.example.com",
+        "https://",
+        "https://auth.example.com/?tenant=1",
+        "https://auth.example.com/#top",
+        42,
+    ],
+)
+def test_e010_issuer_not_an_absolute_url(value):
+    assert errors_for(ISSUER=value) == ["oauth_provider.E010"]
+
+
+@pytest.mark.parametrize("value", ["https://[::1", "https://auth.example.com:port"])
+def test_e010_malformed_issuer_reported_not_raised(value):
+    # A bad value must be a check error, never a traceback from `manage.py check`.
+    assert errors_for(ISSUER=value) == ["oauth_provider.E010"]
+
+
+@pytest.mark.parametrize("value", ["", 'my "api"', "back\\slash", None, 5])
+def test_e011_realm_not_a_plain_string(value):
+    assert errors_for(RESOURCE_SERVER_REALM=value) == ["oauth_provider.E011"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"DEFAULT_SCOPES": [["read"]]},
+        {"PKCE_CODE_CHALLENGE_METHODS": [["S256"]]},
+        {"GRANT_TYPES": [["authorization_code"]]},
+    ],
+    ids=["DEFAULT_SCOPES", "PKCE_CODE_CHALLENGE_METHODS", "GRANT_TYPES"],
+)
+def test_unhashable_list_items_are_reported_not_raised(overrides):
+    errors = errors_for(**overrides)
+    assert len(errors) == 1
+    assert errors[0].startswith("oauth_provider.E")
+
+
+def test_unknown_keys_of_mixed_types_are_reported_not_raised():
+    with override_settings(OAUTH_PROVIDER={**VALID, 1: "x", "EXTRA": "y"}):
+        assert ids(check_settings()) == ["oauth_provider.E002"]
+
+
+def test_several_bad_values_are_all_reported():
+    errors = errors_for(GRANT_TYPES=["implicit"], RESOURCE_SERVER_REALM="")
+    assert errors == ["oauth_provider.E009", "oauth_provider.E011"]
+
+
+def test_w001_plain_pkce_in_deploy_checks():
+    assert deploy_warnings_for(PKCE_CODE_CHALLENGE_METHODS=["S256", "plain"]) == ["oauth_provider.W001"]
+
+
+def test_w002_issuer_unset_in_deploy_checks():
+    assert deploy_warnings_for(ISSUER=None) == ["oauth_provider.W002"]
+
+
+def test_w003_http_issuer_in_deploy_checks():
+    assert deploy_warnings_for(ISSUER="http://auth.example.com") == ["oauth_provider.W003"]
+
+
+def test_deploy_warnings_are_warnings():
+    with override_settings(OAUTH_PROVIDER={**VALID, "ISSUER": None}):
+        (warning,) = check_deploy_settings()
+    assert isinstance(warning, Warning)
+    assert not isinstance(warning, Error)
+
+
+def test_risky_choices_are_not_errors_outside_deploy():
+    assert errors_for(PKCE_CODE_CHALLENGE_METHODS=["plain"], ISSUER="http://auth.example.com") == []
+
+
+def test_deploy_checks_skip_non_dict_setting():
+    with override_settings(OAUTH_PROVIDER="nope"):
+        assert check_deploy_settings() == []
+
+
+def test_manage_py_check_fails_on_bad_value():
+    with (
+        override_settings(OAUTH_PROVIDER={**VALID, "ACCESS_TOKEN_EXPIRE_SECONDS": "1h"}),
+        pytest.raises(SystemCheckError, match=r"oauth_provider\.E006"),
+    ):
+        call_command("check")
+
+
+def test_manage_py_check_passes_with_test_settings():
+    call_command("check")
+
+
+def test_manage_py_check_deploy_reports_plain_pkce(capsys):
+    with override_settings(OAUTH_PROVIDER={**VALID, "PKCE_CODE_CHALLENGE_METHODS": ["plain"]}):
+        call_command("check", "--deploy", "--tag", "security")
+    assert "oauth_provider.W001" in capsys.readouterr().err
