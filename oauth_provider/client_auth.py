@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from .crypto import hash_secret, secrets_match
 from .errors import InvalidClient, InvalidRequest
@@ -25,6 +26,7 @@ CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 _UNKNOWN_CLIENT_HASH = hash_secret("unknown client")
 
 
+@sensitive_variables("decoded", "secret", "meta", "header", "encoded")
 def basic_credentials(meta: Mapping[str, str]) -> tuple[str, str] | None:
     """client_id and secret from an ``Authorization: Basic`` header, if any.
 
@@ -45,6 +47,7 @@ def basic_credentials(meta: Mapping[str, str]) -> tuple[str, str] | None:
     return client_id, secret
 
 
+@sensitive_variables("secret", "basic", "params", "meta")
 def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> Client:
     """The client making a token request, or ``InvalidClient``.
 

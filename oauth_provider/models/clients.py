@@ -13,12 +13,17 @@ from ..crypto import (
     secrets_match,
 )
 from ..redirect_uris import validate_redirect_uri
-from ..settings import oauth_settings
+from ..settings import GRANT_TYPE_CHOICES, oauth_settings
+
+
+def split_redirect_uris(value: str) -> list[str]:
+    """The URIs of a one-per-line list, without blank lines."""
+    return [line.strip() for line in value.splitlines() if line.strip()]
 
 
 def validate_redirect_uris(value: str) -> None:
     errors = []
-    for uri in value.split():
+    for uri in split_redirect_uris(value):
         try:
             validate_redirect_uri(uri)
         except ValidationError as error:
@@ -89,7 +94,7 @@ class Client(models.Model):
 
     @property
     def redirect_uri_list(self) -> list[str]:
-        return self.redirect_uris.split()
+        return split_redirect_uris(self.redirect_uris)
 
     def set_secret(self) -> str:
         """Give the client a new secret; return it. Only its hash is kept."""
@@ -107,8 +112,9 @@ class Client(models.Model):
         known_scopes = set(oauth_settings.SCOPES)
         if not isinstance(self.scopes, list) or not set(self.scopes) <= known_scopes:
             raise ValidationError({"scopes": _("Choose scopes the server defines.")})
-        if not isinstance(self.grant_types, list) or not all(isinstance(g, str) for g in self.grant_types):
-            raise ValidationError({"grant_types": _("Enter a list of grant type names.")})
+        known_grant_types = {name for name, _label in GRANT_TYPE_CHOICES}
+        if not isinstance(self.grant_types, list) or not set(self.grant_types) <= known_grant_types:
+            raise ValidationError({"grant_types": _("Choose grant types the server knows.")})
         if "authorization_code" in self.grant_types and not self.redirect_uri_list:
             raise ValidationError(
                 {"redirect_uris": _("The authorization code grant needs at least one redirect URI.")}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,7 +18,14 @@ from .base import ProtocolView
 CLIENT_PARAMETERS = frozenset({"client_id", "client_secret"})
 
 
+# Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
+@method_decorator(
+    sensitive_post_parameters("client_secret", "code", "code_verifier", "refresh_token", "password"),
+    name="dispatch",
+)
 class TokenView(ProtocolView):
+    """Parse the request, authenticate the client, hand over to the grant (§3.2)."""
+
     def post(self, request: Request) -> Response:
         grant_type = single_values(request.data, ["grant_type"]).get("grant_type")
         if grant_type is None:

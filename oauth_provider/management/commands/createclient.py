@@ -1,0 +1,168 @@
+"""``manage.py createclient``: register a client from the command line.
+
+Meant for provisioning scripts and first-party apps, so with ``--json`` the
+only thing on stdout is one JSON object a script can parse; warnings go to
+stderr. The secret is printed once: only its hash is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ...forms import DEFAULT_GRANT_TYPES, normalize_redirect_uris
+from ...models import Client
+from ...redirect_uris import validate_redirect_uri
+from ...settings import GRANT_TYPE_CHOICES, oauth_settings
+
+
+class Command(BaseCommand):
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        # A property, not gettext_lazy: argparse needs a real str.
+        return _("Register an OAuth client and print its client_id and (if confidential) secret.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", required=True, help=_("Name shown to users on the consent screen."))
+        parser.add_argument(
+            "--type",
+            dest="client_type",
+            choices=Client.ClientType.values,
+            default=Client.ClientType.CONFIDENTIAL,
+            help=_("confidential (default) gets a secret; public clients use PKCE instead."),
+        )
+        parser.add_argument(
+            "--grant-type",
+            dest="grant_types",
+            action="append",
+            metavar="GRANT_TYPE",
+            help=_("A grant type the client may use (repeatable). Default: %(default)s.")
+            % {"default": " ".join(DEFAULT_GRANT_TYPES)},
+        )
+        parser.add_argument(
+            "--redirect-uri",
+            dest="redirect_uris",
+            action="append",
+            metavar="URI",
+            help=_("A redirect URI, matched exactly (repeatable)."),
+        )
+        parser.add_argument(
+            "--scope",
+            dest="scopes",
+            action="append",
+            metavar="SCOPE",
+            help=_("A scope the client may request (repeatable). Default: every scope."),
+        )
+        parser.add_argument(
+            "--skip-consent",
+            action="store_true",
+            help=_("Do not ask users to approve (first-party apps only)."),
+        )
+        parser.add_argument("--owner", metavar="USERNAME", help=_("The user who owns the client."))
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help=_('Print only {"client_id": ..., "client_secret": ...} on stdout.'),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        grant_types = self.grant_types(options["grant_types"])
+        redirect_uris = self.redirect_uris(options["redirect_uris"] or [])
+        scopes = self.scopes(options["scopes"] or [])
+        client = Client(
+            name=options["name"],
+            client_type=options["client_type"],
+            grant_types=grant_types,
+            redirect_uris="\n".join(redirect_uris),
+            scopes=scopes,
+            skip_consent=options["skip_consent"],
+            owner=self.owner(options["owner"]),
+        )
+        secret = client.set_secret() if client.is_confidential else None
+        try:
+            client.full_clean()
+        except ValidationError as error:
+            raise CommandError(self.describe(error)) from None
+        with transaction.atomic():
+            client.save()
+
+        for grant_type in grant_types:
+            if grant_type not in oauth_settings.GRANT_TYPES:
+                self.stderr.write(
+                    _(
+                        "Warning: the server does not offer %(grant_type)s; add it to "
+                        "OAUTH_PROVIDER['GRANT_TYPES'] before this client can use it."
+                    )
+                    % {"grant_type": grant_type}
+                )
+
+        if options["json"]:
+            self.stdout.write(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+            return
+        self.stdout.write(f"client_id: {client.client_id}")
+        if secret is not None:
+            self.stdout.write(f"client_secret: {secret}")
+            self.stdout.write(
+                self.style.WARNING(
+                    _("Store the client secret now: it will not be shown again (only its hash is kept).")
+                )
+            )
+
+    def grant_types(self, values: list[str] | None) -> list[str]:
+        grant_types = list(dict.fromkeys(values)) if values else list(DEFAULT_GRANT_TYPES)
+        known = dict(GRANT_TYPE_CHOICES)
+        unknown = [value for value in grant_types if value not in known]
+        if unknown:
+            raise CommandError(
+                _("Unknown grant type %(unknown)s. Known grant types: %(known)s.")
+                % {"unknown": ", ".join(map(repr, unknown)), "known": ", ".join(known)}
+            )
+        return grant_types
+
+    def redirect_uris(self, values: list[str]) -> list[str]:
+        uris = normalize_redirect_uris(values)
+        for uri in uris:
+            try:
+                validate_redirect_uri(uri)
+            except ValidationError as error:
+                raise CommandError(
+                    _("Invalid redirect URI %(uri)r: %(reason)s")
+                    % {"uri": uri, "reason": " ".join(error.messages)}
+                ) from None
+        return uris
+
+    def scopes(self, values: list[str]) -> list[str]:
+        scopes = list(dict.fromkeys(values))
+        known = list(oauth_settings.SCOPES)
+        unknown = [value for value in scopes if value not in known]
+        if unknown:
+            raise CommandError(
+                _("Unknown scope %(unknown)s. Scopes the server defines: %(known)s.")
+                % {"unknown": ", ".join(map(repr, unknown)), "known": ", ".join(known)}
+            )
+        return scopes
+
+    def owner(self, username: str | None) -> Any:
+        if username is None:
+            return None
+        user_model = get_user_model()
+        try:
+            return user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
+        except user_model.DoesNotExist:
+            raise CommandError(_("No user with username %(username)r.") % {"username": username}) from None
+
+    @staticmethod
+    def describe(error: ValidationError) -> str:
+        """A ValidationError as one readable line per field, without a traceback."""
+        if not hasattr(error, "error_dict"):
+            return " ".join(error.messages)
+        return "\n".join(
+            f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+            for field, messages in error.message_dict.items()
+        )

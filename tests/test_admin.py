@@ -1,0 +1,507 @@
+"""Django admin: client registration with show-once secrets, read-only credentials."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from oauth_provider.crypto import CLIENT_SECRET_PREFIX
+from oauth_provider.forms import ClientForm
+from oauth_provider.models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+
+from .factories import (
+    AccessTokenFactory,
+    AuthorizationCodeFactory,
+    ClientFactory,
+    ConsentFactory,
+    PublicClientFactory,
+    RefreshTokenFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRET_RE = re.compile(re.escape(CLIENT_SECRET_PREFIX) + r"[A-Za-z0-9_-]{43}")
+CREDENTIAL_MODELS = [AccessToken, RefreshToken, AuthorizationCode]
+
+
+def url(model, view, *args):
+    return reverse(f"admin:oauth_provider_{model._meta.model_name}_{view}", args=args)
+
+
+def client_form_data(**overrides):
+    data = {
+        "name": "Admin-made app",
+        "website": "https://app.example.com",
+        "client_type": "confidential",
+        "redirect_uris": "https://app.example.com/callback",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "is_active": "on",
+        "owner": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def shown_secrets(response):
+    return SECRET_RE.findall(response.content.decode())
+
+
+def assert_not_cached(response):
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.fixture
+def credentials(db):
+    """One of everything, each holding its raw value (``.value`` / ``.secret``)."""
+    oauth_client = ClientFactory()
+    return {
+        "client": oauth_client,
+        "access_token": AccessTokenFactory(client=oauth_client),
+        "refresh_token": RefreshTokenFactory(client=oauth_client),
+        "code": AuthorizationCodeFactory(client=oauth_client),
+        "consent": ConsentFactory(client=oauth_client),
+    }
+
+
+# Pages render ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [Client, AccessToken, RefreshToken, AuthorizationCode, Consent])
+def test_changelist_and_change_page_render(admin_client, credentials, model):
+    obj = model.objects.get()
+
+    assert admin_client.get(url(model, "changelist")).status_code == 200
+    response = admin_client.get(url(model, "change", obj.pk))
+    assert response.status_code == 200
+
+
+def test_client_add_page_renders_with_default_grant_types(admin_client):
+    response = admin_client.get(url(Client, "add"))
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.initial["grant_types"] == ["authorization_code", "refresh_token"]
+    assert "client_secret_hash" not in form.fields
+
+
+def test_client_change_page_shows_client_id_read_only(admin_client, oauth_client):
+    response = admin_client.get(url(Client, "change", oauth_client.pk))
+
+    assert oauth_client.client_id in response.content.decode()
+    assert "client_id" not in response.context["adminform"].form.fields
+
+
+def test_no_page_shows_a_raw_value_or_hash(admin_client, credentials):
+    oauth_client = credentials["client"]
+    raw_values = [oauth_client.secret, oauth_client.client_secret_hash]
+    for key in ("access_token", "refresh_token", "code"):
+        raw_values += [credentials[key].value, credentials[key].token_hash]
+    pages = [url(Client, "add")]
+    for model in [Client, *CREDENTIAL_MODELS, Consent]:
+        obj = model.objects.get()
+        pages += [url(model, "changelist"), url(model, "change", obj.pk), url(model, "delete", obj.pk)]
+        pages += [url(model, "changelist") + "?q=" + oauth_client.name]
+
+    for page in pages:
+        html = admin_client.get(page).content.decode()
+        leaked = [value for value in raw_values if value in html]
+        assert not leaked, page
+
+
+def test_str_of_models_never_contains_a_credential(credentials):
+    assert credentials["client"].secret not in str(credentials["client"])
+    for key in ("access_token", "refresh_token", "code"):
+        obj = credentials[key]
+        assert obj.value not in str(obj)
+        assert obj.token_hash not in str(obj)
+
+
+# Client secret shown once ---------------------------------------------------
+
+
+def test_adding_confidential_client_shows_secret_once(admin_client):
+    response = admin_client.post(url(Client, "add"), client_form_data())
+
+    assert response.status_code == 200
+    assert "oauth_provider/admin/client_secret.html" in [t.name for t in response.templates]
+    assert_not_cached(response)
+    html = response.content.decode()
+    assert "will not be shown again" in html
+    client = Client.objects.get(name="Admin-made app")
+    assert client.client_id in html
+    assert reverse("admin:oauth_provider_client_changelist") in html
+    [secret] = set(shown_secrets(response))
+    assert client.check_secret(secret)
+
+    # Only the hash is stored: the raw secret is in no column of the row ...
+    row = Client.objects.filter(pk=client.pk).values().get()
+    assert all(secret not in str(value) for value in row.values())
+    # ... nor in the admin history, the messages or the session.
+    assert all(secret not in entry.change_message for entry in LogEntry.objects.all())
+    assert all(secret not in str(message) for message in get_messages(response.wsgi_request))
+    assert all(secret not in session.session_data for session in Session.objects.all())
+    assert all(secret not in morsel.value for morsel in response.cookies.values())
+
+    # Not shown a second time.
+    again = admin_client.get(url(Client, "change", client.pk))
+    assert secret not in again.content.decode()
+    assert not shown_secrets(again)
+
+
+def test_adding_public_client_generates_no_secret(admin_client):
+    response = admin_client.post(
+        url(Client, "add"),
+        client_form_data(client_type="public", redirect_uris="http://127.0.0.1/cb"),
+    )
+
+    assert response.status_code == 302
+    client = Client.objects.get()
+    assert client.client_secret_hash == ""
+
+
+def test_public_client_made_confidential_gets_a_secret(admin_client, public_client):
+    response = admin_client.post(
+        url(Client, "change", public_client.pk),
+        client_form_data(name=public_client.name, redirect_uris="https://app.example.com/cb"),
+    )
+
+    assert response.status_code == 200
+    assert_not_cached(response)
+    [secret] = set(shown_secrets(response))
+    public_client.refresh_from_db()
+    assert public_client.is_confidential
+    assert public_client.check_secret(secret)
+
+
+def test_saving_confidential_client_keeps_its_secret(admin_client, oauth_client):
+    response = admin_client.post(url(Client, "change", oauth_client.pk), client_form_data(name="Renamed"))
+
+    assert response.status_code == 302
+    assert not shown_secrets(response)
+    oauth_client.refresh_from_db()
+    assert oauth_client.name == "Renamed"
+    assert oauth_client.check_secret(oauth_client.secret)
+
+
+def test_confidential_client_made_public_loses_its_secret(admin_client, oauth_client):
+    response = admin_client.post(
+        url(Client, "change", oauth_client.pk),
+        client_form_data(client_type="public", redirect_uris="http://127.0.0.1/cb"),
+    )
+
+    assert response.status_code == 302
+    oauth_client.refresh_from_db()
+    assert oauth_client.client_secret_hash == ""
+    assert not oauth_client.check_secret(oauth_client.secret)
+
+
+# ClientForm -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com/cb#fragment",
+        "http://app.example.com/cb",
+        "https://*.example.com/cb",
+        "https://app.example.com/*",
+        "/relative/callback",
+        "callback",
+    ],
+)
+def test_form_rejects_bad_redirect_uri(uri):
+    form = ClientForm(data=client_form_data(redirect_uris=f"https://ok.example.com/cb\n{uri}"))
+
+    assert not form.is_valid()
+    assert "redirect_uris" in form.errors
+    assert uri in " ".join(form.errors["redirect_uris"])
+
+
+def test_form_rejects_uri_with_inner_space():
+    form = ClientForm(data=client_form_data(redirect_uris="https://app.example.com/a b"))
+
+    assert not form.is_valid()
+    assert "redirect_uris" in form.errors
+
+
+def test_admin_add_rejects_bad_redirect_uri_and_creates_nothing(admin_client):
+    response = admin_client.post(
+        url(Client, "add"), client_form_data(redirect_uris="http://evil.example.com/cb")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["redirect_uris"]
+    assert not shown_secrets(response)
+    assert not Client.objects.exists()
+
+
+def test_form_normalises_redirect_uris():
+    form = ClientForm(
+        data=client_form_data(
+            redirect_uris="  https://a.example.com/cb  \r\n\r\nhttps://b.example.com/cb\nhttps://a.example.com/cb\n"
+        )
+    )
+
+    assert form.is_valid(), form.errors
+    client = form.save()
+    assert client.redirect_uris == "https://a.example.com/cb\nhttps://b.example.com/cb"
+    assert form.new_secret is not None
+    assert client.check_secret(form.new_secret)
+
+
+def test_form_stores_grant_types_and_scopes_as_json_lists():
+    form = ClientForm(data=client_form_data(grant_types=["authorization_code"], scopes=["read", "admin"]))
+
+    assert form.is_valid(), form.errors
+    client = form.save()
+    client.refresh_from_db()
+    assert client.grant_types == ["authorization_code"]
+    assert client.scopes == ["read", "admin"]
+
+
+def test_form_rejects_unknown_grant_type_and_scope():
+    form = ClientForm(data=client_form_data(grant_types=["password"], scopes=["root"]))
+
+    assert not form.is_valid()
+    assert set(form.errors) == {"grant_types", "scopes"}
+
+
+def test_scope_choices_follow_settings_at_form_init(settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "SCOPES": {"photos": "See your photos"}}
+
+    form = ClientForm()
+
+    assert [name for name, _label in form.fields["scopes"].choices] == ["photos"]
+
+
+def test_authorization_code_without_redirect_uri_is_rejected():
+    form = ClientForm(data=client_form_data(redirect_uris="  \n "))
+
+    assert not form.is_valid()
+    assert "redirect_uris" in form.errors
+
+
+# Changelist -----------------------------------------------------------------
+
+
+def test_changelist_counts_active_access_tokens(admin_client, oauth_client, frozen_clock):
+    AccessTokenFactory.create_batch(2, client=oauth_client)
+    AccessTokenFactory(client=oauth_client, revoked_at=frozen_clock())
+    AccessTokenFactory(client=oauth_client, expires_at=frozen_clock() - timedelta(seconds=1))
+    ClientFactory()
+
+    response = admin_client.get(url(Client, "changelist"))
+
+    counts = {client.pk: client._active_token_count for client in response.context["cl"].result_list}
+    assert counts[oauth_client.pk] == 2
+    assert sorted(counts.values()) == [0, 2]
+
+
+def test_changelist_query_count_does_not_grow_with_clients(admin_client):
+    def changelist_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(url(Client, "changelist")).status_code == 200
+        return len(queries)
+
+    AccessTokenFactory(client=ClientFactory())
+    few = changelist_queries()
+    for _ in range(5):
+        AccessTokenFactory(client=ClientFactory(owner=AccessTokenFactory().user))
+
+    assert changelist_queries() == few
+
+
+def test_changelist_search_by_owner_email(admin_client, user):
+    owned = ClientFactory(owner=user)
+    ClientFactory()
+
+    response = admin_client.get(url(Client, "changelist"), {"q": user.email})
+
+    assert list(response.context["cl"].result_list) == [owned]
+
+
+def test_client_can_be_deleted(admin_client, oauth_client):
+    AccessTokenFactory(client=oauth_client)
+
+    response = admin_client.post(
+        url(Client, "changelist"),
+        {"action": "delete_selected", "_selected_action": [oauth_client.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not Client.objects.exists()
+    assert not AccessToken.objects.exists()
+
+
+# Regenerate secret ----------------------------------------------------------
+
+
+def test_regenerate_secret_action(admin_client):
+    first, second = ClientFactory(name="A"), ClientFactory(name="B")
+    public = PublicClientFactory(name="C")
+    old_hashes = {first.pk: first.client_secret_hash, second.pk: second.client_secret_hash}
+
+    response = admin_client.post(
+        url(Client, "changelist"),
+        {"action": "regenerate_secret", "_selected_action": [first.pk, second.pk, public.pk]},
+    )
+
+    assert response.status_code == 200
+    assert_not_cached(response)
+    secrets = shown_secrets(response)
+    assert len(secrets) == 2
+    for client, secret in zip([first, second], secrets, strict=True):
+        client.refresh_from_db()
+        assert client.client_secret_hash != old_hashes[client.pk]
+        assert client.check_secret(secret)
+        assert not client.check_secret(client.secret)
+    public.refresh_from_db()
+    assert public.client_secret_hash == ""
+    assert "1 public client was skipped" in response.content.decode()
+    assert all(
+        secret not in str(message) for message in get_messages(response.wsgi_request) for secret in secrets
+    )
+
+
+def test_regenerate_secret_does_not_revoke_tokens(admin_client, oauth_client):
+    token = AccessTokenFactory(client=oauth_client)
+
+    admin_client.post(
+        url(Client, "changelist"), {"action": "regenerate_secret", "_selected_action": [oauth_client.pk]}
+    )
+
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_regenerate_secret_of_only_public_clients_redirects(admin_client, public_client):
+    response = admin_client.post(
+        url(Client, "changelist"), {"action": "regenerate_secret", "_selected_action": [public_client.pk]}
+    )
+
+    assert response.status_code == 302
+    public_client.refresh_from_db()
+    assert public_client.client_secret_hash == ""
+
+
+# Credentials ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("factory", "ended_field"),
+    [
+        (AccessTokenFactory, "revoked_at"),
+        (RefreshTokenFactory, "revoked_at"),
+        (AuthorizationCodeFactory, "used_at"),
+    ],
+)
+def test_revoke_action(admin_client, frozen_clock, factory, ended_field):
+    selected, untouched = factory(), factory()
+    earlier = frozen_clock() - timedelta(minutes=5)
+    already = factory(**{ended_field: earlier})
+    model = type(selected)
+
+    response = admin_client.post(
+        url(model, "changelist"),
+        {"action": "revoke_selected", "_selected_action": [selected.pk, already.pk]},
+    )
+
+    assert response.status_code == 302
+    assert model.objects.get(pk=selected.pk).__dict__[ended_field] == frozen_clock()
+    assert model.objects.get(pk=untouched.pk).__dict__[ended_field] is None
+    # Already ended rows keep the time they ended.
+    assert model.objects.get(pk=already.pk).__dict__[ended_field] == earlier
+
+
+@pytest.mark.parametrize("model", [*CREDENTIAL_MODELS, Consent])
+def test_credentials_and_consents_cannot_be_added_or_edited(admin_client, credentials, model):
+    obj = model.objects.get()
+
+    assert admin_client.get(url(model, "add")).status_code == 403
+    response = admin_client.get(url(model, "change", obj.pk))
+    assert response.context["has_change_permission"] is False
+    assert admin_client.post(url(model, "change", obj.pk), {"scope": "read write admin"}).status_code == 403
+    obj.refresh_from_db()
+    assert obj.scope == "read"
+
+
+@pytest.mark.parametrize("model", [*CREDENTIAL_MODELS, Consent])
+def test_credentials_and_consents_can_be_deleted(admin_client, credentials, model):
+    obj = model.objects.get()
+
+    response = admin_client.post(url(model, "delete", obj.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not model.objects.filter(pk=obj.pk).exists()
+
+
+def test_state_column_and_filter(admin_client, frozen_clock):
+    active = AccessTokenFactory()
+    expired = AccessTokenFactory(expires_at=frozen_clock() - timedelta(seconds=1))
+    revoked = AccessTokenFactory(revoked_at=frozen_clock())
+    changelist = url(AccessToken, "changelist")
+
+    def listed(state):
+        return {obj.pk for obj in admin_client.get(changelist, {"state": state}).context["cl"].result_list}
+
+    assert listed("active") == {active.pk}
+    assert listed("expired") == {expired.pk}
+    assert listed("ended") == {revoked.pk}
+    html = admin_client.get(changelist).content.decode()
+    assert "Active" in html and "Expired" in html and "Revoked" in html
+
+
+def test_used_code_shows_as_used(admin_client, frozen_clock):
+    code = AuthorizationCodeFactory(used_at=frozen_clock())
+    changelist = url(AuthorizationCode, "changelist")
+
+    assert [obj.pk for obj in admin_client.get(changelist, {"state": "ended"}).context["cl"].result_list] == [
+        code.pk
+    ]
+    assert "Used or revoked" in admin_client.get(changelist).content.decode()
+
+
+def test_token_changelist_search_and_client_filter(admin_client):
+    mine = AccessTokenFactory(client=ClientFactory(name="Needle"))
+    AccessTokenFactory(client=ClientFactory(name="Haystack"))
+    changelist = url(AccessToken, "changelist")
+
+    by_name = admin_client.get(changelist, {"q": "Needle"}).context["cl"].result_list
+    by_client_id = admin_client.get(changelist, {"q": mine.client.client_id}).context["cl"].result_list
+    by_user = admin_client.get(changelist, {"q": mine.user.username}).context["cl"].result_list
+    by_filter = admin_client.get(changelist, {"client__id__exact": mine.client_id}).context["cl"].result_list
+
+    assert [obj.pk for obj in by_name] == [mine.pk]
+    assert [obj.pk for obj in by_client_id] == [mine.pk]
+    assert [obj.pk for obj in by_user] == [mine.pk]
+    assert [obj.pk for obj in by_filter] == [mine.pk]
+
+
+def test_token_changelist_query_count_does_not_grow_with_rows(admin_client):
+    def changelist_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(url(AccessToken, "changelist")).status_code == 200
+        return len(queries)
+
+    AccessTokenFactory()
+    few = changelist_queries()
+    AccessTokenFactory.create_batch(5)
+
+    assert changelist_queries() == few
+
+
+def test_consent_changelist_lists_user_and_client(admin_client, credentials):
+    consent = credentials["consent"]
+
+    response = admin_client.get(url(Consent, "changelist"), {"q": consent.user.username})
+
+    assert list(response.context["cl"].result_list) == [consent]
+    html = response.content.decode()
+    assert consent.client.name in html
+    assert consent.user.username in html
