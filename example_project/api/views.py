@@ -32,7 +32,7 @@ class NoteListView(generics.ListCreateAPIView):
 
     serializer_class = NoteSerializer
     permission_classes = [HasScope]
-    required_scopes = {"GET": ["read"], "HEAD": ["read"], "POST": ["write"]}
+    required_scopes = {"GET": ["read"], "POST": ["write"]}
 
     def owner(self) -> dict:
         token = self.request.auth

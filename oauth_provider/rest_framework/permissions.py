@@ -60,16 +60,19 @@ class TokenScopePermission(BasePermission):
 def declared_scopes(request: Request, view: APIView, *, required: bool) -> list[str]:
     """The scopes a view's ``required_scopes`` names for this request.
 
-    A list applies to every method; a dict maps HTTP method -> list (HEAD
-    falls back to GET, as DRF serves HEAD with ``get``). A method the dict
-    leaves out is refused when the scopes are ``required``, and needs nothing
-    extra otherwise.
+    A list applies to every method; a dict maps HTTP method -> list (HEAD and
+    OPTIONS fall back to GET, as they only describe what GET returns). A
+    method the view implements but the dict leaves out is refused when the
+    scopes are ``required``, and needs nothing extra otherwise.
     """
     declared = getattr(view, "required_scopes", None)
     if isinstance(declared, Mapping):
-        method = "GET" if request.method == "HEAD" and "HEAD" not in declared else request.method
-        if method not in declared and required:
+        method = request.method or ""
+        if method not in declared and method in ("HEAD", "OPTIONS"):
+            method = "GET"
+        if method not in declared and required and hasattr(view, method.lower()):
             raise PermissionDenied
+        # A method the view does not implement needs nothing: DRF answers 405.
         declared = declared.get(method, [])
     if declared is None and not required:
         return []
