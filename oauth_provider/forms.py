@@ -8,7 +8,6 @@ form only turns HTML input into those values and decides when a secret is due.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import django
@@ -16,6 +15,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Client
+from .models.clients import split_redirect_uris
 from .settings import AUTHORIZATION_CODE, GRANT_TYPE_CHOICES, REFRESH_TOKEN, oauth_settings
 
 # What a new client is offered when nothing is chosen yet: the flow RFC 9700
@@ -27,15 +27,14 @@ DEFAULT_GRANT_TYPES = [AUTHORIZATION_CODE, REFRESH_TOKEN]
 _URL_FIELD_OPTIONS = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
 
 
-def normalize_redirect_uris(value: str | Iterable[str]) -> list[str]:
-    """One URI per entry, stripped, without blanks or repeats, in input order.
+def normalize_redirect_uris(value: str) -> str:
+    """One URI per line, without blanks or repeats, in input order.
 
     Pasted lists often carry trailing spaces, blank lines or duplicates; none
     of those change what is registered, so they are dropped rather than
     reported. Inner whitespace is kept so the validator can reject it.
     """
-    lines = value.splitlines() if isinstance(value, str) else value
-    return list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    return "\n".join(dict.fromkeys(split_redirect_uris(value)))
 
 
 def scope_choices() -> list[tuple[str, str]]:
@@ -99,10 +98,9 @@ class ClientForm(forms.ModelForm):
             self.initial["grant_types"] = list(DEFAULT_GRANT_TYPES)
 
     def clean_redirect_uris(self) -> str:
-        uris = normalize_redirect_uris(self.cleaned_data.get("redirect_uris") or "")
         # Each URI is then checked by Client.redirect_uris' validator
         # (redirect_uris.validate_redirect_uri) during model validation.
-        return "\n".join(uris)
+        return normalize_redirect_uris(self.cleaned_data.get("redirect_uris") or "")
 
     def save(self, commit: bool = True) -> Client:
         """Save, giving a confidential client a secret if it has none.

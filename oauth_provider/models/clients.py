@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -30,6 +32,14 @@ def validate_redirect_uris(value: str) -> None:
             errors.extend(f"{uri}: {message}" for message in error.messages)
     if errors:
         raise ValidationError(errors)
+
+
+def _unknown(values: object, known: Iterable[str]) -> str | None:
+    """The values of a JSON list field that are not ``known``, quoted; None if all are."""
+    if not isinstance(values, list):
+        return repr(values)
+    unknown = [value for value in values if not isinstance(value, str) or value not in known]
+    return ", ".join(map(repr, unknown)) or None
 
 
 class Client(models.Model):
@@ -109,12 +119,23 @@ class Client(models.Model):
         return grant_type in self.grant_types and grant_type in oauth_settings.GRANT_TYPES
 
     def clean(self) -> None:
-        known_scopes = set(oauth_settings.SCOPES)
-        if not isinstance(self.scopes, list) or not set(self.scopes) <= known_scopes:
-            raise ValidationError({"scopes": _("Choose scopes the server defines.")})
-        known_grant_types = {name for name, _label in GRANT_TYPE_CHOICES}
-        if not isinstance(self.grant_types, list) or not set(self.grant_types) <= known_grant_types:
-            raise ValidationError({"grant_types": _("Choose grant types the server knows.")})
+        """The one place a client's lists are checked (admin, forms and createclient all call it)."""
+        errors = {}
+        unknown_scopes = _unknown(self.scopes, oauth_settings.SCOPES)
+        if unknown_scopes is not None:
+            errors["scopes"] = _("Unknown scope %(unknown)s. Scopes the server defines: %(known)s.") % {
+                "unknown": unknown_scopes,
+                "known": ", ".join(oauth_settings.SCOPES),
+            }
+        known_grant_types = [name for name, _label in GRANT_TYPE_CHOICES]
+        unknown_grant_types = _unknown(self.grant_types, known_grant_types)
+        if unknown_grant_types is not None:
+            errors["grant_types"] = _("Unknown grant type %(unknown)s. Known grant types: %(known)s.") % {
+                "unknown": unknown_grant_types,
+                "known": ", ".join(known_grant_types),
+            }
+        if errors:
+            raise ValidationError(errors)
         if "authorization_code" in self.grant_types and not self.redirect_uri_list:
             raise ValidationError(
                 {"redirect_uris": _("The authorization code grant needs at least one redirect URI.")}

@@ -13,13 +13,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ...forms import DEFAULT_GRANT_TYPES, normalize_redirect_uris
 from ...models import Client
-from ...redirect_uris import validate_redirect_uri
-from ...settings import GRANT_TYPE_CHOICES, oauth_settings
+from ...settings import oauth_settings
 
 
 class Command(BaseCommand):
@@ -72,25 +70,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        grant_types = self.grant_types(options["grant_types"])
-        redirect_uris = self.redirect_uris(options["redirect_uris"] or [])
-        scopes = self.scopes(options["scopes"] or [])
+        grant_types = list(dict.fromkeys(options["grant_types"] or DEFAULT_GRANT_TYPES))
         client = Client(
             name=options["name"],
             client_type=options["client_type"],
             grant_types=grant_types,
-            redirect_uris="\n".join(redirect_uris),
-            scopes=scopes,
+            redirect_uris=normalize_redirect_uris("\n".join(options["redirect_uris"] or [])),
+            scopes=list(dict.fromkeys(options["scopes"] or [])),
             skip_consent=options["skip_consent"],
             owner=self.owner(options["owner"]),
         )
         secret = client.set_secret() if client.is_confidential else None
+        # The model validates grant types, scopes and each redirect URI, as it does for the admin.
         try:
             client.full_clean()
         except ValidationError as error:
             raise CommandError(self.describe(error)) from None
-        with transaction.atomic():
-            client.save()
+        client.save()
 
         for grant_type in grant_types:
             if grant_type not in oauth_settings.GRANT_TYPES:
@@ -113,40 +109,6 @@ class Command(BaseCommand):
                     _("Store the client secret now: it will not be shown again (only its hash is kept).")
                 )
             )
-
-    def grant_types(self, values: list[str] | None) -> list[str]:
-        grant_types = list(dict.fromkeys(values)) if values else list(DEFAULT_GRANT_TYPES)
-        known = dict(GRANT_TYPE_CHOICES)
-        unknown = [value for value in grant_types if value not in known]
-        if unknown:
-            raise CommandError(
-                _("Unknown grant type %(unknown)s. Known grant types: %(known)s.")
-                % {"unknown": ", ".join(map(repr, unknown)), "known": ", ".join(known)}
-            )
-        return grant_types
-
-    def redirect_uris(self, values: list[str]) -> list[str]:
-        uris = normalize_redirect_uris(values)
-        for uri in uris:
-            try:
-                validate_redirect_uri(uri)
-            except ValidationError as error:
-                raise CommandError(
-                    _("Invalid redirect URI %(uri)r: %(reason)s")
-                    % {"uri": uri, "reason": " ".join(error.messages)}
-                ) from None
-        return uris
-
-    def scopes(self, values: list[str]) -> list[str]:
-        scopes = list(dict.fromkeys(values))
-        known = list(oauth_settings.SCOPES)
-        unknown = [value for value in scopes if value not in known]
-        if unknown:
-            raise CommandError(
-                _("Unknown scope %(unknown)s. Scopes the server defines: %(known)s.")
-                % {"unknown": ", ".join(map(repr, unknown)), "known": ", ".join(known)}
-            )
-        return scopes
 
     def owner(self, username: str | None) -> Any:
         if username is None:
