@@ -17,10 +17,15 @@ def issuer(request: HttpRequest) -> str:
     return oauth_settings.ISSUER or f"{request.scheme}://{request.get_host()}"
 
 
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def endpoint_url(request: HttpRequest, name: str) -> str:
     """Absolute URL of one of our endpoints, on the issuer's origin."""
-    parts = urlsplit(issuer(request))
-    return f"{parts.scheme}://{parts.netloc}{reverse(f'oauth_provider:{name}')}"
+    return origin(issuer(request)) + reverse(f"oauth_provider:{name}")
 
 
 def server_metadata(request: HttpRequest) -> dict[str, Any]:

@@ -28,10 +28,15 @@ def authorize_url(client, **params) -> str:
     return "/o/authorize/?" + urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
 
 
+def query_params(url: str) -> dict[str, str]:
+    """The query parameters of ``url`` (first value of each)."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
 def redirect_params(response) -> dict[str, str]:
-    """The query parameters of a redirect response's Location (single values)."""
+    """The query parameters of a redirect response's Location."""
     assert response.status_code == 302, response.status_code
-    return {key: values[0] for key, values in parse_qs(urlsplit(response["Location"]).query).items()}
+    return query_params(response["Location"])
 
 
 def basic_auth(client_id: str, secret: str) -> str:

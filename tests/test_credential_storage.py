@@ -1,13 +1,12 @@
 """A database dump holds no usable credential: secrets and tokens are stored only as hashes."""
 
 import io
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
 
 from tests.factories import ClientFactory, UserFactory
-from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, pkce_pair, post_token
+from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, pkce_pair, post_token, query_params
 
 
 @pytest.mark.django_db
@@ -18,7 +17,7 @@ def test_dump_of_every_table_contains_no_raw_secret_or_token(client, api_client)
     verifier, challenge = pkce_pair()
     url = authorize_url(app, scope="read write", code_challenge=challenge, code_challenge_method="S256")
     location = client.post(url, {"action": "allow"})["Location"]
-    code = parse_qs(urlsplit(location).query)["code"][0]
+    code = query_params(location)["code"]
     auth = basic_auth(app.client_id, app.secret)
     data = {
         "grant_type": "authorization_code",

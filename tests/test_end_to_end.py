@@ -7,7 +7,6 @@ the authorization URL with PKCE, redeems the code and calls the API.
 
 import re
 import secrets
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -16,6 +15,7 @@ from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from oauth_provider.models import AuthorizationCode, Consent
 
 from .factories import PASSWORD, ClientFactory, PublicClientFactory, UserFactory
+from .helpers import query_params
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -79,10 +79,6 @@ def decide(browser: requests.Session, authorization_url: str, action: str) -> tu
     return consent.text, response.headers["Location"]
 
 
-def query_of(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
-
-
 def test_confidential_client_flow(live_server, browser, make_app):
     user = UserFactory()
     oauth_client = ClientFactory(redirect_uris="http://127.0.0.1/callback")
@@ -104,7 +100,7 @@ def test_confidential_client_flow(live_server, browser, make_app):
     assert oauth_client.name in consent
     assert user.username in consent
     assert location.startswith("http://127.0.0.1/callback?")
-    params = query_of(location)
+    params = query_params(location)
     assert params["state"] == state
     assert params["iss"] == ISSUER  # RFC 9207
     assert "error" not in params
@@ -149,7 +145,7 @@ def test_public_client_flow_with_loopback_port(live_server, browser, make_app):
     _consent, location = decide(browser, authorization_url, "allow")
 
     assert location.startswith(f"{redirect_uri}?")
-    params = query_of(location)
+    params = query_params(location)
     assert params["state"] == state
     assert params["iss"] == ISSUER
 
@@ -206,7 +202,7 @@ def test_user_denies(live_server, browser, make_app):
     _consent, location = decide(browser, authorization_url, "deny")
 
     assert location.startswith("http://127.0.0.1/callback?")
-    params = query_of(location)
+    params = query_params(location)
     assert params["error"] == "access_denied"
     assert params["state"] == state
     assert params["iss"] == ISSUER

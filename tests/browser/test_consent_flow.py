@@ -1,21 +1,15 @@
 """The consent screen in a real browser: log in, approve or deny, the code arrives, it works."""
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 import requests
 
 from oauth_provider.models import Consent
 from tests.factories import PASSWORD, ClientFactory, UserFactory
-from tests.helpers import authorize_url, basic_auth, pkce_pair
+from tests.helpers import authorize_url, basic_auth, pkce_pair, query_params
 
 from .conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def callback_query(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
 @pytest.fixture
@@ -49,7 +43,7 @@ def test_approve_sends_a_code_that_exchanges_for_a_working_token(page, live_serv
 
     page.click("button[value=allow]")
     page.wait_for_url("**/callback/?code=*")
-    params = callback_query(page.url)
+    params = query_params(page.url)
     assert params["state"] == "af0ifjsldkj"
     assert page.inner_text("#code") == params["code"]
 
@@ -74,7 +68,7 @@ def test_deny_sends_access_denied(page, live_server, app):
     user = sign_in_at_consent(page, live_server, app)
     page.click("button[value=deny]")
     page.wait_for_url("**/callback/?error=*")
-    assert callback_query(page.url)["error"] == "access_denied"
+    assert query_params(page.url)["error"] == "access_denied"
     assert "access_denied" in page.inner_text("main")
     assert not Consent.objects.filter(user=user).exists()
 

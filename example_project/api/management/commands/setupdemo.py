@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import shlex
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 
+from oauth_provider.metadata import origin
 from oauth_provider.models import Client
 from oauth_provider.pkce import S256, s256
 from oauth_provider.settings import AUTHORIZATION_CODE, REFRESH_TOKEN, oauth_settings
@@ -106,9 +107,7 @@ class Command(BaseCommand):
 
     def base_url(self) -> str:
         """The site's origin, from the issuer (the example site serves at its root)."""
-        issuer = oauth_settings.ISSUER or DEFAULT_BASE_URL
-        parts = urlsplit(issuer)
-        return f"{parts.scheme}://{parts.netloc}"
+        return origin(oauth_settings.ISSUER or DEFAULT_BASE_URL)
 
     def ensure_user(self, username: str, password: str, *, superuser: bool) -> AbstractBaseUser:
         User = get_user_model()
