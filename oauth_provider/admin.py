@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from . import clock
 from .forms import ClientForm
 from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from .revocation import REVOKED_FIELDS, revoke_tokens
 
 # Where a secret generated while saving the admin form waits for response_add
 # or response_change; set on the saved instance only for that one request.
@@ -60,7 +61,7 @@ class ClientAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
         main = ["name", "website", "client_type", "redirect_uris", "grant_types", "scopes"]
-        access = ["skip_consent", "owner", "is_active"]
+        access = ["skip_consent", "allow_introspection", "owner", "is_active"]
         if obj is None:
             return [(None, {"fields": main}), (_("Access"), {"fields": access})]
         return [
@@ -231,12 +232,16 @@ class CredentialAdmin(admin.ModelAdmin):
             return gettext("Expired")
         return gettext("Active")
 
-    @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def end_early(self, queryset: QuerySet) -> int:
+        """End the credentials of ``queryset`` that have not ended; return how many."""
         # A conditional UPDATE: rows already ended keep their original time.
-        count = queryset.filter(**{f"{self.ended_field}__isnull": True}).update(
+        return queryset.filter(**{f"{self.ended_field}__isnull": True}).update(
             **{self.ended_field: clock.now()}
         )
+
+    @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = self.end_early(queryset)
         self.message_user(
             request,
             ngettext("%(count)d item was revoked.", "%(count)d items were revoked.", count)
@@ -245,13 +250,21 @@ class CredentialAdmin(admin.ModelAdmin):
         )
 
 
+class TokenAdmin(CredentialAdmin):
+    def end_early(self, queryset: QuerySet) -> int:
+        # Through revocation, so cached copies and signal receivers hear of it.
+        tokens = list(queryset.filter(revoked_at__isnull=True).only(*REVOKED_FIELDS))
+        revoke_tokens(tokens, reason="revoked")
+        return len(tokens)
+
+
 @admin.register(AccessToken)
-class AccessTokenAdmin(CredentialAdmin):
+class AccessTokenAdmin(TokenAdmin):
     fields = ["client", "user", "scope", "family_id", "created_at", "expires_at", "revoked_at"]
 
 
 @admin.register(RefreshToken)
-class RefreshTokenAdmin(CredentialAdmin):
+class RefreshTokenAdmin(TokenAdmin):
     fields = [
         "client",
         "user",

@@ -16,12 +16,23 @@ from django.core.checks import Error, Tags, Warning, register
 
 from .pkce import PLAIN, S256
 from .scopes import is_scope_token
-from .settings import DEFAULTS, GRANT_TYPE_CHOICES, oauth_settings
+from .settings import DEFAULTS, GRANT_TYPE_CHOICES, LEGACY_GRANT_TYPES, oauth_settings
 
 LIFETIMES = (
     "AUTHORIZATION_CODE_EXPIRE_SECONDS",
     "ACCESS_TOKEN_EXPIRE_SECONDS",
     "REFRESH_TOKEN_EXPIRE_SECONDS",
+    "DEVICE_CODE_EXPIRE_SECONDS",
+    "DEVICE_CODE_INTERVAL",
+    "USER_CODE_ATTEMPT_WINDOW_SECONDS",
+    "TOKEN_CACHE_TIMEOUT_SECONDS",
+)
+# A retry window longer than this is no longer "a client that lost the response".
+MAX_GRACE_PERIOD_SECONDS = 60
+# Cache backends that are not shared between processes (or keep nothing).
+UNSHARED_CACHE_BACKENDS = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
 )
 
 
@@ -158,13 +169,68 @@ def _check_realm() -> list[Error]:
     return []
 
 
+def _check_limits() -> list[Error]:
+    errors = []
+    if not _positive_int(oauth_settings.USER_CODE_MAX_ATTEMPTS):
+        errors.append(
+            _error(12, "OAUTH_PROVIDER['USER_CODE_MAX_ATTEMPTS'] must be a positive whole number.", "e.g. 10")
+        )
+    grace = oauth_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
+    if not (_positive_int(grace) or grace == 0) or grace > MAX_GRACE_PERIOD_SECONDS:
+        errors.append(
+            _error(
+                13,
+                "OAUTH_PROVIDER['REFRESH_TOKEN_GRACE_PERIOD_SECONDS'] must be a whole number "
+                f"from 0 to {MAX_GRACE_PERIOD_SECONDS}.",
+                "0 turns the grace period off; a few seconds is enough for a lost response.",
+            )
+        )
+    return errors
+
+
+def _check_caches() -> list[Error]:
+    errors = []
+    for name, optional in (("TOKEN_CACHE", True), ("THROTTLE_CACHE", False)):
+        alias = getattr(oauth_settings, name)
+        if alias is None and optional:
+            continue
+        if not isinstance(alias, str) or alias not in settings.CACHES:
+            errors.append(
+                _error(
+                    14,
+                    f"OAUTH_PROVIDER['{name}'] must name a cache in CACHES"
+                    + (" (or be None)." if optional else "."),
+                    f"Known caches: {', '.join(settings.CACHES)}.",
+                )
+            )
+    return errors
+
+
+def _check_introspection_scope() -> list[Error]:
+    scope = oauth_settings.INTROSPECTION_SCOPE
+    scopes = oauth_settings.SCOPES
+    if scope is not None and not (isinstance(scope, str) and isinstance(scopes, dict) and scope in scopes):
+        return [
+            _error(
+                15,
+                "OAUTH_PROVIDER['INTROSPECTION_SCOPE'] must be None or a scope named in SCOPES.",
+                'e.g. SCOPES = {..., "introspection": "Check tokens"}, '
+                'INTROSPECTION_SCOPE = "introspection".',
+            )
+        ]
+    return []
+
+
 SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_scopes,
     _check_lifetimes,
+    _check_limits,
     _check_pkce,
     _check_grant_types,
     _check_issuer,
     _check_realm,
+    _check_caches,
+    _check_introspection_scope,
 )
 
 
@@ -209,4 +275,36 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
                 id="oauth_provider.W003",
             )
         )
+    grant_types = oauth_settings.GRANT_TYPES
+    enabled = grant_types if isinstance(grant_types, (list, tuple)) else []
+    legacy = [name for name in LEGACY_GRANT_TYPES if name in enabled]
+    if legacy:
+        warnings.append(
+            Warning(
+                f"Legacy grant types are enabled: {', '.join(legacy)}.",
+                hint="RFC 9700 §2.1.2 and §2.4: use the authorization code grant with PKCE instead.",
+                id="oauth_provider.W004",
+            )
+        )
+    warnings.extend(_unshared_cache_warnings())
+    return warnings
+
+
+def _unshared_cache_warnings() -> list[Warning]:
+    warnings = []
+    for name, consequence in (
+        ("TOKEN_CACHE", "a token revoked in one process stays valid in the others until it expires"),
+        ("THROTTLE_CACHE", "each process counts wrong user codes on its own"),
+    ):
+        alias = getattr(oauth_settings, name)
+        backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+        if backend in UNSHARED_CACHE_BACKENDS:
+            warnings.append(
+                Warning(
+                    f"OAUTH_PROVIDER['{name}'] uses {backend.rsplit('.', 1)[-1]}, which processes do not "
+                    f"share: {consequence}.",
+                    hint="Point it at a shared cache such as Django's RedisCache.",
+                    id="oauth_provider.W005",
+                )
+            )
     return warnings

@@ -16,6 +16,7 @@ CLIENT_SECRET_PREFIX = "opcs_"  # noqa: S105 - a prefix, not a secret
 AUTHORIZATION_CODE_PREFIX = "opac_"
 ACCESS_TOKEN_PREFIX = "opat_"  # noqa: S105
 REFRESH_TOKEN_PREFIX = "oprt_"  # noqa: S105
+DEVICE_CODE_PREFIX = "opdc_"
 
 # 32 random bytes = 256 bits, URL-safe base64 (43 characters).
 TOKEN_BYTES = 32

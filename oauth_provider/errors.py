@@ -92,3 +92,29 @@ class ServerError(OAuthError):
     error = "server_error"
     status_code = 500
     description = _("The server met an unexpected condition.")
+
+
+# RFC 7009 §2.2.1
+
+
+class UnsupportedTokenType(OAuthError):
+    error = "unsupported_token_type"
+    description = _("This server does not revoke tokens of this type.")
+
+
+# RFC 8628 §3.5: the token endpoint's answers while a device authorization is undecided.
+
+
+class AuthorizationPending(OAuthError):
+    error = "authorization_pending"
+    description = _("The user has not yet approved or denied the request.")
+
+
+class SlowDown(AuthorizationPending):
+    error = "slow_down"
+    description = _("Polling too fast: wait longer between requests.")
+
+
+class ExpiredToken(OAuthError):
+    error = "expired_token"
+    description = _("The device code has expired; start a new device authorization.")

@@ -80,6 +80,7 @@ class ClientForm(forms.ModelForm):
             "grant_types",
             "scopes",
             "skip_consent",
+            "allow_introspection",
             "owner",
             "is_active",
         ]

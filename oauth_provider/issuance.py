@@ -12,6 +12,7 @@ from . import clock
 from .models import AccessToken, Client, RefreshToken
 from .scopes import format_scope
 from .settings import REFRESH_TOKEN, oauth_settings
+from .signals import token_issued
 
 TokenResponse = dict[str, Any]
 
@@ -21,16 +22,23 @@ def issue_tokens(
     client: Client,
     user: AbstractBaseUser | None,
     scopes: list[str],
-    family_id: uuid.UUID,
+    grant_type: str,
+    family_id: uuid.UUID | None = None,
+    refresh: bool = True,
     refresh_scopes: list[str] | None = None,
+    previous: RefreshToken | None = None,
 ) -> TokenResponse:
-    """Create an access token (and a refresh token when the client may use one).
+    """Create an access token, and a refresh token when ``refresh`` is true and
+    the client may use one.
 
-    ``refresh_scopes`` is the refresh token's scope when it differs from the
-    access token's (a narrowed refresh, RFC 6749 §6). Returns the §5.1
+    ``family_id`` links the tokens to the authorization they descend from (a
+    new family when None). ``refresh_scopes`` is the refresh token's scope when
+    it differs from the access token's (a narrowed refresh, RFC 6749 §6), and
+    ``previous`` the refresh token this one replaces. Returns the §5.1
     response body; the raw values exist only in it.
     """
     now = clock.now()
+    family_id = family_id or uuid.uuid4()
     scope = format_scope(scopes)
     lifetime = oauth_settings.ACCESS_TOKEN_EXPIRE_SECONDS
     access_token, access_value = AccessToken.issue(
@@ -41,21 +49,24 @@ def issue_tokens(
         created_at=now,
         expires_at=now + timedelta(seconds=lifetime),
     )
+    token_issued.send(sender=AccessToken, token=access_token, grant_type=grant_type)
     response: TokenResponse = {
         "access_token": access_value,
         "token_type": "Bearer",
         "expires_in": lifetime,
         "scope": scope,
     }
-    if client.allows_grant_type(REFRESH_TOKEN):
-        _refresh_token, refresh_value = RefreshToken.issue(
+    if refresh and client.allows_grant_type(REFRESH_TOKEN):
+        refresh_token, refresh_value = RefreshToken.issue(
             client=client,
             user=user,
             scope=format_scope(refresh_scopes) if refresh_scopes is not None else scope,
             family_id=family_id,
             access_token=access_token,
+            previous=previous,
             created_at=now,
             expires_at=now + timedelta(seconds=oauth_settings.REFRESH_TOKEN_EXPIRE_SECONDS),
         )
+        token_issued.send(sender=RefreshToken, token=refresh_token, grant_type=grant_type)
         response["refresh_token"] = refresh_value
     return response

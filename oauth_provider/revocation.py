@@ -1,20 +1,55 @@
-"""Revoking tokens."""
+"""The one place tokens are revoked (RFC 7009 §2, RFC 9700 §4.14.2)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
-from . import clock
+from . import clock, token_cache
 from .models import AccessToken, RefreshToken
+from .models.tokens import Token
+from .signals import token_revoked
+
+# Enough to identify a revoked token for the cache and the token_revoked signal.
+REVOKED_FIELDS = ("pk", "token_hash", "client", "user", "family_id")
 
 
-def revoke_family(family_id: uuid.UUID) -> None:
+def revoke(model: type[Token], rows: list[Token], *, reason: str) -> int:
+    """Revoke these rows of one model unless already revoked; return how many were.
+
+    The conditional UPDATE is also how a rotation claims its refresh token:
+    of concurrent callers only one sees a count of 1.
+    """
+    if not rows:
+        return 0
+    count = model.objects.filter(pk__in=[row.pk for row in rows], revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+    if count:
+        if model is AccessToken:
+            token_cache.invalidate(row.token_hash for row in rows)
+        token_revoked.send(sender=model, tokens=rows, reason=reason)
+    return count
+
+
+def revoke_tokens(tokens: Iterable[Token], *, reason: str) -> int:
+    """Revoke these access and/or refresh tokens; return how many were not revoked already."""
+    tokens = list(tokens)
+    return sum(
+        revoke(model, [token for token in tokens if isinstance(token, model)], reason=reason)
+        for model in (AccessToken, RefreshToken)
+    )
+
+
+def revoke_family(family_id: uuid.UUID, *, reason: str) -> int:
     """Revoke every token descended from one authorization.
 
     RFC 6749 §4.1.2: "If an authorization code is used more than once, the
     authorization server MUST deny the request and SHOULD revoke (when
     possible) all tokens previously issued based on that authorization code."
+    RFC 7009 §2.1 asks the same when a refresh token is revoked.
     """
-    now = clock.now()
+    tokens: list[Token] = []
     for model in (AccessToken, RefreshToken):
-        model.objects.filter(family_id=family_id, revoked_at__isnull=True).update(revoked_at=now)
+        tokens += model.objects.filter(family_id=family_id, revoked_at__isnull=True).only(*REVOKED_FIELDS)
+    return revoke_tokens(tokens, reason=reason)

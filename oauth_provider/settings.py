@@ -21,13 +21,26 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+# Grant types by their RFC names (RFC 6749 §4, RFC 8628 §3.4).
 AUTHORIZATION_CODE = "authorization_code"
+CLIENT_CREDENTIALS = "client_credentials"
 REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a grant type name, not a secret
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+PASSWORD = "password"  # noqa: S105 - a grant type name, not a secret
+# Not a token endpoint grant: the authorization endpoint's response_type=token.
+IMPLICIT = "implicit"
 
-# Grant types this release knows, by their RFC names, with labels for forms.
+# Legacy grants RFC 9700 §2.4 and §2.1.2 say not to use; enabling one is a deploy warning.
+LEGACY_GRANT_TYPES = (IMPLICIT, PASSWORD)
+
+# Grant types this release knows, with labels for forms.
 GRANT_TYPE_CHOICES = [
     (AUTHORIZATION_CODE, _("Authorization code")),
+    (CLIENT_CREDENTIALS, _("Client credentials")),
     (REFRESH_TOKEN, _("Refresh token")),
+    (DEVICE_CODE, _("Device code")),
+    (PASSWORD, _("Password (legacy)")),
+    (IMPLICIT, _("Implicit (legacy)")),
 ]
 
 DEFAULTS: dict[str, Any] = {
@@ -47,8 +60,29 @@ DEFAULTS: dict[str, Any] = {
     "PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS": False,
     # Allowed code_challenge_method values; add "plain" only for legacy clients.
     "PKCE_CODE_CHALLENGE_METHODS": ["S256"],
+    # Device authorization grant (RFC 8628): how long a device_code and its
+    # user_code live, and the minimum polling interval.
+    "DEVICE_CODE_EXPIRE_SECONDS": 600,
+    "DEVICE_CODE_INTERVAL": 5,
+    # Wrong user codes a signed-in user, or one client address, may enter per
+    # window before the verification page refuses more (RFC 8628 §5.1).
+    "USER_CODE_MAX_ATTEMPTS": 10,
+    "USER_CODE_ATTEMPT_WINDOW_SECONDS": 600,
+    # Cache alias that counts those attempts; shared by every process in production.
+    "THROTTLE_CACHE": "default",
+    # A rotated refresh token presented again within this many seconds gets
+    # one retry instead of revoking the family. 0 (off) is the secure default.
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    # Cache alias for access token lookups by protected APIs; None: no cache.
+    "TOKEN_CACHE": None,
+    # Upper bound on how long a cached lookup is kept (never past the token's expiry).
+    "TOKEN_CACHE_TIMEOUT_SECONDS": 300,
+    # A bearer token with this scope may call the introspection endpoint
+    # (RFC 7662 §2.1). None: only clients flagged "may introspect" can.
+    "INTROSPECTION_SCOPE": None,
     # Grant types the server offers at all; a client must also allow each.
-    "GRANT_TYPES": [AUTHORIZATION_CODE, REFRESH_TOKEN],
+    # Implicit and password are legacy (RFC 9700) and off unless listed here.
+    "GRANT_TYPES": [AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, DEVICE_CODE],
     # Issuer identifier (RFC 8414 §2, RFC 9207): an https URL without query or
     # fragment. None: derived from the request's scheme and host.
     "ISSUER": None,

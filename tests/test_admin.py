@@ -266,7 +266,7 @@ def test_form_stores_grant_types_and_scopes_as_json_lists():
 
 
 def test_form_rejects_unknown_grant_type_and_scope():
-    form = ClientForm(data=client_form_data(grant_types=["password"], scopes=["root"]))
+    form = ClientForm(data=client_form_data(grant_types=["passwd"], scopes=["root"]))
 
     assert not form.is_valid()
     assert set(form.errors) == {"grant_types", "scopes"}

@@ -15,6 +15,15 @@ VALID = {
 }
 
 
+SHARED_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379"}
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(settings):
+    """A production-like cache, so that W005 fires only in the tests about it."""
+    settings.CACHES = {"default": SHARED_CACHE}
+
+
 def ids(messages):
     return [message.id for message in messages]
 
@@ -111,7 +120,7 @@ def test_e008_pkce_required_for_confidential_not_bool(value):
     assert errors_for(PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS=value) == ["oauth_provider.E008"]
 
 
-@pytest.mark.parametrize("value", [["implicit"], ["client-credentials"], "authorization_code", None])
+@pytest.mark.parametrize("value", [["implict"], ["client-credentials"], "authorization_code", None])
 def test_e009_unsupported_grant_types(value):
     assert errors_for(GRANT_TYPES=value) == ["oauth_provider.E009"]
 
@@ -163,7 +172,7 @@ def test_unknown_keys_of_mixed_types_are_reported_not_raised():
 
 
 def test_several_bad_values_are_all_reported():
-    errors = errors_for(GRANT_TYPES=["implicit"], RESOURCE_SERVER_REALM="")
+    errors = errors_for(GRANT_TYPES=["implict"], RESOURCE_SERVER_REALM="")
     assert errors == ["oauth_provider.E009", "oauth_provider.E011"]
 
 

@@ -12,6 +12,7 @@ from ..models import AuthorizationCode
 from ..payload import TokenRequest
 from ..pkce import verify_code_verifier
 from ..settings import AUTHORIZATION_CODE
+from ..signals import authorization_code_reused
 from .base import Grant
 
 REPLAYED = _("The authorization code was already used.")
@@ -19,6 +20,7 @@ REPLAYED = _("The authorization code was already used.")
 
 class AuthorizationCodeGrant(Grant):
     grant_type = AUTHORIZATION_CODE
+    reuse_signal = authorization_code_reused
     parameters = frozenset({"code", "redirect_uri", "code_verifier"})
 
     def handle(self, request: TokenRequest) -> TokenResponse:
@@ -44,6 +46,10 @@ class AuthorizationCodeGrant(Grant):
             )
             if claimed:
                 return issue_tokens(
-                    client=request.client, user=code.user, scopes=code.scopes, family_id=code.family_id
+                    client=request.client,
+                    user=code.user,
+                    scopes=code.scopes,
+                    grant_type=self.grant_type,
+                    family_id=code.family_id,
                 )
         self.replayed(code, REPLAYED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, NoReturn, TypeVar
 
+from django.dispatch import Signal
 from django.utils.functional import Promise
 
 from ..errors import InvalidGrant
@@ -27,17 +28,22 @@ class Grant:
 
     grant_type: ClassVar[str]
     parameters: ClassVar[frozenset[str]] = frozenset()
+    # Sent by ``replayed`` for grants that redeem a single-use credential.
+    reuse_signal: ClassVar[Signal | None] = None
 
     def handle(self, request: TokenRequest) -> TokenResponse:
         raise NotImplementedError("Grant subclasses must implement handle(request).")
 
-    def credential(self, model: type[C], request: TokenRequest, parameter: str) -> C:
+    def credential(
+        self, model: type[C], request: TokenRequest, parameter: str, *, related: tuple[str, ...] = ()
+    ) -> C:
         """The code or refresh token named by ``parameter``, issued to this client.
 
         §4.1.3 and §6 both require ensuring it "was issued to the authenticated
         client"; someone else's is answered exactly like an unknown one.
         """
-        credential = model.objects.for_value(request.require(parameter)).select_related("user").first()
+        rows = model.objects.for_value(request.require(parameter)).select_related("user", *related)
+        credential = rows.first()
         if credential is None or credential.client_id != request.client.pk:
             raise InvalidGrant
         return credential
@@ -46,5 +52,7 @@ class Grant:
         """A code or rotated refresh token came back: one of two parties holds a
         stolen copy, so revoke everything descended from the authorization
         (RFC 6749 §4.1.2, RFC 9700 §4.14.2)."""
-        revoke_family(credential.family_id)
+        revoke_family(credential.family_id, reason="reuse")
+        if self.reuse_signal is not None:
+            self.reuse_signal.send(sender=type(credential), credential=credential)
         raise InvalidGrant(description)

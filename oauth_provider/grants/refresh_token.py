@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -10,8 +12,10 @@ from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..models import AccessToken, RefreshToken
 from ..payload import TokenRequest
+from ..revocation import revoke
 from ..scopes import narrow_scope
-from ..settings import REFRESH_TOKEN
+from ..settings import REFRESH_TOKEN, oauth_settings
+from ..signals import refresh_token_reused
 from .base import Grant
 
 REPLAYED = _("The refresh token was already used or revoked.")
@@ -19,12 +23,13 @@ REPLAYED = _("The refresh token was already used or revoked.")
 
 class RefreshTokenGrant(Grant):
     grant_type = REFRESH_TOKEN
+    reuse_signal = refresh_token_reused
     parameters = frozenset({"refresh_token", "scope"})
 
     def handle(self, request: TokenRequest) -> TokenResponse:
-        token = self.credential(RefreshToken, request, "refresh_token")
+        token = self.credential(RefreshToken, request, "refresh_token", related=("access_token",))
         if token.revoked_at is not None:
-            self.replayed(token, REPLAYED)
+            return self.retry(request, token)
         if token.is_expired():
             raise InvalidGrant(_("The refresh token has expired."))
         if token.user is not None and not token.user.is_active:
@@ -33,19 +38,44 @@ class RefreshTokenGrant(Grant):
         # Rotation is decided by the database: of concurrent requests with one
         # refresh token only one UPDATE finds it unrevoked.
         with transaction.atomic():
-            now = clock.now()
-            rotated = RefreshToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
-            if rotated:
-                # The access token issued with the old refresh token stops working too.
-                AccessToken.objects.filter(pk=token.access_token_id, revoked_at__isnull=True).update(
-                    revoked_at=now
+            if revoke(RefreshToken, [token], reason="rotated"):
+                return self.rotate(request, token, scopes)
+        self.replayed(token, REPLAYED)
+
+    def rotate(self, request: TokenRequest, token: RefreshToken, scopes: list[str]) -> TokenResponse:
+        """Issue the successor of ``token``, which the caller has just revoked."""
+        # The access token issued with the old refresh token stops working too.
+        revoke(AccessToken, [token.access_token] if token.access_token else [], reason="rotated")
+        return issue_tokens(
+            client=request.client,
+            user=token.user,
+            scopes=scopes,
+            grant_type=self.grant_type,
+            # §6: the new refresh token's scope "MUST be identical" to the old one's.
+            refresh_scopes=token.scopes,
+            family_id=token.family_id,
+            previous=token,
+        )
+
+    def retry(self, request: TokenRequest, token: RefreshToken) -> TokenResponse:
+        """A revoked refresh token came back: reuse, unless it is the one retry
+        ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` allows.
+
+        The retry is for a client that lost the response to a rotation: it is
+        allowed once, within the grace period, and only while the successor
+        that response carried is still unused; the successor is revoked.
+        Anything else is treated as theft (RFC 9700 §4.14.2).
+        """
+        grace = oauth_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
+        if grace and token.retried_at is None and token.revoked_at > clock.now() - timedelta(seconds=grace):
+            scopes = narrow_scope(request.params.get("scope"), token.scopes)
+            with transaction.atomic():
+                successor = (
+                    token.successors.filter(revoked_at__isnull=True).select_related("access_token").first()
                 )
-                return issue_tokens(
-                    client=request.client,
-                    user=token.user,
-                    scopes=scopes,
-                    # §6: the new refresh token's scope "MUST be identical" to the old one's.
-                    refresh_scopes=token.scopes,
-                    family_id=token.family_id,
+                claimed = RefreshToken.objects.filter(pk=token.pk, retried_at__isnull=True).update(
+                    retried_at=clock.now()
                 )
+                if successor is not None and claimed and revoke(RefreshToken, [successor], reason="rotated"):
+                    return self.rotate(request, successor, scopes)
         self.replayed(token, REPLAYED)

@@ -15,7 +15,7 @@ from ..crypto import (
     secrets_match,
 )
 from ..redirect_uris import validate_redirect_uri
-from ..settings import GRANT_TYPE_CHOICES, oauth_settings
+from ..settings import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, GRANT_TYPE_CHOICES, IMPLICIT, oauth_settings
 
 
 def split_redirect_uris(value: str) -> list[str]:
@@ -72,6 +72,11 @@ class Client(models.Model):
         default=list,
         blank=True,
         help_text=_("Leave empty to allow every scope the server defines."),
+    )
+    allow_introspection = models.BooleanField(
+        _("may introspect tokens"),
+        default=False,
+        help_text=_("Resource servers only: lets this client ask whether any token is active (RFC 7662)."),
     )
     skip_consent = models.BooleanField(
         _("skip consent"),
@@ -136,7 +141,12 @@ class Client(models.Model):
             }
         if errors:
             raise ValidationError(errors)
-        if "authorization_code" in self.grant_types and not self.redirect_uri_list:
-            raise ValidationError(
-                {"redirect_uris": _("The authorization code grant needs at least one redirect URI.")}
-            )
+        if CLIENT_CREDENTIALS in self.grant_types and not self.is_confidential:
+            # RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
+            errors["grant_types"] = _("Only confidential clients may use the client credentials grant.")
+        if (
+            AUTHORIZATION_CODE in self.grant_types or IMPLICIT in self.grant_types
+        ) and not self.redirect_uri_list:
+            errors["redirect_uris"] = _("Browser-based grants need at least one redirect URI.")
+        if errors:
+            raise ValidationError(errors)

@@ -40,6 +40,19 @@ class RefreshToken(Token):
         related_name="refresh_token",
         verbose_name=_("access token"),
     )
+    # The refresh token this one replaced by rotation. With a grace period it
+    # lets one retry of a lost rotation find and revoke the unused successor.
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="successors",
+        editable=False,
+        verbose_name=_("previous refresh token"),
+    )
+    # When a rotated token was presented again within the grace period (once only).
+    retried_at = models.DateTimeField(_("retried"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("refresh token")

@@ -15,14 +15,32 @@ def test_metadata_lists_endpoints_and_capabilities(api_client):
         "issuer": "https://auth.example.com",
         "authorization_endpoint": "https://auth.example.com/o/authorize/",
         "token_endpoint": "https://auth.example.com/o/token/",
+        "revocation_endpoint": "https://auth.example.com/o/revoke/",
+        "introspection_endpoint": "https://auth.example.com/o/introspect/",
+        "device_authorization_endpoint": "https://auth.example.com/o/device_authorization/",
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": [
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ],
         "scopes_supported": ["read", "write", "admin"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
     }
+
+
+def test_every_listed_endpoint_is_served(api_client):
+    """No endpoint in the document may 404: each answers its own protocol error or page."""
+    body = api_client.get(URL).json()
+    for name in ("token", "revocation", "introspection", "device_authorization"):
+        path = body[f"{name}_endpoint"].removeprefix("https://auth.example.com")
+        assert api_client.post(path).status_code in (400, 401), name
 
 
 def test_metadata_follows_settings(api_client, settings):
@@ -38,6 +56,20 @@ def test_metadata_follows_settings(api_client, settings):
     assert body["grant_types_supported"] == ["authorization_code"]
     assert body["scopes_supported"] == ["profile"]
     assert body["code_challenge_methods_supported"] == ["S256", "plain"]
+    # Without the device grant there is no device authorization endpoint to list.
+    assert "device_authorization_endpoint" not in body
+    assert body["response_types_supported"] == ["code"]
+
+
+def test_legacy_grants_appear_only_when_enabled(api_client, settings):
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "GRANT_TYPES": ["authorization_code", "implicit", "password"],
+    }
+    body = api_client.get(URL).json()
+    assert body["grant_types_supported"] == ["authorization_code", "implicit", "password"]
+    assert body["response_types_supported"] == ["code", "token"]
+    assert body["response_modes_supported"] == ["query", "fragment"]
 
 
 def test_issuer_defaults_to_the_request_origin(api_client, settings):

@@ -1,0 +1,64 @@
+"""Optional cache of access token lookups for protected APIs (``TOKEN_CACHE``).
+
+A cached lookup costs no query. Entries are keyed by the token's hash (never
+its value) and live at most ``TOKEN_CACHE_TIMEOUT_SECONDS``, never past the
+token's expiry. Revocation does not delete an entry but overwrites it with a
+marker that means "ask the database": entries are only ever written with
+``cache.add``, so a process that read the token just before it was revoked
+cannot put the stale row back. With a shared cache (Redis) revocation,
+rotation and deactivation therefore take effect at once in every process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.cache import BaseCache, caches
+
+from . import clock
+from .models import AccessToken
+from .settings import oauth_settings
+
+KEY_PREFIX = "oauth_provider:token:"
+# Stored in place of a token whose cached copy must no longer be used.
+STALE = "stale"
+
+
+def _cache() -> BaseCache | None:
+    alias = oauth_settings.TOKEN_CACHE
+    return caches[alias] if alias else None
+
+
+def _key(token_hash: str) -> str:
+    return KEY_PREFIX + token_hash
+
+
+def get(token_hash: str) -> AccessToken | None:
+    """The cached token with this hash, if the cache is on and holds a usable copy."""
+    cache = _cache()
+    if cache is None:
+        return None
+    token = cache.get(_key(token_hash))
+    return token if isinstance(token, AccessToken) else None
+
+
+def add(token: AccessToken) -> None:
+    """Cache a token just read from the database (unless it was marked stale)."""
+    cache = _cache()
+    if cache is None:
+        return
+    remaining = int((token.expires_at - clock.now()).total_seconds())
+    timeout = min(remaining, oauth_settings.TOKEN_CACHE_TIMEOUT_SECONDS)
+    if timeout > 0:
+        cache.add(_key(token.token_hash), token, timeout)
+
+
+def invalidate(token_hashes: Iterable[str]) -> None:
+    """Make every process go back to the database for these tokens."""
+    cache = _cache()
+    hashes = list(token_hashes)
+    if cache is None or not hashes:
+        return
+    cache.set_many(
+        {_key(token_hash): STALE for token_hash in hashes}, oauth_settings.TOKEN_CACHE_TIMEOUT_SECONDS
+    )
