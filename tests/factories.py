@@ -7,7 +7,15 @@ import factory
 from django.contrib.auth import get_user_model
 
 from oauth_provider import clock
-from oauth_provider.models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from oauth_provider.crypto import hash_secret
+from oauth_provider.models import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    Consent,
+    DeviceAuthorization,
+    RefreshToken,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -98,3 +106,23 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     client = factory.SubFactory(ClientFactory)
     scope = "read"
+
+
+class DeviceAuthorizationFactory(CredentialFactory):
+    """A pending device authorization; ``.value`` is the device_code and
+    ``.user_code`` the code a person would type (normalized form)."""
+
+    class Meta:
+        model = DeviceAuthorization
+
+    user = None
+    user_code = factory.Sequence(lambda n: "BCDF" + "".join("GHJKLMNPQR"[int(d)] for d in f"{n:04d}"))
+    interval = 5
+    expires_at = factory.LazyFunction(lambda: clock.now() + timedelta(minutes=10))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        user_code = kwargs.pop("user_code")
+        obj = super()._create(model_class, *args, user_code_hash=hash_secret(user_code), **kwargs)
+        obj.user_code = user_code
+        return obj

@@ -15,7 +15,10 @@ VALID = {
 }
 
 
-SHARED_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379"}
+SHARED_CACHE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": "redis://127.0.0.1:6379",
+}
 
 
 @pytest.fixture(autouse=True)
