@@ -69,11 +69,12 @@ class RefreshTokenGrant(Grant):
         grace = oauth_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
         if grace and token.retried_at is None and token.revoked_at > clock.now() - timedelta(seconds=grace):
             scopes = narrow_scope(request.params.get("scope"), token.scopes)
+            unused = token.successors.filter(revoked_at__isnull=True).select_related("access_token")
             with transaction.atomic():
-                successor = (
-                    token.successors.filter(revoked_at__isnull=True).select_related("access_token").first()
-                )
-                claimed = RefreshToken.objects.filter(pk=token.pk, retried_at__isnull=True).update(
+                successor = unused.first()
+                # Once only; the successor, revoked by this retry, gets no retry of its own.
+                retried = [token.pk, successor.pk] if successor else [token.pk]
+                claimed = RefreshToken.objects.filter(pk__in=retried, retried_at__isnull=True).update(
                     retried_at=clock.now()
                 )
                 if successor is not None and claimed and revoke(RefreshToken, [successor], reason="rotated"):

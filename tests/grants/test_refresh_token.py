@@ -124,3 +124,95 @@ def test_rotation_costs_six_statements(api_client, refresh_token, django_assert_
     # client, refresh token, rotate UPDATE, old access UPDATE, two INSERTs (+ SAVEPOINT/RELEASE in tests)
     with django_assert_num_queries(8):
         assert refresh(api_client, refresh_token).status_code == 200
+
+
+def test_rotation_records_the_previous_token(api_client, refresh_token):
+    body = refresh(api_client, refresh_token).json()
+    assert stored(RefreshToken, body["refresh_token"]).previous_id == refresh_token.pk
+
+
+# The optional grace period (REFRESH_TOKEN_GRACE_PERIOD_SECONDS): one retry of a lost rotation.
+
+
+@pytest.fixture
+def grace(settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 10}
+
+
+@pytest.mark.usefixtures("grace")
+def test_retry_within_grace_period_gets_new_tokens_and_revokes_the_lost_ones(
+    api_client, refresh_token, frozen_clock
+):
+    lost = refresh(api_client, refresh_token).json()
+    frozen_clock.advance(seconds=5)
+
+    retried = refresh(api_client, refresh_token)
+
+    assert retried.status_code == 200, retried.content
+    body = retried.json()
+    assert stored(RefreshToken, body["refresh_token"]).revoked_at is None
+    # The response the client never saw is dead; the family otherwise lives on.
+    assert stored(RefreshToken, lost["refresh_token"]).revoked_at is not None
+    assert stored(AccessToken, lost["access_token"]).revoked_at is not None
+    assert stored(AccessToken, body["access_token"]).revoked_at is None
+    assert (
+        refresh(api_client, RefreshTokenValue(body["refresh_token"], refresh_token.client)).status_code == 200
+    )
+
+
+class RefreshTokenValue:
+    """A refresh token as the client holds it: the raw value and its client."""
+
+    def __init__(self, value, client):
+        self.value, self.client = value, client
+
+
+@pytest.mark.usefixtures("grace")
+def test_grace_retry_is_allowed_once(api_client, refresh_token, frozen_clock):
+    refresh(api_client, refresh_token)
+    second = refresh(api_client, refresh_token).json()
+
+    assert_error(refresh(api_client, refresh_token), "invalid_grant")
+    # The third presentation is reuse: the whole family is revoked.
+    assert stored(RefreshToken, second["refresh_token"]).revoked_at is not None
+
+
+@pytest.mark.usefixtures("grace")
+def test_token_revoked_by_a_retry_gets_no_retry_of_its_own(api_client, refresh_token):
+    lost = refresh(api_client, refresh_token).json()
+    kept = refresh(api_client, refresh_token).json()
+
+    assert_error(
+        refresh(api_client, RefreshTokenValue(lost["refresh_token"], refresh_token.client)), "invalid_grant"
+    )
+    assert stored(RefreshToken, kept["refresh_token"]).revoked_at is not None
+
+
+@pytest.mark.usefixtures("grace")
+def test_retry_after_grace_period_is_reuse(api_client, refresh_token, frozen_clock):
+    first = refresh(api_client, refresh_token).json()
+    frozen_clock.advance(seconds=11)
+
+    assert_error(refresh(api_client, refresh_token), "invalid_grant")
+    assert stored(RefreshToken, first["refresh_token"]).revoked_at is not None
+
+
+@pytest.mark.usefixtures("grace")
+def test_retry_after_the_successor_was_used_is_reuse(api_client, refresh_token):
+    first = refresh(api_client, refresh_token).json()
+    third = refresh(api_client, RefreshTokenValue(first["refresh_token"], refresh_token.client)).json()
+
+    assert_error(refresh(api_client, refresh_token), "invalid_grant")
+    assert stored(RefreshToken, third["refresh_token"]).revoked_at is not None
+
+
+@pytest.mark.usefixtures("grace")
+def test_explicitly_revoked_token_gets_no_grace(api_client, refresh_token):
+    RefreshToken.objects.filter(pk=refresh_token.pk).update(revoked_at=refresh_token.created_at)
+    assert_error(refresh(api_client, refresh_token), "invalid_grant")
+
+
+def test_grace_period_is_off_by_default(api_client, refresh_token):
+    first = refresh(api_client, refresh_token).json()
+    assert_error(refresh(api_client, refresh_token), "invalid_grant")
+    assert stored(RefreshToken, first["refresh_token"]).revoked_at is not None
