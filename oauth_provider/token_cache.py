@@ -1,7 +1,8 @@
 """Optional cache of access token lookups for protected APIs (``TOKEN_CACHE``).
 
-A cached lookup costs no query. Entries are keyed by the token's hash (never
-its value) and live at most ``TOKEN_CACHE_TIMEOUT_SECONDS``, never past the
+A cached lookup costs no query. Entries are the token's row as ``bearer``
+reads it (plain values, without the user's password hash), keyed by the
+token's hash (never its value) and live at most ``TOKEN_CACHE_TIMEOUT_SECONDS``, never past the
 token's expiry. Revocation does not delete an entry but overwrites it with a
 marker that means "ask the database": entries are only ever written with
 ``cache.add``, so a process that read the token just before it was revoked
@@ -12,11 +13,12 @@ rotation and deactivation therefore take effect at once in every process.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from django.core.cache import BaseCache, caches
 
 from . import clock
-from .models import AccessToken
 from .settings import oauth_settings
 
 KEY_PREFIX = "oauth_provider:token:"
@@ -33,24 +35,25 @@ def _key(token_hash: str) -> str:
     return KEY_PREFIX + token_hash
 
 
-def get(token_hash: str) -> AccessToken | None:
-    """The cached token with this hash, if the cache is on and holds a usable copy."""
+def get(token_hash: str) -> tuple[Any, ...] | None:
+    """The cached row of the token with this hash (see ``bearer``), if the
+    cache is on and holds a usable copy."""
     cache = _cache()
     if cache is None:
         return None
-    token = cache.get(_key(token_hash))
-    return token if isinstance(token, AccessToken) else None
+    row = cache.get(_key(token_hash))
+    return row if isinstance(row, tuple) else None
 
 
-def add(token: AccessToken) -> None:
-    """Cache a token just read from the database (unless it was marked stale)."""
+def add(token_hash: str, row: tuple[Any, ...], expires_at: datetime) -> None:
+    """Cache a token's row just read from the database (unless it was marked stale)."""
     cache = _cache()
     if cache is None:
         return
-    remaining = int((token.expires_at - clock.now()).total_seconds())
+    remaining = int((expires_at - clock.now()).total_seconds())
     timeout = min(remaining, oauth_settings.TOKEN_CACHE_TIMEOUT_SECONDS)
     if timeout > 0:
-        cache.add(_key(token.token_hash), token, timeout)
+        cache.add(_key(token_hash), row, timeout)
 
 
 def invalidate(token_hashes: Iterable[str]) -> None:

@@ -10,17 +10,14 @@ tokens in query strings, which end up in logs and Referer headers.
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from .. import token_cache
-from ..crypto import hash_secret
-from ..models import AccessToken, Client
+from ..bearer import find_token
+from ..models import AccessToken
 from ..settings import oauth_settings
 
 KEYWORD = b"bearer"
@@ -41,41 +38,14 @@ def bearer_token(request: Request) -> bytes | None:
     return parts[1]
 
 
-@functools.cache
-def _unused_columns() -> tuple[str, ...]:
-    """Columns a protected request never reads, left out of its one query.
-
-    The user's password hash is left out too, so the token cache never holds it.
-    """
-    client_fields = {"id", "client_id", "name", "is_active"}
-    return (
-        "created_at",
-        "family_id",
-        *(f"client__{f.name}" for f in Client._meta.concrete_fields if f.name not in client_fields),
-        "user__password",
-    )
-
-
-def find_token(value: str) -> AccessToken | None:
-    """The access token with this value: from ``TOKEN_CACHE`` when it holds it,
-    else one indexed query that brings only the columns needed."""
-    token_hash = hash_secret(value)
-    token = token_cache.get(token_hash)
-    if token is None:
-        rows = AccessToken.objects.filter(token_hash=token_hash).select_related("client", "user")
-        token = rows.defer(*_unused_columns()).first()
-        if token is not None and token.is_active():
-            token_cache.add(token)
-    return token
-
-
 class BearerTokenAuthentication(BaseAuthentication):
     """``request.user`` is the token's user (``AnonymousUser`` for a
     client-only token) and ``request.auth`` the ``AccessToken``.
 
     Returns None without a Bearer header so other authenticators may run;
-    raises ``InvalidToken`` on a bad one. The lookup is one indexed query that
-    brings the client and user along.
+    raises ``InvalidToken`` on a bad one. The lookup (``bearer.find_token``)
+    is one indexed query that brings the client and user along, or none with
+    the token cache.
     """
 
     def authenticate(self, request: Request) -> tuple[object, AccessToken] | None:

@@ -1,0 +1,312 @@
+"""Throughput and SQL queries per request of the protocol endpoints and a protected API.
+
+Every scenario is measured in the same run, on the same machine, as a ratio
+to an unprotected DRF view (the baseline), so the numbers travel between
+machines better than raw requests per second. Requests go through Django's
+full WSGI stack (middleware included) in this process, without a network, so
+what is measured is our code and the database, not a socket.
+
+    python -m benchmarks.run                       # SQLite, a file in a temporary directory
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python -m benchmarks.run
+
+The database is a fresh one (``oauth_provider_benchmark`` on PostgreSQL, a
+temporary file for SQLite), created and dropped by the run. The token cache
+scenario needs Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0).
+Each scenario runs ``--requests`` requests per round; the table shows the
+median over ``--rounds`` rounds, which are interleaved so that a slow moment
+of the machine hits every scenario alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+
+from oauth_provider import clock  # noqa: E402
+from oauth_provider.models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
+from oauth_provider.pkce import s256  # noqa: E402
+
+Environ = dict[str, object]
+
+# Savepoints are bookkeeping of nested transactions, not queries a reader would count.
+BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+VERIFIER = "benchmark-code-verifier-" + "x" * 40
+REDIRECT_URI = "https://client.example.com/callback"
+
+
+def environ(method: str, path: str, data: dict[str, str] | None = None, authorization: str = "") -> Environ:
+    """A WSGI environ as a server would hand it to Django."""
+    body = urlencode(data or {}).encode()
+    env: Environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "443",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    if data is not None:
+        env["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+    if authorization:
+        env["HTTP_AUTHORIZATION"] = authorization
+    return env
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+@dataclass
+class Scenario:
+    name: str
+    # Builds the environs of one round, outside the timed part (codes and
+    # tokens are single use, so each round gets fresh ones).
+    prepare: Callable[[int], list[Environ]]
+    settings: dict[str, object] = field(default_factory=dict)
+    min_ratio: float | None = None
+    max_queries: int | None = None
+    rates: list[float] = field(default_factory=list)
+    queries: int = 0
+
+
+class Fixture:
+    """The clients, user and credentials the scenarios use."""
+
+    def __init__(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        self.user = get_user_model().objects.create_user("bench")
+        self.client = Client(
+            name="Benchmark app",
+            redirect_uris=REDIRECT_URI,
+            grant_types=["authorization_code", "client_credentials", "refresh_token"],
+            allow_introspection=True,
+        )
+        self.secret = self.client.set_secret()
+        self.client.save()
+        self.auth = basic(self.client.client_id, self.secret)
+        _token, self.access_token = self.issue(AccessToken)
+
+    def issue(self, model: type, **fields: object) -> tuple[object, str]:
+        now = clock.now()
+        return model.issue(
+            client=self.client,
+            user=self.user,
+            scope="read",
+            created_at=now,
+            expires_at=now + timedelta(hours=1),
+            **fields,
+        )
+
+    def codes(self, n: int) -> Iterator[str]:
+        for _ in range(n):
+            yield self.issue(
+                AuthorizationCode,
+                redirect_uri=REDIRECT_URI,
+                code_challenge=s256(VERIFIER),
+                code_challenge_method="S256",
+            )[1]
+
+    def refresh_tokens(self, n: int) -> Iterator[str]:
+        for _ in range(n):
+            access, _value = self.issue(AccessToken)
+            yield self.issue(RefreshToken, access_token=access, family_id=access.family_id)[1]
+
+    def access_tokens(self, n: int) -> Iterator[str]:
+        for _ in range(n):
+            yield self.issue(AccessToken)[1]
+
+
+def scenarios(fx: Fixture) -> list[Scenario]:
+    bearer = environ("GET", "/protected/", authorization=f"Bearer {fx.access_token}")
+    protected_ratio = 0.85 if connection.vendor == "sqlite" else 0.65
+
+    def token_request(data: dict[str, str]) -> Environ:
+        return environ("POST", "/o/token/", data, fx.auth)
+
+    return [
+        Scenario("Unprotected DRF view (baseline)", lambda n: [environ("GET", "/open/")] * n),
+        Scenario("Protected view", lambda n: [bearer] * n, min_ratio=protected_ratio, max_queries=1),
+        Scenario(
+            "Protected view, token cache (Redis)",
+            lambda n: [bearer] * n,
+            settings={"TOKEN_CACHE": "tokens"},
+            min_ratio=0.8,
+            max_queries=0,
+        ),
+        Scenario(
+            "Client credentials",
+            lambda n: [token_request({"grant_type": "client_credentials", "scope": "read"})] * n,
+            min_ratio=0.4,
+        ),
+        Scenario(
+            "Authorization code exchange",
+            lambda n: [
+                token_request(
+                    {
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "redirect_uri": REDIRECT_URI,
+                        "code_verifier": VERIFIER,
+                    }
+                )
+                for code in fx.codes(n)
+            ],
+            min_ratio=0.3,
+            max_queries=6,
+        ),
+        Scenario(
+            "Refresh (rotation)",
+            lambda n: [
+                token_request({"grant_type": "refresh_token", "refresh_token": token})
+                for token in fx.refresh_tokens(n)
+            ],
+            min_ratio=0.3,
+            max_queries=8,
+        ),
+        Scenario(
+            "Introspection",
+            lambda n: [environ("POST", "/o/introspect/", {"token": fx.access_token}, fx.auth)] * n,
+            min_ratio=0.6,
+        ),
+        Scenario(
+            "Revocation",
+            lambda n: [
+                environ("POST", "/o/revoke/", {"token": token, "token_type_hint": "access_token"}, fx.auth)
+                for token in fx.access_tokens(n)
+            ],
+        ),
+    ]
+
+
+class App:
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+
+    def __call__(self, env: Environ) -> int:
+        """Serve one request; return its status code."""
+        status: list[str] = []
+        env = {**env, "wsgi.input": io.BytesIO(env["wsgi.input"].getvalue())}
+        response = self.handler(env, lambda s, headers, exc_info=None: status.append(s))
+        for _chunk in response:
+            pass
+        response.close()
+        return int(status[0].split()[0])
+
+
+def measure(app: App, scenario: Scenario, requests: int) -> None:
+    """One round of ``scenario``: ``requests`` timed requests, each of which must succeed."""
+    environs = scenario.prepare(requests)
+    gc.collect()
+    start = time.perf_counter()
+    statuses = [app(env) for env in environs]
+    elapsed = time.perf_counter() - start
+    failed = [status for status in statuses if status != 200]
+    if failed:
+        raise SystemExit(f"{scenario.name}: {len(failed)} of {requests} requests failed (status {failed[0]})")
+    scenario.rates.append(requests / elapsed)
+
+
+def count_queries(app: App, scenario: Scenario) -> int:
+    """Statements one warm request of ``scenario`` sends to the database."""
+    (env,) = scenario.prepare(1)
+    app(env)  # warm: the token cache scenario's first request fills the cache
+    (env,) = scenario.prepare(1)
+    with CaptureQueriesContext(connection) as captured:
+        status = app(env)
+    if status != 200:
+        raise SystemExit(f"{scenario.name}: status {status}")
+    return sum(1 for query in captured.captured_queries if not query["sql"].startswith(BOOKKEEPING))
+
+
+def run(rounds: int, requests: int, only: str | None = None) -> list[Scenario]:
+    app = App()
+    fx = Fixture()
+    baseline, *others = scenarios(fx)
+    all_scenarios = [baseline, *(s for s in others if not only or only.lower() in s.name.lower())]
+    for scenario in all_scenarios:
+        with override_settings(OAUTH_PROVIDER={**settings.OAUTH_PROVIDER, **scenario.settings}):
+            scenario.queries = count_queries(app, scenario)
+    for _round in range(rounds):
+        for scenario in all_scenarios:
+            with override_settings(OAUTH_PROVIDER={**settings.OAUTH_PROVIDER, **scenario.settings}):
+                measure(app, scenario, requests)
+    return all_scenarios
+
+
+def report(results: list[Scenario], rounds: int, requests: int) -> str:
+    baseline = statistics.median(results[0].rates)
+    lines = [
+        f"Database: {connection.vendor} {connection.Database.__name__} · Python {sys.version.split()[0]} · "
+        f"Django {django.get_version()} · {rounds} rounds of {requests} requests, medians",
+        "",
+        "| scenario | SQL queries / request | requests / s | ratio to baseline | target | met |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for scenario in results:
+        rate = statistics.median(scenario.rates)
+        ratio = rate / baseline
+        targets, met = [], True
+        if scenario.min_ratio is not None:
+            targets.append(f">= {scenario.min_ratio:.2f}")
+            met &= ratio >= scenario.min_ratio
+        if scenario.max_queries is not None:
+            targets.append(f"<= {scenario.max_queries} queries")
+            met &= scenario.queries <= scenario.max_queries
+        verdict = ("yes" if met else "**no**") if targets else ""
+        cells = [scenario.name, scenario.queries, f"{rate:,.0f}", f"{ratio:.2f}", ", ".join(targets), verdict]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=400, help="requests per scenario per round")
+    parser.add_argument("--only", help="run the baseline and the scenarios whose name contains this")
+    args = parser.parse_args()
+
+    db = settings.DATABASES["default"]
+    db["CONN_MAX_AGE"] = None  # one connection for the run, as a production pool would give
+    with tempfile.TemporaryDirectory() as tmp:
+        # Its own database, never the test suite's: a file for SQLite, as in
+        # production (an in-memory database would flatter every number).
+        sqlite = connection.vendor == "sqlite"
+        db["TEST"]["NAME"] = os.path.join(tmp, "benchmark.sqlite3") if sqlite else "oauth_provider_benchmark"
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        try:
+            results = run(args.rounds, args.requests, args.only)
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(report(results, args.rounds, args.requests))
+
+
+if __name__ == "__main__":
+    main()
