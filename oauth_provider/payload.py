@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from .errors import InvalidRequest
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from .models import Client
 
 # Control characters can't appear in any OAuth parameter, and U+FFFD is how
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 INVALID_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ufffd]")
 
 
-def single_values(data: QueryDict, names: Iterable[str]) -> dict[str, str]:
+def single_values(data: QueryDict | Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     """The allow-listed parameters of ``data``, each at most once.
 
     RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they
@@ -34,7 +36,8 @@ def single_values(data: QueryDict, names: Iterable[str]) -> dict[str, str]:
     """
     params = {}
     for name in names:
-        values = data.getlist(name)
+        # DRF gives a plain dict, not a QueryDict, for a request without a body.
+        values = data.getlist(name) if isinstance(data, QueryDict) else []
         if len(values) > 1:
             raise InvalidRequest(_("The %(name)s parameter was sent more than once.") % {"name": name})
         if values and values[0] != "":
@@ -53,6 +56,9 @@ class TokenRequest:
     grant_type: str
     client: Client
     params: Mapping[str, str] = field(default_factory=dict)
+    # The HTTP request, for grants that hand it on (the password grant passes
+    # it to Django's authentication backends, which may rate-limit by client address).
+    http_request: HttpRequest | None = field(default=None, repr=False, compare=False)
 
     def require(self, name: str) -> str:
         try:

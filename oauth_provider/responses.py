@@ -47,9 +47,12 @@ def error_json(request: HttpRequest, exc: Exception) -> Response:
     """RFC 6749 §5.2 error response, as JSON with ``no-store``."""
     error = as_oauth_error(exc)
     headers = dict(NO_STORE)
+    challenge = error.challenge()
+    if challenge is not None:
+        headers["WWW-Authenticate"] = challenge
     # §5.2: if the client used the Authorization header, a 401 "MUST include
     # the "WWW-Authenticate" response header field matching the authentication scheme".
-    if error.status_code == 401 and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic"):
+    elif error.status_code == 401 and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic"):
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
     body = {"error": error.error, "error_description": str(error.description)}
     return Response(body, status=error.status_code, headers=headers)
@@ -67,23 +70,34 @@ class OAuthRedirect(HttpResponseRedirect):
         super().__init__(redirect_to, headers=NO_STORE)
 
 
-def redirect_with_params(redirect_uri: str, params: Mapping[str, str | None]) -> OAuthRedirect:
-    """Redirect to ``redirect_uri`` with ``params`` added to its query.
+def redirect_with_params(
+    redirect_uri: str, params: Mapping[str, str | None], *, fragment: bool = False
+) -> OAuthRedirect:
+    """Redirect to ``redirect_uri`` with ``params`` added to its query, or
+    with ``fragment`` as its fragment.
 
     RFC 6749 §3.1.2: the query component of a registered URI "MUST be
-    retained when adding additional query parameters".
+    retained when adding additional query parameters". The implicit grant
+    answers in the fragment (§4.2.2) so that the token never reaches the
+    client's server or its logs; registered URIs have no fragment of their own.
     """
     parts = urlsplit(redirect_uri)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query += [(key, value) for key, value in params.items() if value is not None]
+    added = [(key, value) for key, value in params.items() if value is not None]
+    if fragment:
+        return OAuthRedirect(urlunsplit(parts._replace(fragment=urlencode(added))))
+    query = parse_qsl(parts.query, keep_blank_values=True) + added
     return OAuthRedirect(urlunsplit(parts._replace(query=urlencode(query))))
 
 
-def error_redirect(redirect_uri: str, error: OAuthError, *, state: str | None, iss: str) -> OAuthRedirect:
-    """RFC 6749 §4.1.2.1 error response, with ``iss`` (RFC 9207 §2)."""
+def error_redirect(
+    redirect_uri: str, error: OAuthError, *, state: str | None, iss: str, fragment: bool = False
+) -> OAuthRedirect:
+    """RFC 6749 §4.1.2.1 error response, with ``iss`` (RFC 9207 §2); in the
+    fragment for the implicit grant (§4.2.2.1)."""
     return redirect_with_params(
         redirect_uri,
         {"error": error.error, "error_description": str(error.description), "state": state, "iss": iss},
+        fragment=fragment,
     )
 
 

@@ -135,7 +135,8 @@ def test_missing_grant_type_is_invalid_request(api_client, oauth_client):
     assert_error(post_token(api_client, data), 400, "invalid_request")
 
 
-@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:example:custom", "client_credentials"])
+# password is off by default; implicit is not a token endpoint grant at all.
+@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:example:custom"])
 def test_unknown_or_disabled_grant_type_is_unsupported(api_client, oauth_client, grant_type):
     data = {
         "grant_type": grant_type,
@@ -143,6 +144,15 @@ def test_unknown_or_disabled_grant_type_is_unsupported(api_client, oauth_client,
         "client_secret": oauth_client.secret,
     }
     assert_error(post_token(api_client, data), 400, "unsupported_grant_type")
+
+
+def test_client_credentials_for_a_client_without_it_is_unauthorized_client(api_client, oauth_client):
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": oauth_client.client_id,
+        "client_secret": oauth_client.secret,
+    }
+    assert_error(post_token(api_client, data), 400, "unauthorized_client")
 
 
 def test_grant_type_disabled_in_settings_is_unsupported(api_client, code, settings):
