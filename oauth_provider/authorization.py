@@ -1,15 +1,20 @@
-"""The authorization endpoint's logic (RFC 6749 §4.1.1-§4.1.2, RFC 7636 §4.3-§4.4).
+"""The authorization endpoint's logic (RFC 6749 §4.1.1-§4.1.2, §4.2.1-§4.2.2, RFC 7636 §4.3-§4.4).
 
 Validation runs in two stages because their errors are answered differently:
 ``redirect_target`` establishes the client and redirect URI, whose errors are
 shown to the user and never redirected (§4.1.2.1); ``validate`` checks the
 rest, whose errors are redirected back to the client.
+
+``response_type=code`` is the authorization code flow. ``response_type=token``
+is the legacy implicit grant (§4.2, advised against by RFC 9700 §2.1.2): it is
+understood only when ``"implicit"`` is in ``OAUTH_PROVIDER["GRANT_TYPES"]``,
+and answers in the redirect URI's fragment, errors included.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -24,15 +29,27 @@ from .errors import (
     UnauthorizedClient,
     UnsupportedResponseType,
 )
+from .issuance import issue_tokens
 from .models import AuthorizationCode, Client, Consent
 from .payload import AuthorizationRequest, single_values
 from .pkce import validate_challenge
 from .redirect_uris import redirect_uri_matches
-from .scopes import format_scope, resolve_scope
-from .settings import AUTHORIZATION_CODE, oauth_settings
+from .scopes import describe, format_scope, resolve_scope
+from .settings import AUTHORIZATION_CODE, IMPLICIT, oauth_settings
 
 PARAMETERS = ("response_type", "scope", "state", "code_challenge", "code_challenge_method", "prompt")
 PROMPTS = ("consent",)
+# §4.2.2 and §4.2.2.1: the implicit grant's answers, errors included, go in
+# the fragment, which the user agent keeps from the client's server.
+FRAGMENT_RESPONSE_TYPES = frozenset({"token"})
+
+
+def supported_response_types() -> dict[str, str]:
+    """response_type -> the grant type it belongs to, for those this server offers."""
+    response_types = {"code": AUTHORIZATION_CODE}
+    if IMPLICIT in oauth_settings.GRANT_TYPES:
+        response_types["token"] = IMPLICIT
+    return response_types
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,8 @@ class RedirectTarget:
     redirect_uri: str
     redirect_uri_provided: bool
     state: str | None
+    # Whether answers go in the fragment (implicit grant) rather than the query.
+    fragment: bool = False
 
 
 def redirect_target(query: QueryDict) -> RedirectTarget:
@@ -61,10 +80,10 @@ def redirect_target(query: QueryDict) -> RedirectTarget:
         # §3.1.2.3: the parameter may be left out only when one URI is registered.
         if len(registered) != 1:
             raise InvalidRedirectURI
-        return RedirectTarget(client, registered[0], False, _state(query))
+        return RedirectTarget(client, registered[0], False, _state(query), _fragment(query))
     if not redirect_uri_matches(redirect_uri, registered):
         raise InvalidRedirectURI
-    return RedirectTarget(client, redirect_uri, True, _state(query))
+    return RedirectTarget(client, redirect_uri, True, _state(query), _fragment(query))
 
 
 def _state(query: QueryDict) -> str | None:
@@ -73,23 +92,37 @@ def _state(query: QueryDict) -> str | None:
     return values[0] if len(values) == 1 and values[0] else None
 
 
+def _fragment(query: QueryDict) -> bool:
+    # Decided before validation, as errors need it too. An implicit request
+    # to a server that does not offer the implicit grant is not understood as
+    # one, so its unsupported_response_type goes in the query.
+    values = query.getlist("response_type")
+    return (
+        len(values) == 1 and values[0] in FRAGMENT_RESPONSE_TYPES and values[0] in supported_response_types()
+    )
+
+
 def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
-    """The rest of §4.1.1 and RFC 7636 §4.3, in order; errors are redirectable."""
+    """The rest of §4.1.1 / §4.2.1 and RFC 7636 §4.3, in order; errors are redirectable."""
     params = single_values(query, PARAMETERS)
     client = target.client
     response_type = params.get("response_type")
     if response_type is None:
         raise InvalidRequest(_("The response_type parameter is required."))
-    if response_type != "code":
+    grant_type = supported_response_types().get(response_type)
+    if grant_type is None:
         raise UnsupportedResponseType
-    if not client.allows_grant_type(AUTHORIZATION_CODE):
+    if not client.allows_grant_type(grant_type):
         raise UnauthorizedClient
     scopes = resolve_scope(params.get("scope"), client)
-    # RFC 9700 §2.1.1: public clients MUST use PKCE.
-    pkce_required = not client.is_confidential or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
-    method = validate_challenge(
-        params.get("code_challenge"), params.get("code_challenge_method"), required=pkce_required
-    )
+    method = ""
+    # PKCE binds a code to its redemption; the implicit grant has neither.
+    if grant_type == AUTHORIZATION_CODE:
+        # RFC 9700 §2.1.1: public clients MUST use PKCE.
+        pkce_required = not client.is_confidential or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
+        method = validate_challenge(
+            params.get("code_challenge"), params.get("code_challenge_method"), required=pkce_required
+        )
     prompt = params.get("prompt")
     if prompt is not None and prompt not in PROMPTS:
         raise InvalidRequest(_("The prompt value is not supported."))
@@ -100,7 +133,7 @@ def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
         response_type=response_type,
         scopes=scopes,
         state=params.get("state"),
-        code_challenge=params.get("code_challenge", ""),
+        code_challenge=params.get("code_challenge", "") if method else "",
         code_challenge_method=method,
         prompt=prompt,
     )
@@ -108,6 +141,20 @@ def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
 
 def previous_consent(request: AuthorizationRequest, user: AbstractBaseUser) -> Consent | None:
     return Consent.objects.filter(user=user, client=request.client).first()
+
+
+def consent_context(
+    client: Client, user: AbstractBaseUser, scopes: list[str], consent: Consent | None
+) -> dict[str, object]:
+    """What the consent screen shows: the client, the account, each scope
+    described, and which of them the user has not granted before."""
+    granted = consent.scopes if consent else []
+    return {
+        "client": client,
+        "user": user,
+        "scopes": describe(scopes),
+        "new_scopes": [scope for scope in scopes if scope not in granted],
+    }
 
 
 def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:
@@ -121,16 +168,30 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
 
 
 @transaction.atomic
-def approve(request: AuthorizationRequest, user: AbstractBaseUser) -> dict[str, str | None]:
-    """Remember the consent and issue a code (§4.1.2); return the redirect parameters."""
-    now = clock.now()
+def record_consent(
+    user: AbstractBaseUser, client: Client, scopes: list[str], *, now: datetime | None = None
+) -> Consent:
+    """Remember that ``user`` granted ``scopes`` to ``client``, added to any
+    earlier consent (used by every grant the user approves on a consent screen)."""
+    now = now or clock.now()
     consent, created = Consent.objects.select_for_update().get_or_create(
-        user=user, client=request.client, defaults={"scope": format_scope(request.scopes), "created_at": now}
+        user=user, client=client, defaults={"scope": format_scope(scopes), "created_at": now}
     )
     if not created:
-        consent.scope = format_scope(dict.fromkeys(consent.scopes + request.scopes))
+        consent.scope = format_scope(dict.fromkeys(consent.scopes + scopes))
         consent.updated_at = now
         consent.save(update_fields=["scope", "updated_at"])
+    return consent
+
+
+@transaction.atomic
+def approve(request: AuthorizationRequest, user: AbstractBaseUser) -> dict[str, str | None]:
+    """Remember the consent and issue a code (§4.1.2), or for the implicit
+    grant an access token (§4.2.2); return the redirect parameters."""
+    now = clock.now()
+    record_consent(user, request.client, request.scopes, now=now)
+    if request.response_type == "token":
+        return _implicit_token(request, user)
     _code, value = AuthorizationCode.issue(
         client=request.client,
         user=user,
@@ -143,3 +204,20 @@ def approve(request: AuthorizationRequest, user: AbstractBaseUser) -> dict[str, 
         expires_at=now + timedelta(seconds=oauth_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
     )
     return {"code": value, "state": request.state}
+
+
+def _implicit_token(request: AuthorizationRequest, user: AbstractBaseUser) -> dict[str, str | None]:
+    """The §4.2.2 access token response, for the fragment."""
+    # §4.2.2: "The authorization server MUST NOT issue a refresh token."
+    token = issue_tokens(
+        client=request.client, user=user, scopes=request.scopes, grant_type=IMPLICIT, refresh=False
+    )
+    return {
+        "access_token": token["access_token"],
+        "token_type": token["token_type"],
+        "expires_in": str(token["expires_in"]),
+        # Always sent: §4.2.2 requires it whenever it differs from the request
+        # (the request may have named no scope and got the default).
+        "scope": token["scope"],
+        "state": request.state,
+    }

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import secrets
 
+from django.utils.crypto import salted_hmac
+
 # Prefixes: "op" for oauth_provider, then what the value is.
 CLIENT_SECRET_PREFIX = "opcs_"  # noqa: S105 - a prefix, not a secret
 AUTHORIZATION_CODE_PREFIX = "opac_"
@@ -35,6 +37,16 @@ def generate_client_id() -> str:
 def hash_secret(value: str) -> str:
     """The stored form of a credential: hex SHA-256 of its UTF-8 bytes."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def hash_user_code(normalized: str) -> str:
+    """The stored form of a device flow user code (RFC 8628 §6.1).
+
+    A user code is short enough to type (about 34 bits), so a plain hash
+    could be reversed by trying every code; keyed with ``SECRET_KEY``, a
+    database dump alone does not reveal it.
+    """
+    return salted_hmac("oauth_provider.user_code", normalized, algorithm="sha256").hexdigest()
 
 
 def secrets_match(value: str, stored_hash: str) -> bool:

@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from oauth_provider import clock
-from oauth_provider.crypto import hash_secret
+from oauth_provider.crypto import hash_user_code
 from oauth_provider.models import (
     AccessToken,
     AuthorizationCode,
@@ -123,6 +123,6 @@ class DeviceAuthorizationFactory(CredentialFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         user_code = kwargs.pop("user_code")
-        obj = super()._create(model_class, *args, user_code_hash=hash_secret(user_code), **kwargs)
+        obj = super()._create(model_class, *args, user_code_hash=hash_user_code(user_code), **kwargs)
         obj.user_code = user_code
         return obj

@@ -1,4 +1,4 @@
-"""One code or one refresh token redeemed by many requests at once yields one success.
+"""One code, refresh token or device code redeemed by many requests at once yields one success.
 
 These need PostgreSQL: SQLite serialises writers, so it proves nothing.
 """
@@ -10,8 +10,15 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from oauth_provider.models import AccessToken
-from tests.factories import AccessTokenFactory, AuthorizationCodeFactory, RefreshTokenFactory
+from oauth_provider.models import AccessToken, DeviceAuthorization
+from oauth_provider.settings import DEVICE_CODE, REFRESH_TOKEN
+from tests.factories import (
+    AccessTokenFactory,
+    AuthorizationCodeFactory,
+    ClientFactory,
+    DeviceAuthorizationFactory,
+    RefreshTokenFactory,
+)
 from tests.helpers import REDIRECT_URI, basic_auth, post_token
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -57,3 +64,31 @@ def test_one_refresh_token_used_concurrently_rotates_once(user):
     statuses = sorted(status for status, _body in results)
     assert statuses == [200] + [400] * (THREADS - 1)
     assert AccessToken.objects.filter(family_id=token.family_id).count() == 2  # the original + one rotation
+
+
+# RFC 8628 §3.4-§3.5: polling.
+
+
+def test_approved_device_code_polled_concurrently_gets_tokens_once(user):
+    client = ClientFactory(grant_types=[DEVICE_CODE, REFRESH_TOKEN])
+    authorization = DeviceAuthorizationFactory(
+        client=client, user=user, status=DeviceAuthorization.Status.APPROVED
+    )
+    results = race({"grant_type": DEVICE_CODE, "device_code": authorization.value}, client)
+    successes = [body for status, body in results if status == 200]
+    assert len(successes) == 1
+    assert all(body["error"] in {"invalid_grant", "slow_down"} for status, body in results if status != 200)
+    assert AccessToken.objects.filter(family_id=authorization.family_id).count() == 1
+    # The one token issued stays valid: losing the race is not a replay.
+    assert AccessToken.objects.get().revoked_at is None
+
+
+def test_pending_device_code_polled_concurrently_is_on_time_once(user):
+    client = ClientFactory(grant_types=[DEVICE_CODE])
+    authorization = DeviceAuthorizationFactory(client=client)
+    results = race({"grant_type": DEVICE_CODE, "device_code": authorization.value}, client)
+    errors = sorted(body["error"] for _status, body in results)
+    assert errors == ["authorization_pending"] + ["slow_down"] * (THREADS - 1)
+    authorization.refresh_from_db()
+    # Every poll that came too soon added its 5 seconds (§3.5).
+    assert authorization.interval == 5 + 5 * (THREADS - 1)

@@ -15,6 +15,7 @@ from oauth_provider.crypto import (
     generate_client_id,
     generate_token,
     hash_secret,
+    hash_user_code,
     secrets_match,
 )
 
@@ -112,3 +113,11 @@ def test_secrets_match_compares_in_constant_time(monkeypatch):
     value = generate_token(CLIENT_SECRET_PREFIX)
     assert secrets_match(value, hash_secret(value))
     assert calls == [(hash_secret(value), hash_secret(value))]
+
+
+def test_user_code_hash_is_keyed_with_the_secret_key(settings):
+    first = hash_user_code("BCDFGHJK")
+    settings.SECRET_KEY = "another-secret-key-for-this-test"
+    assert hash_user_code("BCDFGHJK") != first
+    assert first != hash_secret("BCDFGHJK")
+    assert len(first) == 64

@@ -6,10 +6,20 @@ from ..errors import UnsupportedGrantType
 from ..settings import oauth_settings
 from .authorization_code import AuthorizationCodeGrant
 from .base import Grant
+from .client_credentials import ClientCredentialsGrant
+from .device_code import DeviceCodeGrant
+from .password import PasswordGrant
 from .refresh_token import RefreshTokenGrant
 
 GRANTS: dict[str, type[Grant]] = {
-    grant.grant_type: grant for grant in (AuthorizationCodeGrant, RefreshTokenGrant)
+    grant.grant_type: grant
+    for grant in (
+        AuthorizationCodeGrant,
+        RefreshTokenGrant,
+        ClientCredentialsGrant,
+        PasswordGrant,
+        DeviceCodeGrant,
+    )
 }
 
 

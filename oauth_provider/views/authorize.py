@@ -1,4 +1,4 @@
-"""The authorization endpoint and consent screen (RFC 6749 §3.1, §4.1.1-§4.1.2)."""
+"""The authorization endpoint and consent screen (RFC 6749 §3.1, §4.1.1-§4.1.2, §4.2.1-§4.2.2)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from ..errors import AccessDenied, OAuthError
 from ..metadata import issuer
 from ..payload import AuthorizationRequest
 from ..responses import error_page, error_redirect, redirect_with_params
-from ..scopes import describe
 from .decorators import sensitive_page
 
 
@@ -24,7 +23,9 @@ class AuthorizeView(View):
     """GET shows the consent screen; POST (to the same URL) records the decision.
 
     The authorization request travels in the query string both times and is
-    validated again on POST, so nothing the form carries is trusted.
+    validated again on POST, so nothing the form carries is trusted. The
+    code flow and the implicit grant share the screen and the remembered
+    consent; only the answer differs (a code in the query, a token in the fragment).
     """
 
     template_name = "oauth_provider/authorize.html"
@@ -44,19 +45,17 @@ class AuthorizeView(View):
             auth_request = authorization.validate(request.GET, target)
             return super().dispatch(request, auth_request)
         except OAuthError as error:
-            return error_redirect(target.redirect_uri, error, state=target.state, iss=issuer(request))
+            return error_redirect(
+                target.redirect_uri, error, state=target.state, iss=issuer(request), fragment=target.fragment
+            )
 
     def get(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
         consent = authorization.previous_consent(auth_request, request.user)
         if not authorization.needs_consent(auth_request, consent):
             return self.approve(request, auth_request)
-        granted = consent.scopes if consent else []
-        context = {
-            "client": auth_request.client,
-            "user": request.user,
-            "scopes": describe(auth_request.scopes),
-            "new_scopes": [scope for scope in auth_request.scopes if scope not in granted],
-        }
+        context = authorization.consent_context(
+            auth_request.client, request.user, auth_request.scopes, consent
+        )
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
@@ -66,4 +65,7 @@ class AuthorizeView(View):
 
     def approve(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
         params = authorization.approve(auth_request, request.user)
-        return redirect_with_params(auth_request.redirect_uri, {**params, "iss": issuer(request)})
+        fragment = auth_request.response_type in authorization.FRAGMENT_RESPONSE_TYPES
+        return redirect_with_params(
+            auth_request.redirect_uri, {**params, "iss": issuer(request)}, fragment=fragment
+        )

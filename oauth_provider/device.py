@@ -1,0 +1,181 @@
+"""The device authorization grant's server side (RFC 8628 §3.1-§3.3, §6.1).
+
+A device asks for authorization (``start``) and gets a ``device_code`` to
+poll with and a ``user_code`` for its user to type on the verification page,
+where the signed-in user finds the request (``find_pending``) and decides it
+(``approve`` / ``deny``). Both codes are stored only as hashes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+from .authorization import record_consent
+from .crypto import hash_user_code
+from .models import Client, DeviceAuthorization
+from .scopes import format_scope
+from .settings import oauth_settings
+
+# §6.1: "the base-20 character set "BCDFGHJKLMNPQRSTVWXZ"": consonants only,
+# so codes read the same in any font, are easy to type and spell no words.
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+# §6.1's example: 20^8 ≈ 2^34.5 codes, enough with rate limiting (§5.1).
+USER_CODE_LENGTH = 8
+USER_CODE_GROUP = 4
+# Longer input is not worth normalizing: even "XXXX - XXXX" with spaces fits.
+MAX_USER_CODE_INPUT = 32
+# user_code_hash is unique; a new random code is drawn on the rare collision.
+USER_CODE_ATTEMPTS = 5
+
+Status = DeviceAuthorization.Status
+
+
+class UserCodeError(Exception):
+    """A user code the verification page cannot act on; ``message`` is shown to the user.
+
+    ``wrong`` marks a code that matches no authorization at all: those are the
+    guesses that rate limiting counts (§5.1).
+    """
+
+    message: str | Promise = _("This code is not valid.")
+    wrong = False
+
+
+class MissingUserCode(UserCodeError):
+    message = _("Enter the code shown on your device.")
+
+
+class InvalidUserCode(UserCodeError):
+    message = _("That code is not valid. Check the code shown on your device and try again.")
+    wrong = True
+
+
+class ExpiredUserCode(UserCodeError):
+    message = _("That code has expired. Start again on your device to get a new one.")
+
+
+class DecidedUserCode(UserCodeError):
+    message = _("That code has already been used. Start again on your device if you need a new one.")
+
+
+def generate_user_code() -> str:
+    """A new random user code, in normalized form (§6.1)."""
+    return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+
+
+def format_user_code(code: str) -> str:
+    """How a normalized code is shown to people: ``XXXX-XXXX`` (§6.1 suggests grouping with a dash)."""
+    return f"{code[:USER_CODE_GROUP]}-{code[USER_CODE_GROUP:]}"
+
+
+def normalize_user_code(value: str) -> str:
+    """The normalized form of what a person typed, or ``InvalidUserCode``.
+
+    §6.1: "the characters of the user code should be case insensitive" and
+    "the dash [...] should be ignored". Whitespace is dropped too; any other
+    character (including look-alikes from outside ASCII) makes the code invalid.
+    """
+    if len(value) > MAX_USER_CODE_INPUT:
+        raise InvalidUserCode
+    code = "".join(value.split()).replace("-", "")
+    if not code.isascii():
+        raise InvalidUserCode
+    code = code.upper()
+    if len(code) != USER_CODE_LENGTH or any(char not in USER_CODE_ALPHABET for char in code):
+        raise InvalidUserCode
+    return code
+
+
+def start(client: Client, scopes: list[str], *, verification_uri: str) -> dict[str, Any]:
+    """Create a device authorization and return the §3.2 response body."""
+    now = clock.now()
+    lifetime = oauth_settings.DEVICE_CODE_EXPIRE_SECONDS
+    interval = oauth_settings.DEVICE_CODE_INTERVAL
+    for attempt in range(USER_CODE_ATTEMPTS):
+        user_code = generate_user_code()
+        try:
+            # A savepoint, so a collision leaves any outer transaction usable.
+            with transaction.atomic():
+                _authorization, device_code = DeviceAuthorization.issue(
+                    client=client,
+                    scope=format_scope(scopes),
+                    user_code_hash=hash_user_code(user_code),
+                    interval=interval,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=lifetime),
+                )
+            break
+        except IntegrityError:
+            if attempt == USER_CODE_ATTEMPTS - 1:
+                raise
+    shown = format_user_code(user_code)
+    return {
+        "device_code": device_code,
+        "user_code": shown,
+        "verification_uri": verification_uri,
+        # §3.3.1: lets the device show a QR code or link that carries the code.
+        "verification_uri_complete": f"{verification_uri}?user_code={shown}",
+        "expires_in": lifetime,
+        "interval": interval,
+    }
+
+
+def find_pending(user_code: str) -> DeviceAuthorization:
+    """The undecided, unexpired authorization a person's ``user_code`` names.
+
+    Raises a ``UserCodeError`` saying why there is none.
+    """
+    if not user_code.strip():
+        raise MissingUserCode
+    code = normalize_user_code(user_code)
+    authorization = (
+        DeviceAuthorization.objects.filter(user_code_hash=hash_user_code(code))
+        .select_related("client")
+        .first()
+    )
+    if authorization is None or not authorization.client.is_active:
+        raise InvalidUserCode
+    _check_pending(authorization)
+    return authorization
+
+
+def _check_pending(authorization: DeviceAuthorization) -> None:
+    if authorization.status != Status.PENDING or authorization.used_at is not None:
+        raise DecidedUserCode
+    if authorization.is_expired():
+        raise ExpiredUserCode
+
+
+@transaction.atomic
+def approve(authorization: DeviceAuthorization, user: AbstractBaseUser) -> None:
+    """Record the user's approval and their consent (§3.3); once only."""
+    now = _decide(authorization, user, Status.APPROVED)
+    record_consent(user, authorization.client, authorization.scopes, now=now)
+
+
+def deny(authorization: DeviceAuthorization, user: AbstractBaseUser) -> None:
+    """Record the user's denial (§3.3); the device's next poll gets access_denied."""
+    _decide(authorization, user, Status.DENIED)
+
+
+def _decide(authorization: DeviceAuthorization, user: AbstractBaseUser, status: str) -> datetime:
+    """Move a pending authorization to ``status``; the database decides, so a
+    request is decided once even when two pages are submitted at once."""
+    now = clock.now()
+    decided = DeviceAuthorization.objects.filter(
+        pk=authorization.pk, status=Status.PENDING, used_at__isnull=True, expires_at__gt=now
+    ).update(status=status, user=user, decided_at=now)
+    if not decided:
+        authorization.refresh_from_db(fields=["status", "used_at", "expires_at"])
+        _check_pending(authorization)
+        raise DecidedUserCode
+    authorization.status, authorization.user, authorization.decided_at = status, user, now
+    return now
