@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Mapping
 from urllib.parse import unquote
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -19,8 +20,21 @@ from .crypto import hash_secret, secrets_match
 from .errors import InvalidClient, InvalidRequest
 from .models import Client
 from .payload import INVALID_CHARACTERS
+from .signals import client_authentication_failed
 
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+# Form parameters of client_secret_post and none, accepted by every endpoint that authenticates clients.
+CLIENT_PARAMETERS = frozenset({"client_id", "client_secret"})
+
+# Reasons sent with client_authentication_failed; never the secret itself.
+MALFORMED_HEADER = "malformed_header"
+CLIENT_ID_MISMATCH = "client_id_mismatch"  # HTTP Basic and the form body name different clients
+MISSING_CLIENT_ID = "missing_client_id"
+UNKNOWN_CLIENT = "unknown_client"  # no such client, or it is deactivated
+MISSING_SECRET = "missing_secret"  # noqa: S105 - a reason, not a secret
+INVALID_SECRET = "invalid_secret"  # noqa: S105
+SECRET_FROM_PUBLIC_CLIENT = "secret_from_public_client"  # noqa: S105
+
 # Compared against when the client_id is unknown, so that unknown and known
 # clients take the same time to fail.
 _UNKNOWN_CLIENT_HASH = hash_secret("unknown client")
@@ -47,34 +61,57 @@ def basic_credentials(meta: Mapping[str, str]) -> tuple[str, str] | None:
     return client_id, secret
 
 
+def failed(
+    meta: Mapping[str, str], client_id: str | None, reason: str, description: str | Promise | None = None
+) -> InvalidClient:
+    """Announce a failed client authentication and return the error to raise.
+
+    ``client_id`` is the one claimed (None when none could be read); the
+    secret is never passed on, right or wrong.
+    """
+    client_authentication_failed.send(
+        sender=Client, client_id=client_id, reason=reason, remote_addr=meta.get("REMOTE_ADDR")
+    )
+    return InvalidClient(description)
+
+
 @sensitive_variables("secret", "basic", "params", "meta")
 def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> Client:
     """The client making a token request, or ``InvalidClient``.
 
     ``meta`` is the request's ``META`` (for the Authorization header) and
-    ``params`` its parsed form parameters.
+    ``params`` its parsed form parameters. Every ``InvalidClient`` is
+    announced by the ``client_authentication_failed`` signal.
     """
-    basic = basic_credentials(meta)
+    try:
+        basic = basic_credentials(meta)
+    except InvalidClient as error:
+        # What the header holds cannot be trusted to be a client_id: report none.
+        raise failed(meta, None, MALFORMED_HEADER, error.description) from None
     if basic is not None:
         # §2.3: "The client MUST NOT use more than one authentication method in each request."
         if "client_secret" in params:
             raise InvalidRequest(_("Use only one client authentication method."))
         if params.get("client_id", basic[0]) != basic[0]:
-            raise InvalidClient
+            raise failed(meta, basic[0], CLIENT_ID_MISMATCH)
         # An empty password is how some libraries send a public client's id.
         client_id, secret = basic[0], basic[1] or None
     else:
         client_id, secret = params.get("client_id"), params.get("client_secret")
     if client_id is None:
-        raise InvalidClient
+        raise failed(meta, None, MISSING_CLIENT_ID)
     client = Client.objects.filter(client_id=client_id, is_active=True).first()
     if client is None:
         secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
-        raise InvalidClient
+        raise failed(meta, client_id, UNKNOWN_CLIENT)
     if client.is_confidential:
-        if secret is None or not client.check_secret(secret):
-            raise InvalidClient
+        if secret is None:
+            raise failed(meta, client_id, MISSING_SECRET)
+        if not client.check_secret(secret):
+            raise failed(meta, client_id, INVALID_SECRET)
     elif secret is not None:
         # A public client has no secret; one that sends a value is misconfigured.
-        raise InvalidClient(_("Public clients must not send a client secret."))
+        raise failed(
+            meta, client_id, SECRET_FROM_PUBLIC_CLIENT, _("Public clients must not send a client secret.")
+        )
     return client

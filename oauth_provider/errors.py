@@ -26,6 +26,10 @@ class OAuthError(Exception):
             self.description = description
         super().__init__(str(self.description))
 
+    def challenge(self) -> str | None:
+        """The ``WWW-Authenticate`` value this error's response carries, if any."""
+        return None
+
 
 # RFC 6749 §4.1.2.1 and §5.2
 
@@ -118,3 +122,53 @@ class SlowDown(AuthorizationPending):
 class ExpiredToken(OAuthError):
     error = "expired_token"
     description = _("The device code has expired; start a new device authorization.")
+
+
+# RFC 7662 §2.3 and §4: callers of the introspection endpoint.
+
+
+class IntrospectionNotAllowed(UnauthorizedClient):
+    """An authenticated client that is not authorized to introspect (§4).
+
+    403, not 401: its credentials are valid, so asking it to authenticate
+    again (401 with a Basic challenge) would send its developer looking for a
+    wrong secret. ``unauthorized_client`` is RFC 6749's code for an
+    authenticated client that may not do what it asked.
+    """
+
+    status_code = 403
+    description = _("This client is not allowed to introspect tokens.")
+
+
+class BearerError(OAuthError):
+    """A bearer-authorized introspection call that is refused.
+
+    §2.3: "If the protected resource uses an OAuth 2.0 bearer token to
+    authorize its call to the introspection endpoint and the token used for
+    authorization does not contain sufficient privileges or is otherwise
+    invalid for this request, the authorization server responds with an HTTP
+    401 code as described in Section 3 of [RFC6750]."
+    """
+
+    status_code = 401
+    redirectable = False
+
+    def challenge(self) -> str:
+        return f'Bearer realm="oauth", error="{self.error}"'
+
+
+class InvalidBearerToken(BearerError):
+    error = "invalid_token"
+    description = _("The access token is invalid, expired or revoked.")
+
+
+class InsufficientScope(BearerError):
+    error = "insufficient_scope"
+    description = _("The access token does not grant the scope needed to introspect tokens.")
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def challenge(self) -> str:
+        return f'{super().challenge()}, scope="{self.scope}"'

@@ -32,12 +32,18 @@ def revoke(model: type[Token], rows: list[Token], *, reason: str) -> int:
     return count
 
 
+# Refresh tokens first, always: a rotation locks its refresh token before the
+# access token, and two transactions taking the same rows in opposite orders
+# would deadlock on PostgreSQL.
+LOCK_ORDER = (RefreshToken, AccessToken)
+
+
 def revoke_tokens(tokens: Iterable[Token], *, reason: str) -> int:
     """Revoke these access and/or refresh tokens; return how many were not revoked already."""
     tokens = list(tokens)
     return sum(
         revoke(model, [token for token in tokens if isinstance(token, model)], reason=reason)
-        for model in (AccessToken, RefreshToken)
+        for model in LOCK_ORDER
     )
 
 
@@ -50,6 +56,6 @@ def revoke_family(family_id: uuid.UUID, *, reason: str) -> int:
     RFC 7009 §2.1 asks the same when a refresh token is revoked.
     """
     tokens: list[Token] = []
-    for model in (AccessToken, RefreshToken):
+    for model in LOCK_ORDER:
         tokens += model.objects.filter(family_id=family_id, revoked_at__isnull=True).only(*REVOKED_FIELDS)
     return revoke_tokens(tokens, reason=reason)

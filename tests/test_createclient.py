@@ -150,3 +150,21 @@ def test_blank_name_is_rejected():
 def test_missing_name_is_rejected():
     with pytest.raises(CommandError, match="--name"):
         run("--redirect-uri", CALLBACK)
+
+
+def test_allow_introspection_flag_is_stored():
+    out, _err = run(
+        "--name", "Resource server", "--redirect-uri", CALLBACK, "--allow-introspection", "--json"
+    )
+    assert Client.objects.get(client_id=json.loads(out)["client_id"]).allow_introspection is True
+
+    out, _err = run("--name", "Plain app", "--redirect-uri", CALLBACK, "--json")
+    assert Client.objects.get(client_id=json.loads(out)["client_id"]).allow_introspection is False
+
+
+def test_allow_introspection_on_public_client_warns_on_stderr():
+    out, err = run(
+        "--name", "SPA", "--type", "public", "--redirect-uri", "http://127.0.0.1/cb", "--allow-introspection"
+    )
+    assert "cannot authenticate" in err
+    assert "Warning" not in out

@@ -1,7 +1,62 @@
-"""Placeholder until the endpoint is built."""
+"""The revocation endpoint (RFC 7009)."""
 
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..client_auth import CLIENT_PARAMETERS, authenticate_client
+from ..models import AccessToken, RefreshToken
+from ..models.tokens import Token
+from ..payload import single_values
+from ..responses import NO_STORE
+from ..revocation import revoke_family, revoke_tokens
+from ..token_lookup import TOKEN_PARAMETERS, find_token, require_token
 from .base import ProtocolView
 
 
+def revoke_token(token: Token) -> None:
+    """Revoke an access token, or a refresh token with its whole family.
+
+    RFC 7009 §2.1: "If the particular token is a refresh token and the
+    authorization server supports the revocation of access tokens, then the
+    authorization server SHOULD also invalidate all access tokens based on the
+    same authorization grant".
+    """
+    if isinstance(token, AccessToken):
+        revoke_tokens([token], reason="revoked")
+        return
+    with transaction.atomic():
+        # Lock the refresh token first: a rotation racing this request either
+        # committed its new tokens already (so the family query below sees and
+        # revokes them) or waits, then finds the token revoked and is refused.
+        # It also takes row locks in a rotation's order (refresh token, then
+        # access tokens), so the two cannot deadlock.
+        list(RefreshToken.objects.select_for_update().filter(pk=token.pk).values_list("pk"))
+        revoke_family(token.family_id, reason="revoked")
+
+
+# Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
+@method_decorator(sensitive_post_parameters("token", "client_secret"), name="dispatch")
 class RevokeView(ProtocolView):
-    pass
+    """Client-authenticated revocation of one of the client's own tokens (RFC 7009 §2).
+
+    Public clients authenticate with their client_id alone (§2.1: the server
+    "validates the client credentials (in case of a confidential client)").
+    """
+
+    def post(self, request: Request) -> Response:
+        params = single_values(request.data, TOKEN_PARAMETERS | CLIENT_PARAMETERS)
+        client = authenticate_client(request.META, params)
+        token = find_token(require_token(params), params.get("token_type_hint"))
+        # §2.2: "invalid tokens do not cause an error response since the client
+        # cannot handle such an error in a reasonable way". Another client's
+        # token is answered the same way, so this endpoint never tells anyone
+        # whether a value is a live token; it is left untouched.
+        if token is not None and token.client_id == client.pk:
+            revoke_token(token)
+        # §2.2: "The content of the response body is ignored by the client".
+        return Response(headers=NO_STORE)

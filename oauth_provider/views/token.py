@@ -8,19 +8,19 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..client_auth import authenticate_client
+from ..client_auth import CLIENT_PARAMETERS, authenticate_client
 from ..errors import InvalidRequest, UnauthorizedClient
 from ..grants import get_grant
 from ..payload import TokenRequest, single_values
 from ..responses import token_response
 from .base import ProtocolView
 
-CLIENT_PARAMETERS = frozenset({"client_id", "client_secret"})
-
 
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
 @method_decorator(
-    sensitive_post_parameters("client_secret", "code", "code_verifier", "refresh_token", "password"),
+    sensitive_post_parameters(
+        "client_secret", "code", "code_verifier", "refresh_token", "password", "device_code"
+    ),
     name="dispatch",
 )
 class TokenView(ProtocolView):
@@ -35,4 +35,5 @@ class TokenView(ProtocolView):
         client = authenticate_client(request.META, params)
         if not client.allows_grant_type(grant_type):
             raise UnauthorizedClient
-        return token_response(grant.handle(TokenRequest(grant_type, client, params)))
+        token_request = TokenRequest(grant_type, client, params, http_request=request._request)
+        return token_response(grant.handle(token_request))

@@ -62,6 +62,11 @@ class Command(BaseCommand):
             action="store_true",
             help=_("Do not ask users to approve (first-party apps only)."),
         )
+        parser.add_argument(
+            "--allow-introspection",
+            action="store_true",
+            help=_("Let the client ask whether any token is active (resource servers only, RFC 7662)."),
+        )
         parser.add_argument("--owner", metavar="USERNAME", help=_("The user who owns the client."))
         parser.add_argument(
             "--json",
@@ -78,6 +83,7 @@ class Command(BaseCommand):
             redirect_uris=normalize_redirect_uris("\n".join(options["redirect_uris"] or [])),
             scopes=list(dict.fromkeys(options["scopes"] or [])),
             skip_consent=options["skip_consent"],
+            allow_introspection=options["allow_introspection"],
             owner=self.owner(options["owner"]),
         )
         secret = client.set_secret() if client.is_confidential else None
@@ -97,6 +103,11 @@ class Command(BaseCommand):
                     )
                     % {"grant_type": grant_type}
                 )
+
+        if client.allow_introspection and not client.is_confidential:
+            self.stderr.write(
+                _("Warning: public clients cannot authenticate, so the introspection endpoint refuses them.")
+            )
 
         if options["json"]:
             self.stdout.write(json.dumps({"client_id": client.client_id, "client_secret": secret}))
