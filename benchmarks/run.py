@@ -50,8 +50,10 @@ from oauth_provider.pkce import s256  # noqa: E402
 
 Environ = dict[str, object]
 
-# Savepoints are bookkeeping of nested transactions, not queries a reader would count.
-BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+# Transaction control is not counted as a query: Django logs SQLite's BEGIN and
+# COMMIT but not PostgreSQL's (psycopg sends them itself), and savepoints are
+# bookkeeping of nested transactions.
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 VERIFIER = "benchmark-code-verifier-" + "x" * 40
 REDIRECT_URI = "https://client.example.com/callback"
 
@@ -243,7 +245,7 @@ def count_queries(app: App, scenario: Scenario) -> int:
         status = app(env)
     if status != 200:
         raise SystemExit(f"{scenario.name}: status {status}")
-    return sum(1 for query in captured.captured_queries if not query["sql"].startswith(BOOKKEEPING))
+    return sum(1 for query in captured.captured_queries if not query["sql"].startswith(TRANSACTION_CONTROL))
 
 
 def run(rounds: int, requests: int, only: str | None = None) -> list[Scenario]:

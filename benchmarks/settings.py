@@ -22,3 +22,10 @@ CACHES = {
 }
 OAUTH_PROVIDER = {**OAUTH_PROVIDER, "ISSUER": "https://auth.example.com"}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # SQLite as it is run in production: write-ahead log, and fsync at
+    # checkpoints rather than on every commit (Django's docs on SQLite).
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (  # noqa: F405
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .forms import ClientForm
-from .models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
 from .revocation import REVOKED_FIELDS, revoke_tokens
 
 # Where a secret generated while saving the admin form waits for response_add
@@ -293,6 +293,51 @@ class AuthorizationCodeAdmin(CredentialAdmin):
         "expires_at",
         "used_at",
     ]
+
+
+@admin.register(DeviceAuthorization)
+class DeviceAuthorizationAdmin(CredentialAdmin):
+    """Device authorization requests (RFC 8628). Neither the device_code's
+    hash nor the user_code's is shown. A pending request can be denied, so a
+    user code being phished stops working (the device is told
+    ``access_denied``, §3.5)."""
+
+    ended_field = "used_at"
+    ended_label = _("Used")
+    list_display = ["__str__", "client", "user", "status", "scope", "created_at", "expires_at", "state"]
+    list_filter = [*CredentialAdmin.list_filter, "status"]
+    fields = [
+        "client",
+        "user",
+        "status",
+        "scope",
+        "interval",
+        "family_id",
+        "created_at",
+        "expires_at",
+        "last_polled_at",
+        "decided_at",
+        "used_at",
+    ]
+    actions = ["deny_selected"]
+
+    @admin.action(description=_("Deny selected pending device authorizations"), permissions=["revoke"])
+    def deny_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Pending ones only, in one conditional UPDATE: a decision the user
+        # already made, or a race with the user deciding now, is left alone.
+        count = queryset.filter(status=DeviceAuthorization.Status.PENDING).update(
+            status=DeviceAuthorization.Status.DENIED, decided_at=clock.now()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d device authorization was denied.",
+                "%(count)d device authorizations were denied.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Consent)

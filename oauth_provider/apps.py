@@ -8,4 +8,7 @@ class OAuthProviderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            receivers,  # noqa: F401 - connects the token cache's receivers
+        )

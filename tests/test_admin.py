@@ -13,13 +13,21 @@ from django.urls import reverse
 
 from oauth_provider.crypto import CLIENT_SECRET_PREFIX
 from oauth_provider.forms import ClientForm
-from oauth_provider.models import AccessToken, AuthorizationCode, Client, Consent, RefreshToken
+from oauth_provider.models import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    Consent,
+    DeviceAuthorization,
+    RefreshToken,
+)
 
 from .factories import (
     AccessTokenFactory,
     AuthorizationCodeFactory,
     ClientFactory,
     ConsentFactory,
+    DeviceAuthorizationFactory,
     PublicClientFactory,
     RefreshTokenFactory,
 )
@@ -505,3 +513,97 @@ def test_consent_changelist_lists_user_and_client(admin_client, credentials):
     html = response.content.decode()
     assert consent.client.name in html
     assert consent.user.username in html
+
+
+# Device authorizations ------------------------------------------------------
+
+
+@pytest.fixture
+def device_authorizations(frozen_clock, user):
+    oauth_client = ClientFactory(name="Smart TV")
+    return {
+        "pending": DeviceAuthorizationFactory(client=oauth_client, scope="read write"),
+        "approved": DeviceAuthorizationFactory(
+            client=oauth_client,
+            user=user,
+            status=DeviceAuthorization.Status.APPROVED,
+            decided_at=frozen_clock(),
+        ),
+    }
+
+
+def test_device_authorization_changelist_lists_client_user_status_scope(admin_client, device_authorizations):
+    response = admin_client.get(url(DeviceAuthorization, "changelist"))
+
+    assert response.status_code == 200
+    assert {obj.pk for obj in response.context["cl"].result_list} == {
+        row.pk for row in device_authorizations.values()
+    }
+    html = response.content.decode()
+    approved = device_authorizations["approved"]
+    assert "Smart TV" in html
+    assert approved.user.username in html
+    assert "Waiting for the user" in html and "Approved" in html
+    assert "read write" in html
+
+
+def test_device_authorization_status_filter(admin_client, device_authorizations):
+    response = admin_client.get(url(DeviceAuthorization, "changelist"), {"status__exact": "pending"})
+
+    assert [obj.pk for obj in response.context["cl"].result_list] == [device_authorizations["pending"].pk]
+
+
+def test_no_device_authorization_page_shows_a_code_or_hash(admin_client, device_authorizations):
+    secrets = []
+    for row in device_authorizations.values():
+        secrets += [row.value, row.token_hash, row.user_code, row.user_code_hash]
+    pages = [url(DeviceAuthorization, "changelist")]
+    for row in device_authorizations.values():
+        pages += [url(DeviceAuthorization, "change", row.pk), url(DeviceAuthorization, "delete", row.pk)]
+
+    for page in pages:
+        response = admin_client.get(page)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert not [value for value in secrets if value in html], page
+
+
+def test_device_authorizations_cannot_be_added_or_edited(admin_client, device_authorizations):
+    pending = device_authorizations["pending"]
+
+    assert admin_client.get(url(DeviceAuthorization, "add")).status_code == 403
+    response = admin_client.get(url(DeviceAuthorization, "change", pending.pk))
+    assert response.context["has_change_permission"] is False
+    response = admin_client.post(url(DeviceAuthorization, "change", pending.pk), {"status": "approved"})
+    assert response.status_code == 403
+    pending.refresh_from_db()
+    assert pending.status == DeviceAuthorization.Status.PENDING
+
+
+def test_deny_action_denies_only_pending_device_authorizations(
+    admin_client, frozen_clock, device_authorizations
+):
+    pending, approved = device_authorizations["pending"], device_authorizations["approved"]
+    frozen_clock.advance(seconds=30)
+
+    response = admin_client.post(
+        url(DeviceAuthorization, "changelist"),
+        {"action": "deny_selected", "_selected_action": [pending.pk, approved.pk]},
+    )
+
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    approved.refresh_from_db()
+    assert (pending.status, pending.decided_at) == (DeviceAuthorization.Status.DENIED, frozen_clock())
+    assert approved.status == DeviceAuthorization.Status.APPROVED
+    assert approved.decided_at == frozen_clock() - timedelta(seconds=30)
+    assert "1 device authorization was denied." in [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_device_authorization_can_be_deleted(admin_client, device_authorizations):
+    pending = device_authorizations["pending"]
+
+    response = admin_client.post(url(DeviceAuthorization, "delete", pending.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not DeviceAuthorization.objects.filter(pk=pending.pk).exists()

@@ -1,0 +1,120 @@
+"""``manage.py cleartokens``: delete credentials that can never be used again.
+
+Safe to run (from cron, say) while the site serves traffic. What goes:
+
+* access tokens that are expired or revoked: nothing consults them again
+  (a revoked one is answered exactly like an unknown one, RFC 7009 §2.2);
+* refresh tokens once expired, revoked or not. A revoked, unexpired refresh
+  token is kept: presenting a rotated token again is how reuse is detected
+  and its family revoked (RFC 9700 §4.14.2), so it stays until it could not
+  have been used anyway;
+* authorization codes once expired, used or not: a used code is kept for
+  its (short) lifetime so that a replay still revokes the tokens issued
+  from it (RFC 6749 §4.1.2);
+* device authorizations once expired, whatever their status: until then a
+  polling device is owed its ``access_denied`` or a replay its refusal.
+
+Rows are not kept for the sake of their family. A revoked refresh token
+presented after its expiry fails with ``invalid_grant`` whether or not its
+row is still there; only the defensive revocation of the family is lost, and
+only for a replay more than ``REFRESH_TOKEN_EXPIRE_SECONDS`` after the token
+was issued. Keeping every rotated token of a live family instead would grow
+the table by one row per rotation for as long as the family lives.
+
+Deletion walks each table in primary-key order, ``--batch-size`` rows per
+short transaction, so memory stays constant and no lock is held for long.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import models, transaction
+
+from ... import clock
+from ...models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+def deletable(now: datetime) -> list[tuple[type[models.Model], models.Q]]:
+    """Each model with the condition under which its rows may go, in deletion order.
+
+    Refresh tokens go before access tokens: an access token's deletion
+    updates the refresh token pointing at it (SET_NULL), wasted on a
+    refresh token about to go too.
+    """
+    expired = models.Q(expires_at__lte=now)
+    return [
+        (RefreshToken, expired),
+        (AccessToken, expired | models.Q(revoked_at__isnull=False)),
+        (AuthorizationCode, expired),
+        (DeviceAuthorization, expired),
+    ]
+
+
+def delete_in_batches(model: type[models.Model], condition: models.Q, batch_size: int) -> int:
+    """Delete ``model`` rows matching ``condition``, ``batch_size`` at a time; return how many.
+
+    Primary keys are read in ascending order from where the last batch
+    stopped, so each batch costs an index range scan however many rows
+    precede it. Every condition only ever becomes true for a row (a token
+    is never un-revoked, ``now`` is fixed), so re-applying it in the DELETE
+    merely guards against a row changed in between.
+    """
+    rows = model._default_manager.filter(condition)
+    label = model._meta.label
+    deleted = 0
+    last_pk: Any = None
+    while True:
+        batch = rows if last_pk is None else rows.filter(pk__gt=last_pk)
+        with transaction.atomic():
+            pks = list(batch.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not pks:
+                return deleted
+            _total, per_model = rows.filter(pk__in=pks).delete()
+        deleted += per_model.get(label, 0)
+        last_pk = pks[-1]
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete expired or revoked access tokens, expired refresh tokens, expired authorization "
+        "codes and expired device authorizations, in batches. Revoked refresh tokens and used "
+        "codes are kept until they expire: a replay of one still revokes its token family."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int,
+            default=DEFAULT_BATCH_SIZE,
+            help=f"Rows deleted per transaction (default {DEFAULT_BATCH_SIZE}).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Only count the rows that would be deleted."
+        )
+
+    def handle(self, *args: Any, batch_size: int, dry_run: bool, **options: Any) -> None:
+        # One instant for the whole run, so every table is cut at the same time.
+        now = clock.now()
+        for model, condition in deletable(now):
+            if dry_run:
+                count = model._default_manager.filter(condition).count()
+                verb = "Would delete"
+            else:
+                count = delete_in_batches(model, condition, batch_size)
+                verb = "Deleted"
+            opts = model._meta
+            name = opts.verbose_name if count == 1 else opts.verbose_name_plural
+            self.stdout.write(f"{verb} {count} {name}.")

@@ -1,0 +1,40 @@
+"""The benchmark script runs end to end (one tiny round) and every scenario succeeds.
+
+Not a timed test: it checks that the script still measures what the README
+reports, with the query counts each scenario is allowed.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROW = re.compile(r"^\| (?P<name>[^|]+?) \| (?P<queries>\d+) \| [\d,]+ \| [\d.]+ \|", re.MULTILINE)
+
+
+def test_benchmark_runs_every_scenario():
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--rounds", "1", "--requests", "3"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    queries = {match["name"]: int(match["queries"]) for match in ROW.finditer(result.stdout)}
+    assert queries == {
+        "Unprotected DRF view (baseline)": 0,
+        "Protected view": 1,
+        "Protected view, token cache (Redis)": 0,
+        "Client credentials": queries["Client credentials"],
+        "Authorization code exchange": queries["Authorization code exchange"],
+        "Refresh (rotation)": queries["Refresh (rotation)"],
+        "Introspection": queries["Introspection"],
+        "Revocation": queries["Revocation"],
+    }
+    assert queries["Authorization code exchange"] <= 6
+    assert queries["Refresh (rotation)"] <= 8
