@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 from .crypto import hash_secret, secrets_match
 from .errors import InvalidClient, InvalidRequest
 from .models import Client
+from .models.base import get_or_none
 from .payload import INVALID_CHARACTERS
 from .signals import client_authentication_failed
 
@@ -100,7 +101,7 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
         client_id, secret = params.get("client_id"), params.get("client_secret")
     if client_id is None:
         raise failed(meta, None, MISSING_CLIENT_ID)
-    client = Client.objects.filter(client_id=client_id, is_active=True).first()
+    client = get_or_none(Client.objects.filter(client_id=client_id, is_active=True))
     if client is None:
         secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
         raise failed(meta, client_id, UNKNOWN_CLIENT)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import InvalidRequest
 from .models import AccessToken, RefreshToken
+from .models.base import get_or_none
 from .models.tokens import Token
 
 # token_type_hint values (RFC 7009 §4.1.2) -> the model holding that type.
@@ -41,7 +42,7 @@ def find_token(value: str, hint: str | None = None) -> Token | None:
     """
     models = sorted(TOKEN_TYPES.values(), key=lambda model: model is not TOKEN_TYPES.get(hint or ""))
     for model in models:
-        token = model.objects.for_value(value).select_related("client", "user").first()
+        token = get_or_none(model.objects.for_value(value).select_related("client", "user"))
         if token is not None:
             return token
     return None

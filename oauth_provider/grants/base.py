@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse
+from ..models.base import get_or_none
 from ..payload import TokenRequest
 from ..revocation import revoke_family
 
@@ -43,7 +44,7 @@ class Grant:
         client"; someone else's is answered exactly like an unknown one.
         """
         rows = model.objects.for_value(request.require(parameter)).select_related("user", *related)
-        credential = rows.first()
+        credential = get_or_none(rows)
         if credential is None or credential.client_id != request.client.pk:
             raise InvalidGrant
         return credential

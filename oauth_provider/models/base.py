@@ -14,11 +14,24 @@ from .. import clock
 from ..crypto import generate_token, hash_secret
 
 C = TypeVar("C", bound="Credential")
+M = TypeVar("M", bound=models.Model)
 
 
 def now() -> datetime:
     """Model default that follows ``clock.now`` (patched by tests)."""
     return clock.now()
+
+
+def get_or_none(queryset: models.QuerySet[M]) -> M | None:
+    """The one row of a lookup by a unique key, or None.
+
+    Cheaper than ``first()``, which adds an ORDER BY that a unique lookup
+    does not need; these run on every protocol request.
+    """
+    try:
+        return queryset.get()
+    except queryset.model.DoesNotExist:
+        return None
 
 
 class CredentialQuerySet(models.QuerySet):
