@@ -75,7 +75,12 @@ def test_creates_demo_client(example_issuer):
     assert client.client_id == printed["CLIENT_ID"]
     assert client.is_confidential
     assert client.is_active
-    assert client.grant_types == ["authorization_code", "refresh_token"]
+    assert client.grant_types == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ]
     assert client.redirect_uri_list == ["http://127.0.0.1:8000/callback/"]
     assert client.scopes == ["read", "write"]
 
@@ -116,7 +121,12 @@ def test_rerun_restores_a_changed_demo_client():
 
     client = Client.objects.get(name="Demo client")
     assert client.is_active
-    assert client.grant_types == ["authorization_code", "refresh_token"]
+    assert client.grant_types == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ]
     assert client.redirect_uri_list == ["https://auth.example.com/callback/"]
 
 

@@ -22,7 +22,13 @@ from django.urls import reverse
 from oauth_provider.metadata import origin
 from oauth_provider.models import Client
 from oauth_provider.pkce import S256, s256
-from oauth_provider.settings import AUTHORIZATION_CODE, REFRESH_TOKEN, oauth_settings
+from oauth_provider.settings import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    DEVICE_CODE,
+    REFRESH_TOKEN,
+    oauth_settings,
+)
 
 # Demo-only credentials: printed on purpose, never for a real deployment.
 DEMO_USERNAME = "demo"
@@ -123,7 +129,8 @@ class Command(BaseCommand):
         """The demo client, configured as the demo needs, with a fresh secret."""
         client = Client.objects.filter(name=CLIENT_NAME).order_by("pk").first() or Client(name=CLIENT_NAME)
         client.client_type = Client.ClientType.CONFIDENTIAL
-        client.grant_types = [AUTHORIZATION_CODE, REFRESH_TOKEN]
+        # Every grant the README walks through with curl.
+        client.grant_types = [AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, DEVICE_CODE]
         client.redirect_uris = redirect_uri
         client.scopes = list(SCOPES)
         client.is_active = True
