@@ -37,7 +37,7 @@ Row = tuple[Any, ...]
 Converter = Callable[[Any, Any, Any], Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # not slots: attnames is computed once and cached on the instance
 class Part:
     """The columns of one model in the row."""
 
@@ -49,9 +49,13 @@ class Part:
     def end(self) -> int:
         return self.start + len(self.fields)
 
-    @property
+    @functools.cached_property
     def attnames(self) -> tuple[str, ...]:
         return tuple(f.attname for f in self.fields)
+
+    def instance(self, alias: str, row: Row) -> models.Model:
+        """This part of ``row`` as a model instance, as the ORM would make it."""
+        return self.model.from_db(alias, self.attnames, row[self.start : self.end])
 
 
 @dataclass(frozen=True)
@@ -105,13 +109,8 @@ def _lookup(alias: str) -> Lookup:
     return Lookup(sql, token, client, user, tuple(converters))
 
 
-def _database() -> str:
-    return router.db_for_read(AccessToken)
-
-
-def fetch_row(token_hash: str) -> Row | None:
+def fetch_row(alias: str, token_hash: str) -> Row | None:
     """The row of the token with this hash, converted to Python values; None if unknown."""
-    alias = _database()
     lookup = _lookup(alias)
     connection = connections[alias]
     with connection.cursor() as cursor:
@@ -126,18 +125,13 @@ def fetch_row(token_hash: str) -> Row | None:
     return tuple(row)
 
 
-def build(row: Row) -> AccessToken:
+def build(alias: str, row: Row) -> AccessToken:
     """An ``AccessToken`` with its ``client`` and ``user`` (None for a client-only token)."""
-    alias = _database()
     lookup = _lookup(alias)
-    token = AccessToken.from_db(alias, lookup.token.attnames, row[lookup.token.start : lookup.token.end])
-    client = Client.from_db(alias, lookup.client.attnames, row[lookup.client.start : lookup.client.end])
-    AccessToken._meta.get_field("client").set_cached_value(token, client)
-    user_values = row[lookup.user.start : lookup.user.end]
-    user = None
-    if token.user_id is not None:
-        user = lookup.user.model.from_db(alias, lookup.user.attnames, user_values)
-    AccessToken._meta.get_field("user").set_cached_value(token, user)
+    token = lookup.token.instance(alias, row)
+    AccessToken.client.field.set_cached_value(token, lookup.client.instance(alias, row))
+    user = lookup.user.instance(alias, row) if token.user_id is not None else None
+    AccessToken.user.field.set_cached_value(token, user)
     return token
 
 
@@ -145,13 +139,14 @@ def find_token(value: str) -> AccessToken | None:
     """The access token with this raw value: from ``TOKEN_CACHE`` when it
     holds it, else from the one query (and then cached if it is active)."""
     token_hash = hash_secret(value)
+    alias = router.db_for_read(AccessToken)
     row = token_cache.get(token_hash)
     if row is not None:
-        return build(row)
-    row = fetch_row(token_hash)
+        return build(alias, row)
+    row = fetch_row(alias, token_hash)
     if row is None:
         return None
-    token = build(row)
+    token = build(alias, row)
     if token.is_active():
         token_cache.add(token_hash, row, token.expires_at)
     return token

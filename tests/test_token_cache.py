@@ -97,7 +97,7 @@ def raw_key(token):
 
 def row_with_active_user(token):
     """The token's row as a process that read it before the user was deactivated holds it."""
-    row = list(bearer.fetch_row(token.token_hash))
+    row = list(bearer.fetch_row("default", token.token_hash))
     part = bearer._lookup("default").user
     row[part.start + part.attnames.index("is_active")] = True
     return tuple(row)
@@ -184,7 +184,7 @@ def test_admin_revoke_action_takes_effect_at_once(api_client, admin_client, cach
 
 def test_stale_marker_stops_a_racing_process_from_caching_a_revoked_token(api_client, entries, token):
     # Another process read the token just before it was revoked ...
-    read_before = bearer.fetch_row(token.token_hash)
+    read_before = bearer.fetch_row("default", token.token_hash)
     revoke_tokens([token], reason="revoked")
     # ... and tries to cache what it read after the revocation.
     token_cache.add(token.token_hash, read_before, token.expires_at)
@@ -309,7 +309,7 @@ def test_entry_is_keyed_by_hash_and_holds_no_secret(cached, entries, user):
     assert cached.value.encode() not in blob
     assert user.password and user.password.encode() not in blob
     assert cached.client.client_secret_hash.encode() not in blob
-    entry = bearer.build(pickle.loads(blob))  # noqa: S301 - our own test data
+    entry = bearer.build("default", pickle.loads(blob))  # noqa: S301 - our own test data
     assert entry.pk == cached.pk
     assert entry.user.pk == user.pk
     assert "password" not in vars(entry.user)
