@@ -31,6 +31,7 @@ from .errors import (
 )
 from .issuance import issue_tokens
 from .models import AuthorizationCode, Client, Consent
+from .models.base import get_or_none
 from .payload import AuthorizationRequest, single_values
 from .pkce import validate_challenge
 from .redirect_uris import redirect_uri_matches
@@ -139,8 +140,9 @@ def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
     )
 
 
-def previous_consent(request: AuthorizationRequest, user: AbstractBaseUser) -> Consent | None:
-    return Consent.objects.filter(user=user, client=request.client).first()
+def previous_consent(client: Client, user: AbstractBaseUser) -> Consent | None:
+    """What ``user`` granted ``client`` before, if anything."""
+    return get_or_none(Consent.objects.filter(user=user, client=client))
 
 
 def consent_context(

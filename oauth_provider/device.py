@@ -21,6 +21,7 @@ from . import clock
 from .authorization import record_consent
 from .crypto import hash_user_code
 from .models import Client, DeviceAuthorization
+from .models.base import get_or_none
 from .scopes import format_scope
 from .settings import oauth_settings
 
@@ -136,10 +137,8 @@ def find_pending(user_code: str) -> DeviceAuthorization:
     if not user_code.strip():
         raise MissingUserCode
     code = normalize_user_code(user_code)
-    authorization = (
-        DeviceAuthorization.objects.filter(user_code_hash=hash_user_code(code))
-        .select_related("client")
-        .first()
+    authorization = get_or_none(
+        DeviceAuthorization.objects.filter(user_code_hash=hash_user_code(code)).select_related("client")
     )
     if authorization is None or not authorization.client.is_active:
         raise InvalidUserCode

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from django.db import transaction
+
 from . import clock, token_cache
 from .models import AccessToken, RefreshToken
 from .models.tokens import Token
@@ -59,3 +61,24 @@ def revoke_family(family_id: uuid.UUID, *, reason: str) -> int:
     for model in LOCK_ORDER:
         tokens += model.objects.filter(family_id=family_id, revoked_at__isnull=True).only(*REVOKED_FIELDS)
     return revoke_tokens(tokens, reason=reason)
+
+
+def revoke_token(token: Token) -> None:
+    """Revoke an access token, or a refresh token with its whole family.
+
+    RFC 7009 §2.1: "If the particular token is a refresh token and the
+    authorization server supports the revocation of access tokens, then the
+    authorization server SHOULD also invalidate all access tokens based on the
+    same authorization grant".
+    """
+    if isinstance(token, AccessToken):
+        revoke_tokens([token], reason="revoked")
+        return
+    with transaction.atomic():
+        # Lock the refresh token first: a rotation racing this request either
+        # committed its new tokens already (so the family query below sees and
+        # revokes them) or waits, then finds the token revoked and is refused.
+        # It also takes row locks in a rotation's order (refresh token, then
+        # access tokens), so the two cannot deadlock.
+        list(RefreshToken.objects.select_for_update().filter(pk=token.pk).values_list("pk"))
+        revoke_family(token.family_id, reason="revoked")

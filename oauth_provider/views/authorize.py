@@ -50,7 +50,7 @@ class AuthorizeView(View):
             )
 
     def get(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
-        consent = authorization.previous_consent(auth_request, request.user)
+        consent = authorization.previous_consent(auth_request.client, request.user)
         if not authorization.needs_consent(auth_request, consent):
             return self.approve(request, auth_request)
         context = authorization.consent_context(

@@ -15,11 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import device, throttling
-from ..authorization import consent_context
+from ..authorization import consent_context, previous_consent
 from ..client_auth import authenticate_client
 from ..errors import UnauthorizedClient, UnsupportedGrantType
 from ..metadata import endpoint_url
-from ..models import Consent, DeviceAuthorization
+from ..models import DeviceAuthorization
 from ..payload import INVALID_CHARACTERS, single_values
 from ..responses import NO_STORE
 from ..scopes import resolve_scope
@@ -131,7 +131,7 @@ class DeviceVerificationView(View):
         Shown even when the user consented before or the client skips consent:
         §5.4 wants the user to confirm every device they authorize.
         """
-        consent = Consent.objects.filter(user=request.user, client=authorization.client).first()
+        consent = previous_consent(authorization.client, request.user)
         context = consent_context(authorization.client, request.user, authorization.scopes, consent)
         return render(request, self.consent_template_name, {**context, "user_code": shown})
 

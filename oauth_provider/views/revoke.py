@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
-from ..models import AccessToken, RefreshToken
-from ..models.tokens import Token
 from ..payload import single_values
 from ..responses import NO_STORE
-from ..revocation import revoke_family, revoke_tokens
+from ..revocation import revoke_token
 from ..token_lookup import TOKEN_PARAMETERS, find_token, require_token
 from .base import ProtocolView
-
-
-def revoke_token(token: Token) -> None:
-    """Revoke an access token, or a refresh token with its whole family.
-
-    RFC 7009 §2.1: "If the particular token is a refresh token and the
-    authorization server supports the revocation of access tokens, then the
-    authorization server SHOULD also invalidate all access tokens based on the
-    same authorization grant".
-    """
-    if isinstance(token, AccessToken):
-        revoke_tokens([token], reason="revoked")
-        return
-    with transaction.atomic():
-        # Lock the refresh token first: a rotation racing this request either
-        # committed its new tokens already (so the family query below sees and
-        # revokes them) or waits, then finds the token revoked and is refused.
-        # It also takes row locks in a rotation's order (refresh token, then
-        # access tokens), so the two cannot deadlock.
-        list(RefreshToken.objects.select_for_update().filter(pk=token.pk).values_list("pk"))
-        revoke_family(token.family_id, reason="revoked")
 
 
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
