@@ -10,8 +10,11 @@ what is measured is our code and the database, not a socket.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python -m benchmarks.run
 
 The database is a fresh one (``oauth_provider_benchmark`` on PostgreSQL, a
-temporary file for SQLite), created and dropped by the run. The token cache
-scenario needs Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0).
+temporary file for SQLite), created and dropped by the run; PostgreSQL runs
+with prepared statements unless ``--no-prepare``. The token cache scenarios
+need Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0). The report ends
+with what one round trip to each service costs in the same run, the floor
+under every scenario that makes one.
 Each scenario runs ``--requests`` requests per round; the table shows the
 median over ``--rounds`` rounds, which are interleaved so that a slow moment
 of the machine hits every scenario alike.
@@ -40,6 +43,7 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
@@ -164,6 +168,12 @@ def scenarios(fx: Fixture) -> list[Scenario]:
             max_queries=0,
         ),
         Scenario(
+            "Protected view, token cache (Django's RedisCache)",
+            lambda n: [bearer] * n,
+            settings={"TOKEN_CACHE": "tokens-django"},
+            max_queries=0,
+        ),
+        Scenario(
             "Client credentials",
             lambda n: [token_request({"grant_type": "client_credentials", "scope": "read"})] * n,
             min_ratio=0.4,
@@ -263,7 +273,31 @@ def run(rounds: int, requests: int, only: str | None = None) -> list[Scenario]:
     return all_scenarios
 
 
-def report(results: list[Scenario], rounds: int, requests: int) -> str:
+def round_trips(calls: int = 2000) -> dict[str, float]:
+    """Microseconds per call of the cheapest statement each service answers,
+    through Django (cursor, cache), measured in this run."""
+
+    def per_call(call: Callable[[], object]) -> float:
+        for _ in range(100):
+            call()
+        start = time.perf_counter()
+        for _ in range(calls):
+            call()
+        return (time.perf_counter() - start) / calls * 1e6
+
+    def select_one() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+
+    cache = caches["tokens"]
+    return {
+        f"{connection.vendor} SELECT 1": per_call(select_one),
+        "Redis GET (TOKEN_CACHE backend)": per_call(lambda: cache.get("absent")),
+    }
+
+
+def report(results: list[Scenario], rounds: int, requests: int, trips: dict[str, float]) -> str:
     baseline = statistics.median(results[0].rates)
     lines = [
         f"Database: {connection.vendor} {connection.Database.__name__} · Python {sys.version.split()[0]} · "
@@ -285,6 +319,11 @@ def report(results: list[Scenario], rounds: int, requests: int) -> str:
         verdict = ("yes" if met else "**no**") if targets else ""
         cells = [scenario.name, scenario.queries, f"{rate:,.0f}", f"{ratio:.2f}", ", ".join(targets), verdict]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines += ["", f"One baseline request: {1e6 / baseline:.0f} µs. One round trip through Django:"]
+    lines += [
+        f"- {name}: {micros:.0f} µs ({micros * baseline / 1e6:.2f} of a baseline request)"
+        for name, micros in trips.items()
+    ]
     return "\n".join(lines)
 
 
@@ -293,10 +332,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=400, help="requests per scenario per round")
     parser.add_argument("--only", help="run the baseline and the scenarios whose name contains this")
+    parser.add_argument("--no-prepare", action="store_true", help="PostgreSQL without prepared statements")
     args = parser.parse_args()
 
     db = settings.DATABASES["default"]
     db["CONN_MAX_AGE"] = None  # one connection for the run, as a production pool would give
+    if args.no_prepare:
+        db["OPTIONS"].pop("server_side_binding", None)
+        db["OPTIONS"].pop("prepare_threshold", None)
     with tempfile.TemporaryDirectory() as tmp:
         # Its own database, never the test suite's: a file for SQLite, as in
         # production (an in-memory database would flatter every number).
@@ -305,9 +348,10 @@ def main() -> None:
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
             results = run(args.rounds, args.requests, args.only)
+            trips = round_trips()
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
-    print(report(results, args.rounds, args.requests))
+    print(report(results, args.rounds, args.requests, trips))
 
 
 if __name__ == "__main__":

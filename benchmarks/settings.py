@@ -1,8 +1,9 @@
 """Settings for the benchmark: the example project in production mode.
 
 DEBUG is off (Django would otherwise record every query), passwords use the
-fast test hasher (no request here checks a password), and a second cache
-alias points at the local Redis for the token cache scenario.
+fast test hasher (no request here checks a password), and two more cache
+aliases point at the local Redis for the token cache scenarios: one with our
+backend (one Redis client per pool), one with Django's, for comparison.
 """
 
 from example_project.settings import *  # noqa: F403
@@ -12,18 +13,25 @@ DEBUG = False
 ALLOWED_HOSTS = ["testserver"]
 ROOT_URLCONF = "benchmarks.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REDIS = {
+    "LOCATION": env("REDIS_URL", default="redis://127.0.0.1:6379/0"),
+    "KEY_PREFIX": "oauth-provider-benchmark",
+}
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "tokens": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env("REDIS_URL", default="redis://127.0.0.1:6379/0"),
-        "KEY_PREFIX": "oauth-provider-benchmark",
-    },
+    "tokens": {"BACKEND": "oauth_provider.cache.RedisCache", **REDIS},
+    "tokens-django": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **REDIS},
 }
 OAUTH_PROVIDER = {**OAUTH_PROVIDER, "ISSUER": "https://auth.example.com"}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # psycopg 3's prepared statements (Django's server_side_binding and
+    # prepare_threshold options): a statement run five times on a connection
+    # is then parsed and planned once. Django leaves them off because a
+    # pooler in transaction mode may not support them (``run.py --no-prepare``).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)  # noqa: F405
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # SQLite as it is run in production: write-ahead log, and fsync at
     # checkpoints rather than on every commit (Django's docs on SQLite).
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (  # noqa: F405

@@ -30,6 +30,7 @@ def test_benchmark_runs_every_scenario():
         "Unprotected DRF view (baseline)": 0,
         "Protected view": 1,
         "Protected view, token cache (Redis)": 0,
+        "Protected view, token cache (Django's RedisCache)": 0,
         "Client credentials": queries["Client credentials"],
         "Authorization code exchange": queries["Authorization code exchange"],
         "Refresh (rotation)": queries["Refresh (rotation)"],
@@ -38,3 +39,6 @@ def test_benchmark_runs_every_scenario():
     }
     assert queries["Authorization code exchange"] <= 6
     assert queries["Refresh (rotation)"] <= 8
+    # The report ends with the round-trip floor of each service, measured in the run.
+    assert re.search(r"^- \w+ SELECT 1: \d+ µs", result.stdout, re.MULTILINE)
+    assert re.search(r"^- Redis GET \(TOKEN_CACHE backend\): \d+ µs", result.stdout, re.MULTILINE)

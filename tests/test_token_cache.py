@@ -1,8 +1,9 @@
 """The access token cache (``TOKEN_CACHE``): zero queries, and never a stale answer.
 
-Every test that uses the cache runs against Django's LocMemCache and its
-RedisCache (a local Redis at ``REDIS_URL``; the Redis run fails, never skips,
-when Redis is down). Each test gets its own key prefix, so concurrent runs
+Every test that uses the cache runs against Django's LocMemCache, its
+RedisCache and ours (``oauth_provider.cache.RedisCache``), both Redis ones on
+a local Redis at ``REDIS_URL``; the Redis runs fail, never skip, when Redis
+is down. Each test gets its own key prefix, so concurrent runs
 cannot see each other's entries.
 """
 
@@ -70,7 +71,13 @@ class RedisEntries:
             self.client.delete(key)
 
 
-@pytest.fixture(params=["locmem", "redis"])
+REDIS_BACKENDS = {
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "redis-reused-client": "oauth_provider.cache.RedisCache",
+}
+
+
+@pytest.fixture(params=["locmem", *REDIS_BACKENDS])
 def entries(request, settings):
     """Turn the token cache on, with an empty cache of the parametrized kind."""
     prefix = f"oauth-provider-test-{uuid.uuid4().hex}"
@@ -78,7 +85,7 @@ def entries(request, settings):
         config = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
     else:
         config = {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": REDIS_BACKENDS[request.param],
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         }

@@ -1,0 +1,84 @@
+"""``oauth_provider.cache.RedisCache``: Django's Redis backend, one client per pool.
+
+Run against the local Redis at ``REDIS_URL`` (failing, never skipping, when
+it is down); the token cache's own behaviour on this backend is covered in
+``test_token_cache.py``.
+"""
+
+import threading
+import uuid
+
+import pytest
+import redis
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+from oauth_provider.cache import RedisCache
+
+REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+@pytest.fixture
+def cache():
+    prefix = f"oauth-provider-test-{uuid.uuid4().hex}"
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}")
+    backend = RedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
+    yield backend
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_is_djangos_backend():
+    assert issubclass(RedisCache, DjangoRedisCache)
+
+
+def test_one_client_per_pool(cache):
+    client = cache._cache.get_client("key")
+    assert cache._cache.get_client("other", write=True) is client
+    # Django's own backend builds a new client on every call, which is what this avoids.
+    django_cache = DjangoRedisCache(REDIS_URL, {})
+    assert django_cache._cache.get_client("key") is not django_cache._cache.get_client("key")
+
+
+def test_each_read_server_gets_its_own_client():
+    backend = RedisCache(f"{REDIS_URL};{REDIS_URL}", {})
+    writer = backend._cache.get_client(write=True)
+    reader = backend._cache.get_client(write=False)  # with two servers, reads go to the second
+    assert reader is not writer
+    assert backend._cache.get_client(write=False) is reader
+    assert reader.connection_pool is not writer.connection_pool
+
+
+def test_cache_operations(cache):
+    assert cache.add("k", ("row", 1), 30)
+    assert not cache.add("k", "other", 30)
+    assert cache.get("k") == ("row", 1)
+    cache.set_many({"a": 1, "b": "stale"}, 30)
+    assert cache.get_many(["a", "b", "missing"]) == {"a": 1, "b": "stale"}
+    cache.delete("k")
+    assert cache.get("k") is None
+
+
+def test_shared_client_across_threads(cache):
+    """One client serves many threads: each gets its own value back."""
+    errors = []
+
+    def work(n):
+        try:
+            for i in range(50):
+                cache.set(f"t{n}", (n, i), 30)
+                if cache.get(f"t{n}") != (n, i):
+                    errors.append((n, i))
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(cache._cache._clients) == 1
