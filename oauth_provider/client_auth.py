@@ -16,10 +16,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from .compiled_lookup import CompiledLookup
 from .crypto import hash_secret, secrets_match
 from .errors import InvalidClient, InvalidRequest
 from .models import Client
-from .models.base import get_or_none
 from .payload import INVALID_CHARACTERS
 from .signals import client_authentication_failed
 
@@ -39,6 +39,8 @@ SECRET_FROM_PUBLIC_CLIENT = "secret_from_public_client"  # noqa: S105
 # Compared against when the client_id is unknown, so that unknown and known
 # clients take the same time to fail.
 _UNKNOWN_CLIENT_HASH = hash_secret("unknown client")
+# Every token request starts here: one precompiled query by the unique client_id.
+CLIENT = CompiledLookup(Client, "client_id")
 
 
 @sensitive_variables("decoded", "secret", "meta", "header", "encoded")
@@ -101,8 +103,8 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
         client_id, secret = params.get("client_id"), params.get("client_secret")
     if client_id is None:
         raise failed(meta, None, MISSING_CLIENT_ID)
-    client = get_or_none(Client.objects.filter(client_id=client_id, is_active=True))
-    if client is None:
+    client = CLIENT.get(client_id)
+    if client is None or not client.is_active:
         secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
         raise failed(meta, client_id, UNKNOWN_CLIENT)
     if client.is_confidential:

@@ -13,13 +13,18 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 
+from .compiled_lookup import CompiledLookup, Join
+from .crypto import hash_secret
 from .errors import InvalidRequest
 from .models import AccessToken, RefreshToken
-from .models.base import get_or_none
 from .models.tokens import Token
 
-# token_type_hint values (RFC 7009 §4.1.2) -> the model holding that type.
-TOKEN_TYPES: dict[str, type[Token]] = {"access_token": AccessToken, "refresh_token": RefreshToken}
+# token_type_hint values (RFC 7009 §4.1.2) -> the lookup of that type by hash,
+# with its client and user (never the user's password hash).
+TOKEN_TYPES: dict[str, CompiledLookup] = {
+    hint: CompiledLookup(model, "token_hash", joins=[Join("client"), Join("user", excluded=("password",))])
+    for hint, model in (("access_token", AccessToken), ("refresh_token", RefreshToken))
+}
 
 # What a request for one token may carry besides client authentication.
 TOKEN_PARAMETERS = frozenset({"token", "token_type_hint"})
@@ -40,9 +45,10 @@ def find_token(value: str, hint: str | None = None) -> Token | None:
     query; a wrong or missing one costs one more. Whether the token is active,
     and whose it is, is for the caller to decide.
     """
-    models = sorted(TOKEN_TYPES.values(), key=lambda model: model is not TOKEN_TYPES.get(hint or ""))
-    for model in models:
-        token = get_or_none(model.objects.for_value(value).select_related("client", "user"))
+    lookups = sorted(TOKEN_TYPES.values(), key=lambda lookup: lookup is not TOKEN_TYPES.get(hint or ""))
+    token_hash = hash_secret(value)
+    for lookup in lookups:
+        token = lookup.get(token_hash)
         if token is not None:
             return token
     return None

@@ -105,7 +105,7 @@ def raw_key(token):
 def row_with_active_user(token):
     """The token's row as a process that read it before the user was deactivated holds it."""
     row = list(bearer.fetch_row("default", token.token_hash))
-    part = bearer._lookup("default").user
+    part = bearer.LOOKUP.statement("default").part("user")
     row[part.start + part.attnames.index("is_active")] = True
     return tuple(row)
 

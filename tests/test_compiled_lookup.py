@@ -1,0 +1,78 @@
+"""``CompiledLookup``: one precompiled query, instances as the ORM would make them."""
+
+import pytest
+from django.db import connection
+
+from oauth_provider.compiled_lookup import CompiledLookup, Join
+from oauth_provider.models import AccessToken, Client, RefreshToken
+
+from .factories import AccessTokenFactory, ClientFactory, RefreshTokenFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = CompiledLookup(
+    AccessToken,
+    "token_hash",
+    joins=[Join("client", ("id", "client_id")), Join("user", excluded=("password",))],
+)
+
+
+def test_instance_matches_the_orm(django_assert_num_queries):
+    token = AccessTokenFactory(scope="read write")
+    with django_assert_num_queries(1):
+        found = TOKEN.get(token.token_hash)
+        # The joined rows came with it: reading them costs nothing more.
+        assert found.client.client_id == token.client.client_id
+        assert found.user.username == token.user.username
+    fetched = AccessToken.objects.get(pk=token.pk)
+    for field in AccessToken._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(fetched, field.attname), field.name
+    # Database values went through the ORM's converters (SQLite stores text).
+    assert found.expires_at.tzinfo is not None
+    assert found._state.db == "default"
+    assert not found._state.adding
+
+
+def test_left_out_columns_are_deferred_and_load_on_access(django_assert_num_queries):
+    token = AccessTokenFactory()
+    found = TOKEN.get(token.token_hash)
+    assert "password" in found.user.get_deferred_fields()
+    assert "name" in found.client.get_deferred_fields()
+    with django_assert_num_queries(1):
+        assert found.client.name == token.client.name
+
+
+def test_empty_nullable_foreign_key_is_none_without_a_query(django_assert_num_queries):
+    token = AccessTokenFactory(user=None)
+    with django_assert_num_queries(1):
+        found = TOKEN.get(token.token_hash)
+        assert found.user is None
+
+
+def test_unknown_value_is_none(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert TOKEN.get("0" * 64) is None
+
+
+def test_no_joins_reads_every_column():
+    client = ClientFactory(name="App")
+    found = CompiledLookup(Client, "client_id").get(client.client_id)
+    assert found.get_deferred_fields() == set()
+    assert found.name == "App"
+    assert found.grant_types == client.grant_types
+
+
+def test_compiled_once_per_database():
+    lookup = CompiledLookup(RefreshToken, "token_hash", joins=[Join("client")])
+    assert lookup.statement("default") is lookup.statement("default")
+    sql = lookup.statement("default").sql
+    assert "ORDER BY" not in sql
+    assert sql.count("%s") == 1
+    assert "INNER JOIN" in sql  # client is not nullable
+    token = RefreshTokenFactory()
+    assert lookup.get(token.token_hash).client == token.client
+
+
+def test_nullable_foreign_key_is_an_outer_join():
+    assert "LEFT OUTER JOIN" in TOKEN.statement("default").sql
+    assert connection.ops.quote_name("auth_user") in TOKEN.statement("default").sql
