@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, ClassVar, NoReturn, TypeVar
 
 from django.dispatch import Signal
 from django.utils.functional import Promise
 
+from ..compiled_lookup import CompiledLookup, Join
+from ..crypto import hash_secret
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse
-from ..models.base import get_or_none
 from ..payload import TokenRequest
 from ..revocation import revoke_family
 
@@ -17,6 +19,13 @@ if TYPE_CHECKING:
     from ..models.base import Credential
 
 C = TypeVar("C", bound="Credential")
+
+
+@functools.cache
+def credential_lookup(model: type[Credential], related: tuple[str, ...]) -> CompiledLookup:
+    """A code or token by hash, with its user (never the password hash) and ``related``."""
+    joins = [Join("user", excluded=("password",)), *(Join(name) for name in related)]
+    return CompiledLookup(model, "token_hash", joins=joins)
 
 
 class Grant:
@@ -43,8 +52,7 @@ class Grant:
         §4.1.3 and §6 both require ensuring it "was issued to the authenticated
         client"; someone else's is answered exactly like an unknown one.
         """
-        rows = model.objects.for_value(request.require(parameter)).select_related("user", *related)
-        credential = get_or_none(rows)
+        credential = credential_lookup(model, related).get(hash_secret(request.require(parameter)))
         if credential is None or credential.client_id != request.client.pk:
             raise InvalidGrant
         return credential
