@@ -9,21 +9,19 @@ row, as plain values, is what ``token_cache`` stores.
 from __future__ import annotations
 
 from . import token_cache
-from .compiled_lookup import CompiledLookup, Join, Row
+from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join, Row
 from .crypto import hash_secret
 from .models import AccessToken
 
 TOKEN_FIELDS = ("id", "token_hash", "client", "user", "scope", "expires_at", "revoked_at")
 CLIENT_FIELDS = ("id", "client_id", "name", "is_active")
-# The password hash is never needed to serve an API request, and so is never
-# read here nor held by the token cache.
-USER_EXCLUDED_FIELDS = ("password",)
 
 LOOKUP = CompiledLookup(
     AccessToken,
     "token_hash",
     fields=TOKEN_FIELDS,
-    joins=[Join("client", CLIENT_FIELDS), Join("user", excluded=USER_EXCLUDED_FIELDS)],
+    # Without the user's password hash, which the token cache therefore never holds.
+    joins=[Join("client", CLIENT_FIELDS), USER_WITHOUT_PASSWORD],
 )
 
 

@@ -36,6 +36,11 @@ class Join:
     excluded: Sequence[str] = ()
 
 
+# The user behind a code or token, without the password hash: no protocol
+# request needs it, so none reads it.
+USER_WITHOUT_PASSWORD = Join("user", excluded=("password",))
+
+
 @dataclass(frozen=True)  # not slots: attnames is computed once and cached on the instance
 class Part:
     """The columns of one model in the row."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 
-from .compiled_lookup import CompiledLookup, Join
+from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
 from .crypto import hash_secret
 from .errors import InvalidRequest
 from .models import AccessToken, RefreshToken
@@ -22,7 +22,7 @@ from .models.tokens import Token
 # token_type_hint values (RFC 7009 §4.1.2) -> the lookup of that type by hash,
 # with its client and user (never the user's password hash).
 TOKEN_TYPES: dict[str, CompiledLookup] = {
-    hint: CompiledLookup(model, "token_hash", joins=[Join("client"), Join("user", excluded=("password",))])
+    hint: CompiledLookup(model, "token_hash", joins=[Join("client"), USER_WITHOUT_PASSWORD])
     for hint, model in (("access_token", AccessToken), ("refresh_token", RefreshToken))
 }
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, NoReturn, TypeVar
 from django.dispatch import Signal
 from django.utils.functional import Promise
 
-from ..compiled_lookup import CompiledLookup, Join
+from ..compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
 from ..crypto import hash_secret
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse
@@ -24,7 +24,7 @@ C = TypeVar("C", bound="Credential")
 @functools.cache
 def credential_lookup(model: type[Credential], related: tuple[str, ...]) -> CompiledLookup:
     """A code or token by hash, with its user (never the password hash) and ``related``."""
-    joins = [Join("user", excluded=("password",)), *(Join(name) for name in related)]
+    joins = [USER_WITHOUT_PASSWORD, *(Join(name) for name in related)]
     return CompiledLookup(model, "token_hash", joins=joins)
 
 

@@ -34,12 +34,6 @@ def get_or_none(queryset: models.QuerySet[M]) -> M | None:
         return None
 
 
-class CredentialQuerySet(models.QuerySet):
-    def for_value(self, value: str) -> models.QuerySet:
-        """Rows whose hash matches the raw ``value`` (an indexed lookup)."""
-        return self.filter(token_hash=hash_secret(value))
-
-
 class Credential(models.Model):
     """A bearer value stored only as its SHA-256 hash.
 
@@ -62,8 +56,6 @@ class Credential(models.Model):
     family_id = models.UUIDField(_("grant family"), default=uuid.uuid4, db_index=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=now, editable=False)
     expires_at = models.DateTimeField(_("expires"), db_index=True)
-
-    objects = CredentialQuerySet.as_manager()
 
     class Meta:
         abstract = True
