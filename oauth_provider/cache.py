@@ -16,6 +16,7 @@ Everything else (options, serializer, pools, key handling) is Django's.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.core.cache.backends import redis as django_redis
@@ -24,14 +25,23 @@ from django.core.cache.backends import redis as django_redis
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[int, Any] = {}  # server index -> client
+        self._lock = threading.Lock()
 
     def get_client(self, key: str | None = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        index = self._get_connection_pool_index(write)
+        try:
+            return self._clients[index]
+        except KeyError:
+            pass
+        # Threads of a fresh process race here; the lock leaves one pool and
+        # one client per server (Django's lazy pool creation has no lock).
+        with self._lock:
+            if index not in self._clients:
+                if index not in self._pools:
+                    self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                self._clients[index] = self._client(connection_pool=self._pools[index])
+            return self._clients[index]
 
 
 class RedisCache(django_redis.RedisCache):

@@ -6,6 +6,7 @@ it is down); the token cache's own behaviour on this backend is covered in
 """
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -62,9 +63,18 @@ def test_cache_operations(cache):
     assert cache.get("k") is None
 
 
-def test_shared_client_across_threads(cache):
+def test_shared_client_across_threads(cache, monkeypatch):
     """One client serves many threads: each gets its own value back."""
     errors = []
+    make_pool = cache._cache._pool_class.from_url
+
+    def slow_make_pool(*args, **kwargs):
+        time.sleep(0.05)  # widen the window in which threads race to make the first pool
+        return make_pool(*args, **kwargs)
+
+    monkeypatch.setattr(
+        cache._cache, "_pool_class", type("SlowPool", (), {"from_url": staticmethod(slow_make_pool)})
+    )
 
     def work(n):
         try:
@@ -75,10 +85,13 @@ def test_shared_client_across_threads(cache):
         except Exception as error:  # reported by the assertion below
             errors.append(error)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    # Released together, the threads also race to make the first pool and client.
+    barrier = threading.Barrier(8)
+    threads = [threading.Thread(target=lambda n=n: (barrier.wait(), work(n))) for n in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
     assert len(cache._cache._clients) == 1
+    assert len(cache._cache._pools) == 1
