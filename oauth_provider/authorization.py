@@ -14,7 +14,7 @@ and answers in the redirect URI's fragment, errors included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -22,6 +22,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
+from .consents import record_consent
 from .errors import (
     InvalidClient,
     InvalidRedirectURI,
@@ -31,7 +32,6 @@ from .errors import (
 )
 from .issuance import issue_tokens
 from .models import AuthorizationCode, Client, Consent
-from .models.base import get_or_none
 from .payload import AuthorizationRequest, single_values
 from .pkce import validate_challenge
 from .redirect_uris import redirect_uri_matches
@@ -39,7 +39,9 @@ from .scopes import describe, format_scope, resolve_scope
 from .settings import AUTHORIZATION_CODE, IMPLICIT, oauth_settings
 
 PARAMETERS = ("response_type", "scope", "state", "code_challenge", "code_challenge_method", "prompt")
-PROMPTS = ("consent",)
+# OpenID Connect Core 1.0 §3.1.2.1's prompt values this server understands:
+# "none" never shows a page, "consent" always shows the consent screen.
+PROMPTS = ("none", "consent")
 # §4.2.2 and §4.2.2.1: the implicit grant's answers, errors included, go in
 # the fragment, which the user agent keeps from the client's server.
 FRAGMENT_RESPONSE_TYPES = frozenset({"token"})
@@ -124,9 +126,7 @@ def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
         method = validate_challenge(
             params.get("code_challenge"), params.get("code_challenge_method"), required=pkce_required
         )
-    prompt = params.get("prompt")
-    if prompt is not None and prompt not in PROMPTS:
-        raise InvalidRequest(_("The prompt value is not supported."))
+    prompt = _prompt(params.get("prompt"))
     return AuthorizationRequest(
         client=client,
         redirect_uri=target.redirect_uri,
@@ -138,11 +138,6 @@ def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
         code_challenge_method=method,
         prompt=prompt,
     )
-
-
-def previous_consent(client: Client, user: AbstractBaseUser) -> Consent | None:
-    """What ``user`` granted ``client`` before, if anything."""
-    return get_or_none(Consent.objects.filter(user=user, client=client))
 
 
 def consent_context(
@@ -159,6 +154,19 @@ def consent_context(
     }
 
 
+def _prompt(value: str | None) -> str | None:
+    """The one prompt value of a space-delimited list, or None."""
+    if value is None:
+        return None
+    prompts = set(value.split(" "))
+    if not prompts <= set(PROMPTS):
+        raise InvalidRequest(_("The prompt value is not supported."))
+    # §3.1.2.1: "none" promises no page at all, so it cannot be combined.
+    if len(prompts) > 1:
+        raise InvalidRequest(_("prompt=none cannot be combined with other values."))
+    return prompts.pop()
+
+
 def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:
     """Whether the user must be asked: not for first-party clients, nor when
     an earlier consent already covers the scopes, unless ``prompt=consent``."""
@@ -167,23 +175,6 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     if request.client.skip_consent:
         return False
     return consent is None or not consent.covers(request.scopes)
-
-
-@transaction.atomic
-def record_consent(
-    user: AbstractBaseUser, client: Client, scopes: list[str], *, now: datetime | None = None
-) -> Consent:
-    """Remember that ``user`` granted ``scopes`` to ``client``, added to any
-    earlier consent (used by every grant the user approves on a consent screen)."""
-    now = now or clock.now()
-    consent, created = Consent.objects.select_for_update().get_or_create(
-        user=user, client=client, defaults={"scope": format_scope(scopes), "created_at": now}
-    )
-    if not created:
-        consent.scope = format_scope(dict.fromkeys(consent.scopes + scopes))
-        consent.updated_at = now
-        consent.save(update_fields=["scope", "updated_at"])
-    return consent
 
 
 @transaction.atomic

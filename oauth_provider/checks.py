@@ -221,6 +221,24 @@ def _check_introspection_scope() -> list[Error]:
     return []
 
 
+def _check_self_service() -> list[Error]:
+    errors = [
+        _error(16, f"OAUTH_PROVIDER['{name}'] must be True or False.", "")
+        for name in ("SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED")
+        if not isinstance(getattr(oauth_settings, name), bool)
+    ]
+    limit = oauth_settings.SELF_SERVICE_MAX_CLIENTS
+    if limit is not None and not _positive_int(limit):
+        errors.append(
+            _error(
+                17,
+                "OAUTH_PROVIDER['SELF_SERVICE_MAX_CLIENTS'] must be a positive whole number or None.",
+                "None removes the limit.",
+            )
+        )
+    return errors
+
+
 SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_scopes,
     _check_lifetimes,
@@ -231,6 +249,7 @@ SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_realm,
     _check_caches,
     _check_introspection_scope,
+    _check_self_service,
 )
 
 

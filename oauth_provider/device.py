@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
-from .authorization import record_consent
+from .consents import record_consent
 from .crypto import hash_user_code
 from .models import Client, DeviceAuthorization
 from .models.base import get_or_none

@@ -92,6 +92,20 @@ class AccessDenied(OAuthError):
     description = _("The user denied the request.")
 
 
+# OpenID Connect Core 1.0 §3.1.2.6: the answers to prompt=none, which OAuth
+# servers share, when the request cannot be granted without showing a page.
+
+
+class LoginRequired(OAuthError):
+    error = "login_required"
+    description = _("The user is not signed in, and prompt=none does not allow asking them to.")
+
+
+class ConsentRequired(OAuthError):
+    error = "consent_required"
+    description = _("The user has not approved this request, and prompt=none does not allow asking them to.")
+
+
 class ServerError(OAuthError):
     error = "server_error"
     status_code = 500

@@ -86,6 +86,13 @@ DEFAULTS: dict[str, Any] = {
     # Issuer identifier (RFC 8414 §2, RFC 9207): an https URL without query or
     # fragment. None: derived from the request's scheme and host.
     "ISSUER": None,
+    # Signed-in users may register their own clients at /o/clients/.
+    "SELF_SERVICE_CLIENTS": True,
+    # Self-registered clients stay inactive until an admin approves them, so
+    # nobody can put an arbitrary app name in front of users unreviewed.
+    "SELF_SERVICE_APPROVAL_REQUIRED": True,
+    # How many clients one user may register; None: no limit.
+    "SELF_SERVICE_MAX_CLIENTS": 20,
     # Realm named in WWW-Authenticate on protected API responses (RFC 6750 §3).
     "RESOURCE_SERVER_REALM": "api",
 }

@@ -92,6 +92,9 @@ class Client(models.Model):
         verbose_name=_("owner"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Set on clients users register themselves while SELF_SERVICE_APPROVAL_REQUIRED
+    # is on; such a client stays inactive until an admin approves it.
+    awaiting_approval = models.BooleanField(_("awaiting approval"), default=False, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -110,6 +113,11 @@ class Client(models.Model):
     @property
     def redirect_uri_list(self) -> list[str]:
         return split_redirect_uris(self.redirect_uris)
+
+    def approve(self) -> None:
+        """An admin's approval of a self-registered client: it becomes usable."""
+        self.awaiting_approval = False
+        self.is_active = True
 
     def set_secret(self) -> str:
         """Give the client a new secret; return it. Only its hash is kept."""

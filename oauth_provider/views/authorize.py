@@ -7,20 +7,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
 
 from .. import authorization
-from ..errors import AccessDenied, OAuthError
+from ..consents import previous_consent
+from ..errors import AccessDenied, ConsentRequired, LoginRequired, OAuthError
 from ..metadata import issuer
 from ..payload import AuthorizationRequest
 from ..responses import error_page, error_redirect, redirect_with_params
-from .decorators import sensitive_page
+from .decorators import SWITCH_ACCOUNT, sensitive_page, switch_account
 
 
-@method_decorator([never_cache, csrf_protect, sensitive_page], name="dispatch")
+@method_decorator(sensitive_page, name="dispatch")
 class AuthorizeView(View):
-    """GET shows the consent screen; POST (to the same URL) records the decision.
+    """GET shows the consent screen; POST (to the same URL) records the decision,
+    or signs the user out to sign in as someone else ("not you?").
 
     The authorization request travels in the query string both times and is
     validated again on POST, so nothing the form carries is trusted. The
@@ -37,12 +37,14 @@ class AuthorizeView(View):
             target = authorization.redirect_target(request.GET)
         except OAuthError as error:
             return error_page(request, error, self.error_template_name)
-        # Login comes after the client and redirect URI are known to be good,
-        # so a bad link never sends a user through the login form.
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
         try:
             auth_request = authorization.validate(request.GET, target)
+            # Login comes after the request is known to be good, so a bad
+            # link never sends a user through the login form.
+            if not request.user.is_authenticated:
+                if auth_request.prompt == "none":
+                    raise LoginRequired
+                return redirect_to_login(request.get_full_path())
             return super().dispatch(request, auth_request)
         except OAuthError as error:
             return error_redirect(
@@ -50,16 +52,21 @@ class AuthorizeView(View):
             )
 
     def get(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
-        consent = authorization.previous_consent(auth_request.client, request.user)
+        consent = previous_consent(auth_request.client, request.user)
         if not authorization.needs_consent(auth_request, consent):
             return self.approve(request, auth_request)
+        if auth_request.prompt == "none":
+            raise ConsentRequired
         context = authorization.consent_context(
             auth_request.client, request.user, auth_request.scopes, consent
         )
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
-        if request.POST.get("action") != "allow":
+        action = request.POST.get("action")
+        if action == SWITCH_ACCOUNT:
+            return switch_account(request, request.get_full_path())
+        if action != "allow":
             raise AccessDenied
         return self.approve(request, auth_request)
 

@@ -1,29 +1,77 @@
-"""Headers for pages that show people security decisions."""
+"""What every page that shows people a security decision shares."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+View = Callable[..., HttpResponse]
+
+# The value of the "not you?" button on the consent and device pages.
+SWITCH_ACCOUNT = "switch_account"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
-def sensitive_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Unframeable (clickjacking, RFC 6749 §10.13) and leaking no URL in Referer.
+def _privacy_headers(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        # X-Frame-Options (from xframe_options_deny) for old browsers, CSP
+        # frame-ancestors for new ones.
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        # The page's URL carries the authorization request; no link or
+        # resource on it may learn that URL from a Referer.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
-    ``X-Frame-Options`` for old browsers, CSP ``frame-ancestors`` for new ones.
-    ``same-origin`` keeps the page's URL (and its parameters) out of every
-    other site's Referer. Not ``no-referrer``: under that policy browsers send
-    ``Origin: null`` with the page's own form POST, which Django's CSRF
-    protection rightly refuses.
+    return wrapper
+
+
+def _same_origin_attested(view: View) -> View:
+    """Give Django's CSRF check the Origin a no-referrer page's own POST lacks.
+
+    Under ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` and
+    no Referer with a form POST (Fetch, "serializing a request origin"), and
+    Django's CSRF check refuses both. ``Sec-Fetch-Site: same-origin`` says
+    the request came from a page of this origin; only the browser sets it
+    (a forbidden header name no page can write), so it stands in for the
+    missing Origin. The CSRF token is still required.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+        meta = request.META
+        if (
+            request.method not in SAFE_METHODS
+            and meta.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+            and meta.get("HTTP_ORIGIN", "null") == "null"
+        ):
+            meta["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
+        return view(request, *args, **kwargs)
 
-    return xframe_options_deny(wrapper)
+    return wrapper
+
+
+def sensitive_page(view: View) -> View:
+    """Never cached, unframeable (RFC 6749 §10.13), no Referer, CSRF-protected.
+
+    The CSRF check runs here rather than in ``CsrfViewMiddleware`` (which
+    runs before any view decorator) so that ``_same_origin_attested`` can
+    run before it.
+    """
+    protected = csrf_protect(_privacy_headers(view))
+    return csrf_exempt(never_cache(xframe_options_deny(_same_origin_attested(protected))))
+
+
+def switch_account(request: HttpRequest, next_url: str) -> HttpResponse:
+    """ "Not you?": sign the user out and back in, then return to ``next_url``
+    (always a path of this site, built by the caller)."""
+    logout(request)
+    return redirect_to_login(next_url)

@@ -8,15 +8,14 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.functional import Promise
 from django.views import View
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import device, throttling
-from ..authorization import consent_context, previous_consent
+from ..authorization import consent_context
 from ..client_auth import authenticate_client
+from ..consents import previous_consent
 from ..errors import UnauthorizedClient, UnsupportedGrantType
 from ..metadata import endpoint_url
 from ..models import DeviceAuthorization
@@ -25,7 +24,7 @@ from ..responses import NO_STORE
 from ..scopes import resolve_scope
 from ..settings import DEVICE_CODE, oauth_settings
 from .base import ProtocolView
-from .decorators import sensitive_page
+from .decorators import SWITCH_ACCOUNT, sensitive_page, switch_account
 
 PARAMETERS = ("client_id", "client_secret", "scope")
 
@@ -53,9 +52,7 @@ class DeviceAuthorizationView(ProtocolView):
         return Response(body, headers=NO_STORE)
 
 
-@method_decorator(
-    [never_cache, csrf_protect, sensitive_page, sensitive_post_parameters("user_code")], name="dispatch"
-)
+@method_decorator([sensitive_page, sensitive_post_parameters("user_code")], name="dispatch")
 class DeviceVerificationView(View):
     """The ``verification_uri`` (§3.3): a signed-in user enters a user code,
     sees the consent screen and approves or denies the device.
@@ -89,6 +86,8 @@ class DeviceVerificationView(View):
         return self.entry_page(request, user_code=prefill, prefilled=bool(prefill))
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if request.POST.get("action") == SWITCH_ACCOUNT:
+            return switch_account(request, request.path)
         typed = ""
         try:
             typed = typed_user_code(request.POST)

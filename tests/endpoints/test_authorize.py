@@ -144,7 +144,7 @@ def test_consent_screen_cannot_be_framed_cached_or_leak_referer(browser, oauth_c
     response = browser.get(authorize_url(oauth_client))
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
 
 

@@ -1,0 +1,99 @@
+"""What users have granted clients: remembered, listed, and withdrawn.
+
+A ``Consent`` row is the user's standing permission for a client. The consent
+screen records it (``record_consent``), later requests for no more than it
+covers skip the screen, and the user (on the authorized-apps page) or an admin
+can withdraw it, which also ends everything the client holds for that user.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
+
+from . import clock
+from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization
+from .models.base import get_or_none
+from .revocation import LOCK_ORDER, REVOKED_FIELDS, revoke_tokens
+from .scopes import format_scope
+
+# token_revoked's reason when tokens end because their user withdrew consent.
+CONSENT_WITHDRAWN = "consent_withdrawn"
+
+
+def previous_consent(client: Client, user: AbstractBaseUser) -> Consent | None:
+    """What ``user`` granted ``client`` before, if anything."""
+    return get_or_none(Consent.objects.filter(user=user, client=client))
+
+
+@transaction.atomic
+def record_consent(
+    user: AbstractBaseUser, client: Client, scopes: list[str], *, now: datetime | None = None
+) -> Consent:
+    """Remember that ``user`` granted ``scopes`` to ``client``, added to any
+    earlier consent (used by every grant the user approves on a consent screen)."""
+    now = now or clock.now()
+    consent, created = Consent.objects.select_for_update().get_or_create(
+        user=user, client=client, defaults={"scope": format_scope(scopes), "created_at": now}
+    )
+    if not created:
+        consent.scope = format_scope(dict.fromkeys(consent.scopes + scopes))
+        consent.updated_at = now
+        consent.save(update_fields=["scope", "updated_at"])
+    return consent
+
+
+def authorized_apps(user: AbstractBaseUser) -> QuerySet[Consent]:
+    """The user's consents with their clients, newest first, in one query.
+
+    Each carries ``last_used``: when the client last obtained an access token
+    for this user (a code exchange, a refresh, a device poll). Protected API
+    requests are not recorded, since that would cost every one of them a
+    write; with one-hour access tokens, a client in use refreshes at least
+    that often.
+    """
+    last_token = (
+        AccessToken.objects.filter(client=OuterRef("client"), user=OuterRef("user"))
+        .order_by()
+        .values("client")
+        .annotate(latest=Max("created_at"))
+        .values("latest")
+    )
+    return (
+        Consent.objects.filter(user=user)
+        .select_related("client")
+        .annotate(last_used=Subquery(last_token, output_field=DateTimeField()))
+        .order_by("-updated_at", "-pk")
+    )
+
+
+@transaction.atomic
+def withdraw_consent(consent: Consent) -> int:
+    """Forget the consent and end everything its client holds for the user:
+    unredeemed codes, approved device requests not yet redeemed, and every
+    access and refresh token. Returns how many tokens were revoked.
+
+    RFC 7009 §2.1 and RFC 9700 §4.14.2 ask that ending a grant end its
+    tokens. The order matters on PostgreSQL: each UPDATE waits for any code
+    exchange, device poll or rotation already holding the row, and the token
+    query runs after them, so it also sees the tokens those just issued;
+    one starting later finds its code, device request or refresh token ended.
+    """
+    now = clock.now()
+    client, user = consent.client_id, consent.user_id
+    AuthorizationCode.objects.filter(client=client, user=user, used_at__isnull=True).update(used_at=now)
+    # An approved device still polling is told access_denied (RFC 8628 §3.5).
+    DeviceAuthorization.objects.filter(
+        client=client, user=user, status=DeviceAuthorization.Status.APPROVED, used_at__isnull=True
+    ).update(status=DeviceAuthorization.Status.DENIED, decided_at=now)
+    # Refresh tokens are locked before access tokens, as revocation.LOCK_ORDER says.
+    tokens = []
+    for model in LOCK_ORDER:
+        live = model.objects.select_for_update().filter(client=client, user=user, revoked_at__isnull=True)
+        tokens += live.only(*REVOKED_FIELDS)
+    count = revoke_tokens(tokens, reason=CONSENT_WITHDRAWN)
+    consent.delete()
+    return count
