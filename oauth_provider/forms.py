@@ -119,3 +119,51 @@ class ClientForm(forms.ModelForm):
             client.save()
             self._save_m2m()
         return client
+
+
+class OwnClientForm(ClientForm):
+    """A developer's own client at /o/clients/: what a developer may decide.
+
+    Trust (skipping consent, introspecting tokens, being active) is the
+    admin's to grant, and the grant types on offer are only those the site
+    offers (``OAUTH_PROVIDER["GRANT_TYPES"]``).
+    """
+
+    class Meta(ClientForm.Meta):
+        fields = ["name", "website", "client_type", "redirect_uris", "grant_types", "scopes"]
+
+    def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        offered = oauth_settings.GRANT_TYPES
+        self.fields["grant_types"].choices = [
+            (name, label) for name, label in GRANT_TYPE_CHOICES if name in offered
+        ]
+        if self.instance._state.adding and "grant_types" not in kwargs.get("initial", {}):
+            self.initial["grant_types"] = [name for name in DEFAULT_GRANT_TYPES if name in offered]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        limit = oauth_settings.SELF_SERVICE_MAX_CLIENTS
+        if (
+            self.instance._state.adding
+            and limit is not None
+            and Client.objects.filter(owner=self.owner).count() >= limit
+        ):
+            raise forms.ValidationError(
+                _("You have registered the most apps allowed (%(limit)d). Delete one to add another."),
+                code="limit",
+                params={"limit": limit},
+            )
+        return cleaned
+
+    def save(self, commit: bool = True) -> Client:
+        """Save; a new client belongs to its developer and, when the site
+        says so, waits for an admin's approval before it can be used."""
+        client = self.instance
+        if client._state.adding:
+            client.owner = self.owner
+            if oauth_settings.SELF_SERVICE_APPROVAL_REQUIRED:
+                client.is_active = False
+                client.awaiting_approval = True
+        return super().save(commit)

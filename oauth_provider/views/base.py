@@ -1,7 +1,11 @@
-"""What every protocol endpoint built on DRF shares."""
+"""What every protocol endpoint built on DRF shares, and what every account page shares."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.utils.decorators import method_decorator
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -10,6 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..responses import error_json
+from ..settings import oauth_settings
+from .decorators import sensitive_page
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):
@@ -38,3 +44,12 @@ class ProtocolView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         return error_json(self.request, exc)
+
+
+@method_decorator(sensitive_page, name="dispatch")
+class AccountPageMixin(LoginRequiredMixin):
+    """A page of the signed-in user's own things (authorized apps, own clients)."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # For the navigation between the account pages.
+        return super().get_context_data(self_service=oauth_settings.SELF_SERVICE_CLIENTS, **kwargs)

@@ -369,3 +369,105 @@ def test_error_page_uses_the_overridable_template(client, oauth_client):
         "oauth_provider/authorize_error.html",
         "oauth_provider/base.html",
     ]
+
+
+def test_only_the_new_scopes_are_marked_new_on_the_page(browser, oauth_client, user):
+    ConsentFactory(user=user, client=oauth_client, scope="read")
+    page = browser.get(authorize_url(oauth_client, scope="read write")).content.decode()
+    assert "It now asks for more" in page
+    read, write = page.index("Read your data"), page.index("Change your data")
+    # "allowed before" sits with read, "new" with write.
+    assert page.index("allowed before", read) < write
+    assert page.index(">new<", write) > write
+
+
+def test_fewer_scopes_than_consented_skip_the_screen(browser, oauth_client, user):
+    ConsentFactory(user=user, client=oauth_client, scope="read write")
+    response = browser.get(authorize_url(oauth_client, scope="write"))
+    assert "code" in redirect_params(response)
+
+
+def test_consent_to_another_client_does_not_count(browser, oauth_client, user):
+    ConsentFactory(user=user, client=ClientFactory(), scope="read write")
+    assert browser.get(authorize_url(oauth_client, scope="read")).status_code == 200
+
+
+def test_another_users_consent_does_not_count(browser, oauth_client):
+    ConsentFactory(client=oauth_client, scope="read write")
+    assert browser.get(authorize_url(oauth_client, scope="read")).status_code == 200
+
+
+def test_prompt_consent_shows_the_screen_to_a_first_party_client_too(browser):
+    first_party = ClientFactory(skip_consent=True)
+    assert browser.get(authorize_url(first_party, prompt="consent")).status_code == 200
+
+
+# -- prompt=none: never a page (OpenID Connect Core §3.1.2.1) ---------------------------------
+
+
+def test_prompt_none_signed_out_answers_login_required(client, oauth_client):
+    response = client.get(authorize_url(oauth_client, prompt="none"))
+    params = redirect_params(response)
+    assert response["Location"].startswith(REDIRECT_URI + "?")
+    assert params["error"] == "login_required"
+    assert params["state"] == "af0ifjsldkj"
+    assert params["iss"] == ISSUER
+
+
+def test_prompt_none_without_consent_answers_consent_required(browser, oauth_client, user):
+    params = redirect_params(browser.get(authorize_url(oauth_client, prompt="none")))
+    assert params["error"] == "consent_required"
+    assert not AuthorizationCode.objects.exists()
+    assert not Consent.objects.filter(user=user).exists()
+
+
+def test_prompt_none_with_too_narrow_consent_answers_consent_required(browser, oauth_client, user):
+    ConsentFactory(user=user, client=oauth_client, scope="read")
+    params = redirect_params(browser.get(authorize_url(oauth_client, prompt="none", scope="read write")))
+    assert params["error"] == "consent_required"
+
+
+def test_prompt_none_with_consent_issues_a_code_silently(browser, oauth_client, user):
+    ConsentFactory(user=user, client=oauth_client, scope="read write")
+    params = redirect_params(browser.get(authorize_url(oauth_client, prompt="none", scope="read")))
+    assert AuthorizationCode.objects.get(token_hash=hash_secret(params["code"])).user == user
+
+
+def test_prompt_none_for_a_first_party_client_issues_a_code(browser):
+    first_party = ClientFactory(skip_consent=True)
+    assert "code" in redirect_params(browser.get(authorize_url(first_party, prompt="none")))
+
+
+def test_prompt_none_in_an_implicit_request_answers_in_the_fragment(client, settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "GRANT_TYPES": ["authorization_code", "implicit"]}
+    spa = PublicClientFactory(grant_types=["implicit"], redirect_uris=REDIRECT_URI)
+    response = client.get(authorize_url(spa, response_type="token", prompt="none"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(REDIRECT_URI + "#error=login_required")
+
+
+@pytest.mark.parametrize("prompt", ["none consent", "consent none", "login", "none  "])
+def test_unsupported_or_combined_prompt_is_invalid_request(browser, oauth_client, prompt):
+    assert redirect_params(browser.get(authorize_url(oauth_client, prompt=prompt)))["error"] == (
+        "invalid_request"
+    )
+
+
+def test_a_bad_request_is_answered_before_sending_anyone_to_login(client, oauth_client):
+    params = redirect_params(client.get(authorize_url(oauth_client, scope="unknown")))
+    assert params["error"] == "invalid_scope"
+
+
+# -- "not you?" ----------------------------------------------------------------------------------
+
+
+def test_not_you_signs_out_and_comes_back_to_the_same_request(browser, oauth_client, user):
+    url = authorize_url(oauth_client, scope="read write")
+    page = browser.get(url).content.decode()
+    assert 'value="switch_account"' in page
+    response = browser.post(url, {"action": "switch_account"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=" + quote(url, safe="/")
+    assert "_auth_user_id" not in browser.session
+    assert not AuthorizationCode.objects.exists()
+    assert not Consent.objects.filter(user=user).exists()
