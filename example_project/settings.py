@@ -89,4 +89,7 @@ OAUTH_PROVIDER = {
     "SCOPES": {"read": "Read your profile and notes", "write": "Create notes for you"},
     "DEFAULT_SCOPES": ["read"],
     "ISSUER": env("OAUTH_PROVIDER_ISSUER"),
+    # The demo lets apps registered at /o/clients/ work at once; the library's
+    # default (True) makes them wait for an admin's approval.
+    "SELF_SERVICE_APPROVAL_REQUIRED": False,
 }

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
 
 from . import clock
-from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization
+from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
 from .models.base import get_or_none
 from .revocation import LOCK_ORDER, REVOKED_FIELDS, revoke_tokens
 from .scopes import format_scope
@@ -79,7 +79,7 @@ def withdraw_consent(consent: Consent) -> int:
     RFC 7009 §2.1 and RFC 9700 §4.14.2 ask that ending a grant end its
     tokens. The order matters on PostgreSQL: each UPDATE waits for any code
     exchange, device poll or rotation already holding the row, and the token
-    query runs after them, so it also sees the tokens those just issued;
+    queries run after them, so they also see the tokens those just issued;
     one starting later finds its code, device request or refresh token ended.
     """
     now = clock.now()
@@ -89,11 +89,11 @@ def withdraw_consent(consent: Consent) -> int:
     DeviceAuthorization.objects.filter(
         client=client, user=user, status=DeviceAuthorization.Status.APPROVED, used_at__isnull=True
     ).update(status=DeviceAuthorization.Status.DENIED, decided_at=now)
-    # Refresh tokens are locked before access tokens, as revocation.LOCK_ORDER says.
-    tokens = []
-    for model in LOCK_ORDER:
-        live = model.objects.select_for_update().filter(client=client, user=user, revoked_at__isnull=True)
-        tokens += live.only(*REVOKED_FIELDS)
+    # Locking the live refresh tokens waits for a rotation in progress; the
+    # queries after it then see the successor that rotation committed.
+    live = {"client": client, "user": user, "revoked_at__isnull": True}
+    list(RefreshToken.objects.select_for_update().filter(**live).values_list("pk"))
+    tokens = [token for model in LOCK_ORDER for token in model.objects.filter(**live).only(*REVOKED_FIELDS)]
     count = revoke_tokens(tokens, reason=CONSENT_WITHDRAWN)
     consent.delete()
     return count

@@ -154,6 +154,22 @@ def test_e011_realm_not_a_plain_string(value):
     assert errors_for(RESOURCE_SERVER_REALM=value) == ["oauth_provider.E011"]
 
 
+@pytest.mark.parametrize("name", ["SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED"])
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_e016_self_service_switches_not_bool(name, value):
+    assert errors_for(**{name: value}) == ["oauth_provider.E016"]
+
+
+@pytest.mark.parametrize("value", [0, -1, "20", 2.5, True])
+def test_e017_self_service_client_limit_not_a_positive_int(value):
+    assert errors_for(SELF_SERVICE_MAX_CLIENTS=value) == ["oauth_provider.E017"]
+
+
+@pytest.mark.parametrize("value", [None, 1, 500])
+def test_self_service_client_limit_accepts_none_or_a_positive_int(value):
+    assert errors_for(SELF_SERVICE_MAX_CLIENTS=value) == []
+
+
 @pytest.mark.parametrize(
     "overrides",
     [

@@ -10,12 +10,14 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from oauth_provider.models import AccessToken, DeviceAuthorization
+from oauth_provider.consents import withdraw_consent
+from oauth_provider.models import AccessToken, Consent, DeviceAuthorization, RefreshToken
 from oauth_provider.settings import DEVICE_CODE, REFRESH_TOKEN
 from tests.factories import (
     AccessTokenFactory,
     AuthorizationCodeFactory,
     ClientFactory,
+    ConsentFactory,
     DeviceAuthorizationFactory,
     RefreshTokenFactory,
 )
@@ -92,3 +94,64 @@ def test_pending_device_code_polled_concurrently_is_on_time_once(user):
     authorization.refresh_from_db()
     # Every poll that came too soon added its 5 seconds (§3.5).
     assert authorization.interval == 5 + 5 * (THREADS - 1)
+
+
+# Withdrawing consent (consents.withdraw_consent) while the app is redeeming
+# or rotating: whichever commits first, the app must end up with no live token.
+
+ROUNDS = 8
+
+
+def race_withdrawal(consent, data):
+    """Withdraw ``consent`` while the token endpoint handles ``data``, released together."""
+    barrier = threading.Barrier(2)
+    auth = basic_auth(consent.client.client_id, consent.client.secret)
+
+    def redeem():
+        try:
+            barrier.wait()
+            return post_token(APIClient(), data, HTTP_AUTHORIZATION=auth).status_code
+        finally:
+            connections.close_all()
+
+    def withdraw():
+        try:
+            barrier.wait()
+            withdraw_consent(Consent.objects.select_related("client").get(pk=consent.pk))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        redeemed, withdrawn = pool.submit(redeem), pool.submit(withdraw)
+        withdrawn.result()
+        return redeemed.result()
+
+
+def live_tokens(client, user):
+    return sum(
+        model.objects.filter(client=client, user=user, revoked_at__isnull=True).count()
+        for model in (AccessToken, RefreshToken)
+    )
+
+
+def test_withdrawal_racing_a_rotation_leaves_no_live_token(user):
+    statuses = []
+    for _ in range(ROUNDS):
+        consent = ConsentFactory(user=user)
+        token = RefreshTokenFactory(client=consent.client, user=user)
+        statuses.append(
+            race_withdrawal(consent, {"grant_type": "refresh_token", "refresh_token": token.value})
+        )
+        assert live_tokens(consent.client, user) == 0
+    assert set(statuses) <= {200, 400}
+
+
+def test_withdrawal_racing_a_code_exchange_leaves_no_live_token(user):
+    statuses = []
+    for _ in range(ROUNDS):
+        consent = ConsentFactory(user=user)
+        code = AuthorizationCodeFactory(client=consent.client, user=user)
+        data = {"grant_type": "authorization_code", "code": code.value, "redirect_uri": REDIRECT_URI}
+        statuses.append(race_withdrawal(consent, data))
+        assert live_tokens(consent.client, user) == 0
+    assert set(statuses) <= {200, 400}
