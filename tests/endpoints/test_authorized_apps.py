@@ -5,17 +5,19 @@ from django.urls import reverse
 
 from oauth_provider import token_cache
 from oauth_provider.bearer import find_token
-from oauth_provider.models import Consent
+from oauth_provider.models import Consent, DeviceAuthorization
+from oauth_provider.settings import DEVICE_CODE
 from oauth_provider.signals import token_revoked
 from tests.factories import (
     AccessTokenFactory,
     AuthorizationCodeFactory,
     ClientFactory,
     ConsentFactory,
+    DeviceAuthorizationFactory,
     RefreshTokenFactory,
     UserFactory,
 )
-from tests.helpers import authorize_url
+from tests.helpers import authorize_url, basic_auth, post_token
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +180,16 @@ def test_withdrawn_apps_token_is_refused_at_the_api(browser, user, api_client):
     assert api_client.get("/api/me/", **headers).status_code == 200
     browser.post(withdraw_url(consent))
     assert api_client.get("/api/me/", **headers).status_code == 401
+
+
+def test_withdraw_denies_an_approved_device_still_polling(browser, user, api_client):
+    app = ClientFactory(grant_types=[DEVICE_CODE])
+    consent = ConsentFactory(user=user, client=app)
+    device = DeviceAuthorizationFactory(client=app, user=user, status=DeviceAuthorization.Status.APPROVED)
+    browser.post(withdraw_url(consent))
+    response = post_token(
+        api_client,
+        {"grant_type": DEVICE_CODE, "device_code": device.value},
+        HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret),
+    )
+    assert response.json()["error"] == "access_denied"

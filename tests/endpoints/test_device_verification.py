@@ -448,3 +448,15 @@ def test_default_limit_is_ten_wrong_codes(browser):
     assert browser.get(URL).status_code == 200
     enter(browser, WRONG)
     assert browser.get(URL).status_code == 429
+
+
+@pytest.mark.parametrize("shown", ["entry", "consent"])
+def test_not_you_signs_out_and_returns_to_the_device_page(browser, pending, shown):
+    page = browser.get(URL) if shown == "entry" else enter(browser, pending.user_code)
+    assert 'value="switch_account"' in page.content.decode()
+    response = browser.post(URL, {"action": "switch_account", "user_code": pending.user_code})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=" + quote(URL, safe="/")
+    assert "_auth_user_id" not in browser.session
+    pending.refresh_from_db()
+    assert pending.status == Status.PENDING and pending.user is None
