@@ -142,6 +142,21 @@ class OwnClientForm(ClientForm):
         if self.instance._state.adding and "grant_types" not in kwargs.get("initial", {}):
             self.initial["grant_types"] = [name for name in DEFAULT_GRANT_TYPES if name in offered]
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Tie each field's errors (and help) to its input, so a screen reader
+        # reads them with it (WCAG 3.3.1); ids as in includes/field.html.
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            auto_id = self[name].auto_id
+            described = [f"{auto_id}_errors"] + (
+                [f"{auto_id}_helptext"] if self.fields[name].help_text else []
+            )
+            self.fields[name].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": " ".join(described)}
+            )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         limit = oauth_settings.SELF_SERVICE_MAX_CLIENTS
