@@ -1,6 +1,6 @@
 """Django admin for clients, credentials and consents.
 
-Two rules shape everything here:
+Three rules shape everything here:
 
 * A credential is stored only as a hash, and neither the hash nor any raw
   value is ever displayed: a screenshot or a shoulder must not leak one.
@@ -8,65 +8,132 @@ Two rules shape everything here:
   the request that created it. It is rendered straight into that response
   (never put in ``django.contrib.messages``, whose storage may be a cookie
   or the session) and the response is marked ``no-store``.
+* Tokens end only through ``revocation.revoke_tokens`` (refresh tokens
+  first) and consents only through ``consents.withdraw_consent``, so the
+  token cache, signal receivers and a consent's tokens all follow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
-from django.db import transaction
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
+from .consents import withdraw_consent
 from .forms import ClientForm
 from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
-from .revocation import REVOKED_FIELDS, revoke_tokens
+from .models.base import get_or_none
+from .revocation import REVOKED_FIELDS, end_grants, revoke_tokens
+from .settings import GRANT_TYPE_CHOICES
 
 # Where a secret generated while saving the admin form waits for response_add
 # or response_change; set on the saved instance only for that one request.
 _GENERATED_ATTR = "_oauth_provider_generated"
 
 
+def changelist_url(model: type[models.Model], site: admin.AdminSite = admin.site, **filters: Any) -> str:
+    """The admin changelist of ``model``, filtered by query-string ``filters``."""
+    opts = model._meta
+    url = reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_changelist")
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
+def grant_type_labels(grant_types: Iterable[str]) -> str:
+    """Human names of grant types, in the order stored; unknown ones as stored."""
+    labels = dict(GRANT_TYPE_CHOICES)
+    return ", ".join(str(labels.get(name, name)) for name in grant_types)
+
+
+SHORT_CLIENT_TYPES = {
+    Client.ClientType.CONFIDENTIAL: _("Confidential"),
+    Client.ClientType.PUBLIC: _("Public"),
+}
+
+
+class OwnerFilter(admin.SimpleListFilter):
+    """Who registered a client: a user through self-service (the client has an
+    owner) or an administrator (it has none)."""
+
+    title = _("registered by")
+    parameter_name = "registered_by"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [("user", _("A user (has an owner)")), ("admin", _("An administrator (no owner)"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        value = self.value()
+        if value in ("user", "admin"):
+            return queryset.filter(owner__isnull=value == "admin")
+        return None
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
+    """Registered clients (RFC 6749 §2), including those users registered
+    themselves that await an admin's approval."""
+
     form = ClientForm
     # The page that shows newly generated secrets, once.
     show_once_template_name = "oauth_provider/admin/client_secret.html"
     list_display = [
         "name",
         "client_id",
-        "client_type",
+        "short_client_type",
         "owner",
+        "grant_type_list",
         "is_active",
-        "created_at",
+        "awaiting_approval",
         "active_token_count",
+        "created_at",
     ]
-    list_filter = ["client_type", "is_active", "skip_consent"]
+    list_filter = ["client_type", "is_active", "awaiting_approval", "skip_consent", OwnerFilter]
     search_fields = ["name", "client_id", "owner__username", "owner__email"]
     list_select_related = ["owner"]
     # A raw id input scales to any number of users and needs no User admin.
     raw_id_fields = ["owner"]
     # client_secret_hash is deliberately absent: only whether a secret is set.
-    readonly_fields = ["client_id", "secret_status", "created_at", "updated_at"]
-    actions = ["regenerate_secret"]
+    readonly_fields = [
+        "client_id",
+        "secret_status",
+        "awaiting_approval",
+        "credential_links",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["approve_selected", "revoke_all_tokens", "regenerate_secret"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
         main = ["name", "website", "client_type", "redirect_uris", "grant_types", "scopes"]
         access = ["skip_consent", "allow_introspection", "owner", "is_active"]
         if obj is None:
             return [(None, {"fields": main}), (_("Access"), {"fields": access})]
+        access_options: dict[str, Any] = {"fields": [*access, "awaiting_approval"]}
+        if obj.awaiting_approval:
+            access_options["description"] = _(
+                "A user registered this client and it awaits approval. Tick “Active” and save to approve it."
+            )
         return [
             (None, {"fields": ["client_id", "secret_status", *main]}),
-            (_("Access"), {"fields": access}),
+            (_("Access"), access_options),
+            (_("Tokens and consents"), {"fields": ["credential_links"]}),
             (_("History"), {"fields": ["created_at", "updated_at"]}),
         ]
 
@@ -84,8 +151,19 @@ class ClientAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("active access tokens"), ordering="_active_token_count")
-    def active_token_count(self, client: Client) -> int:
-        return getattr(client, "_active_token_count", 0)
+    def active_token_count(self, client: Client) -> SafeString:
+        count = getattr(client, "_active_token_count", 0)
+        url = changelist_url(AccessToken, self.admin_site, client__id__exact=client.pk, state="active")
+        return format_html('<a href="{}">{}</a>', url, count)
+
+    @admin.display(description=_("type"), ordering="client_type")
+    def short_client_type(self, client: Client) -> str:
+        # The choice labels explain each type for the form; a list column needs one word.
+        return str(SHORT_CLIENT_TYPES.get(client.client_type, client.client_type))
+
+    @admin.display(description=_("grant types"))
+    def grant_type_list(self, client: Client) -> str:
+        return grant_type_labels(client.grant_types)
 
     @admin.display(description=_("client secret"))
     def secret_status(self, client: Client) -> str:
@@ -95,10 +173,60 @@ class ClientAdmin(admin.ModelAdmin):
             return gettext("Set (stored as a hash; use the “Regenerate secret” action to replace it)")
         return gettext("Not set")
 
+    @admin.display(description=_("issued to this client"))
+    def credential_links(self, client: Client) -> SafeString:
+        """This client's tokens and consents: counts, each linking to its filtered list."""
+        live = Q(revoked_at__isnull=True, expires_at__gt=clock.now())
+        access, refresh = (
+            model.objects.filter(client=client).aggregate(count=Count("pk"), active=Count("pk", filter=live))
+            for model in (AccessToken, RefreshToken)
+        )
+        consents = Consent.objects.filter(client=client).count()
+        links = [
+            (
+                AccessToken,
+                ngettext(
+                    "%(count)d access token (%(active)d active)",
+                    "%(count)d access tokens (%(active)d active)",
+                    access["count"],
+                )
+                % access,
+            ),
+            (
+                RefreshToken,
+                ngettext(
+                    "%(count)d refresh token (%(active)d active)",
+                    "%(count)d refresh tokens (%(active)d active)",
+                    refresh["count"],
+                )
+                % refresh,
+            ),
+            (Consent, ngettext("%(count)d consent", "%(count)d consents", consents) % {"count": consents}),
+        ]
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a></li>',
+            (
+                (changelist_url(model, self.admin_site, client__id__exact=client.pk), text)
+                for model, text in links
+            ),
+        )
+        return format_html('<ul class="oauth-credential-links">{}</ul>', items)
+
     def save_form(self, request: HttpRequest, form: ModelForm, change: bool) -> Client:
         client: Client = super().save_form(request, form, change)
         setattr(client, _GENERATED_ATTR, getattr(form, "new_secret", None))
         return client
+
+    def save_model(self, request: HttpRequest, obj: Client, form: ModelForm, change: bool) -> None:
+        # An admin who ticks "active" on a client awaiting approval means to approve it;
+        # leaving awaiting_approval set would list an active client as still waiting.
+        approving = change and obj.awaiting_approval and obj.is_active
+        if approving:
+            obj.approve()
+        super().save_model(request, obj, form, change)
+        if approving:
+            self.log_change(request, obj, gettext("Approved the client."))
 
     def response_add(self, request: HttpRequest, obj: Client, post_url_continue: str | None = None) -> Any:
         secret = getattr(obj, _GENERATED_ATTR, None)
@@ -121,14 +249,64 @@ class ClientAdmin(admin.ModelAdmin):
             "opts": opts,
             "app_label": opts.app_label,
             "secrets": secrets,
-            "changelist_url": reverse(
-                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist"
-            ),
+            "changelist_url": changelist_url(Client, self.admin_site),
         }
         response = TemplateResponse(request, self.show_once_template_name, context)
         # The secret must not survive in any cache, shared or private.
         add_never_cache_headers(response)
         return response
+
+    @admin.action(description=_("Approve selected clients"), permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        """Make self-registered clients that await approval usable; skip the rest.
+
+        Only waiting clients are touched: "approving" a client an admin
+        deactivated on purpose must not switch it back on.
+        """
+        selected = list(queryset.values_list("pk", flat=True))
+        approved = 0
+        with transaction.atomic():
+            # Locked, so two admins approving at once log one approval, not two.
+            waiting = Client.objects.select_for_update().filter(pk__in=selected, awaiting_approval=True)
+            for client in waiting.order_by("name", "pk"):
+                client.approve()
+                client.save(update_fields=["awaiting_approval", "is_active", "updated_at"])
+                self.log_change(request, client, gettext("Approved the client."))
+                approved += 1
+        if approved:
+            self.message_user(
+                request,
+                ngettext("%(count)d client was approved.", "%(count)d clients were approved.", approved)
+                % {"count": approved},
+                messages.SUCCESS,
+            )
+        skipped = len(selected) - approved
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d client was skipped: it was not awaiting approval.",
+                    "%(count)d clients were skipped: they were not awaiting approval.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Revoke all tokens of selected clients"), permissions=["change"])
+    def revoke_all_tokens(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        """End every live access and refresh token of the selected clients, and
+        their unredeemed codes and approved device requests, which would
+        otherwise be exchanged for new tokens moments later (``end_grants``).
+        Clients stay active: deactivate one to keep it from obtaining new tokens.
+        """
+        count = end_grants(client__in=list(queryset.values_list("pk", flat=True)), reason="revoked")
+        self.message_user(
+            request,
+            ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Regenerate secret of selected confidential clients"), permissions=["change"])
     def regenerate_secret(self, request: HttpRequest, queryset: QuerySet[Client]) -> HttpResponse | None:
@@ -194,7 +372,54 @@ class StateFilter(admin.SimpleListFilter):
         return None
 
 
-class CredentialAdmin(admin.ModelAdmin):
+class UserFilter(admin.SimpleListFilter):
+    """Rows of one user, reached through the links in the user column.
+
+    Only the chosen user is offered: a list of every user would not scale.
+    """
+
+    title = _("user")
+    # Django's own spelling for a related-field filter, so such URLs read the same.
+    parameter_name = "user__id__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        value = self.value()
+        if value is None:
+            return []
+        user = None
+        with contextlib.suppress(ValueError, ValidationError):
+            user = get_or_none(get_user_model()._default_manager.filter(pk=value))
+        # An unknown user is still offered: Django skips filters with no choices,
+        # which would list every row instead of none.
+        return [(value, str(user) if user is not None else value)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        value = self.value()
+        if value is None:
+            return None
+        try:
+            return queryset.filter(user__pk=value)
+        except (ValueError, ValidationError) as error:
+            # Django answers this with its "?e=1" page, as for any bad filter value.
+            raise IncorrectLookupParameters(error) from error
+
+
+class UserColumnMixin:
+    """A user column whose links list that user's rows of the same model."""
+
+    model: type[models.Model]
+    admin_site: admin.AdminSite
+
+    @admin.display(description=_("user"), ordering="user")
+    def user_link(self, obj: Any) -> SafeString | None:
+        if obj.user_id is None:
+            return None  # shown as the admin's empty value
+        url = changelist_url(self.model, self.admin_site, **{UserFilter.parameter_name: obj.user_id})
+        title = gettext("Show only this user's %(items)s") % {"items": self.model._meta.verbose_name_plural}
+        return format_html('<a href="{}" title="{}">{}</a>', url, title, obj.user)
+
+
+class CredentialAdmin(UserColumnMixin, admin.ModelAdmin):
     """Read-only view of codes and tokens: inspect, end early, or delete.
 
     Rows are created only by the protocol (an admin-made token would have no
@@ -205,8 +430,8 @@ class CredentialAdmin(admin.ModelAdmin):
 
     ended_field: ClassVar[str] = "revoked_at"
     ended_label: ClassVar[Any] = _("Revoked")
-    list_display = ["__str__", "client", "user", "scope", "created_at", "expires_at", "state"]
-    list_filter = [("client", admin.RelatedOnlyFieldListFilter), StateFilter]
+    list_display = ["__str__", "client", "user_link", "scope", "created_at", "expires_at", "state"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter), UserFilter, StateFilter]
     search_fields = ["client__name", "client__client_id", "user__username"]
     list_select_related = ["client", "user"]
     ordering = ["-created_at"]
@@ -304,7 +529,7 @@ class DeviceAuthorizationAdmin(CredentialAdmin):
 
     ended_field = "used_at"
     ended_label = _("Used")
-    list_display = ["__str__", "client", "user", "status", "scope", "created_at", "expires_at", "state"]
+    list_display = ["__str__", "client", "user_link", "status", "scope", "created_at", "expires_at", "state"]
     list_filter = [*CredentialAdmin.list_filter, "status"]
     fields = [
         "client",
@@ -341,19 +566,48 @@ class DeviceAuthorizationAdmin(CredentialAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
     """What users have granted. Only the user may widen a grant, so the admin
-    can look and withdraw (delete) but never add or edit one."""
+    can look and withdraw but never add or edit one.
 
-    list_display = ["user", "client", "scope", "created_at", "updated_at"]
-    list_filter = [("client", admin.RelatedOnlyFieldListFilter)]
+    Both ways of removing a consent here (the delete page and the bulk
+    delete action) go through ``withdraw_consent``, so no
+    token outlives its consent (RFC 7009 §2.1, RFC 9700 §4.14.2).
+    """
+
+    list_display = ["user_link", "client", "scope_names", "created_at", "updated_at"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter), UserFilter]
     search_fields = ["user__username", "user__email", "client__name", "client__client_id", "scope"]
     list_select_related = ["user", "client"]
     ordering = ["-updated_at"]
     fields = ["user", "client", "scope", "created_at", "updated_at"]
+    # Both say that deleting withdraws: the app's tokens for the user go too.
+    delete_confirmation_template = "oauth_provider/admin/consent_delete_confirmation.html"
+    delete_selected_confirmation_template = "oauth_provider/admin/consent_delete_selected_confirmation.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("scopes"))
+    def scope_names(self, consent: Consent) -> str:
+        return ", ".join(consent.scopes)
+
+    def withdraw(self, request: HttpRequest, consents: Iterable[Consent]) -> None:
+        # All or nothing: a consent gone while its tokens live on is what this prevents.
+        with transaction.atomic():
+            count = sum(withdraw_consent(consent) for consent in consents)
+        self.message_user(
+            request,
+            ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Consent) -> None:
+        self.withdraw(request, [obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Consent]) -> None:
+        self.withdraw(request, queryset)

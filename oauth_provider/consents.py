@@ -15,9 +15,9 @@ from django.db import transaction
 from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
 
 from . import clock
-from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
+from .models import AccessToken, Client, Consent
 from .models.base import get_or_none
-from .revocation import LOCK_ORDER, REVOKED_FIELDS, revoke_tokens
+from .revocation import end_grants
 from .scopes import format_scope
 
 # token_revoked's reason when tokens end because their user withdrew consent.
@@ -72,28 +72,8 @@ def authorized_apps(user: AbstractBaseUser) -> QuerySet[Consent]:
 
 @transaction.atomic
 def withdraw_consent(consent: Consent) -> int:
-    """Forget the consent and end everything its client holds for the user:
-    unredeemed codes, approved device requests not yet redeemed, and every
-    access and refresh token. Returns how many tokens were revoked.
-
-    RFC 7009 §2.1 and RFC 9700 §4.14.2 ask that ending a grant end its
-    tokens. The order matters on PostgreSQL: each UPDATE waits for any code
-    exchange, device poll or rotation already holding the row, and the token
-    queries run after them, so they also see the tokens those just issued;
-    one starting later finds its code, device request or refresh token ended.
-    """
-    now = clock.now()
-    client, user = consent.client_id, consent.user_id
-    AuthorizationCode.objects.filter(client=client, user=user, used_at__isnull=True).update(used_at=now)
-    # An approved device still polling is told access_denied (RFC 8628 §3.5).
-    DeviceAuthorization.objects.filter(
-        client=client, user=user, status=DeviceAuthorization.Status.APPROVED, used_at__isnull=True
-    ).update(status=DeviceAuthorization.Status.DENIED, decided_at=now)
-    # Locking the live refresh tokens waits for a rotation in progress; the
-    # queries after it then see the successor that rotation committed.
-    live = {"client": client, "user": user, "revoked_at__isnull": True}
-    list(RefreshToken.objects.select_for_update().filter(**live).values_list("pk"))
-    tokens = [token for model in LOCK_ORDER for token in model.objects.filter(**live).only(*REVOKED_FIELDS)]
-    count = revoke_tokens(tokens, reason=CONSENT_WITHDRAWN)
+    """Forget the consent and end everything its client holds for the user
+    (``revocation.end_grants``); return how many tokens were revoked."""
+    count = end_grants(client=consent.client_id, user=consent.user_id, reason=CONSENT_WITHDRAWN)
     consent.delete()
     return count

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from . import clock, token_cache
-from .models import AccessToken, RefreshToken
+from .models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken
 from .models.tokens import Token
 from .signals import token_revoked
 
@@ -82,3 +82,29 @@ def revoke_token(token: Token) -> None:
         # access tokens), so the two cannot deadlock.
         list(RefreshToken.objects.select_for_update().filter(pk=token.pk).values_list("pk"))
         revoke_family(token.family_id, reason="revoked")
+
+
+@transaction.atomic
+def end_grants(*, reason: str, **holders: object) -> int:
+    """End everything ``holders`` (model filters such as ``client=``, ``user=``
+    or ``client__in=``) could still use: unredeemed codes, approved device
+    requests not yet redeemed, and every live access and refresh token.
+    Returns how many tokens were revoked.
+
+    Used when a user withdraws consent and when an admin revokes a client's
+    tokens (RFC 7009 §2.1, RFC 9700 §4.14.2). The order matters on
+    PostgreSQL: each UPDATE waits for a code exchange or device poll already
+    holding the row, and locking the refresh tokens waits for a rotation in
+    progress, so the token query after them also sees the tokens those just
+    issued; one starting later finds its code, request or token ended.
+    """
+    now = clock.now()
+    AuthorizationCode.objects.filter(**holders, used_at__isnull=True).update(used_at=now)
+    # An approved device still polling is told access_denied (RFC 8628 §3.5).
+    DeviceAuthorization.objects.filter(
+        **holders, status=DeviceAuthorization.Status.APPROVED, used_at__isnull=True
+    ).update(status=DeviceAuthorization.Status.DENIED, decided_at=now)
+    live = {**holders, "revoked_at__isnull": True, "expires_at__gt": now}
+    list(RefreshToken.objects.select_for_update().filter(**live).values_list("pk"))
+    tokens = [token for model in LOCK_ORDER for token in model.objects.filter(**live).only(*REVOKED_FIELDS)]
+    return revoke_tokens(tokens, reason=reason)

@@ -31,4 +31,5 @@ REVOKE_REASONS = (
     "revoked",  # RFC 7009 revocation request, or an admin action
     "rotated",  # replaced by refresh token rotation
     "reuse",  # a code or refresh token was replayed: the family is revoked
+    "consent_withdrawn",  # the user (or an admin) withdrew the app's consent
 )

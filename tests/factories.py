@@ -126,3 +126,12 @@ class DeviceAuthorizationFactory(CredentialFactory):
         obj = super()._create(model_class, *args, user_code_hash=hash_user_code(user_code), **kwargs)
         obj.user_code = user_code
         return obj
+
+
+class AwaitingApprovalClientFactory(ClientFactory):
+    """A client a user registered themselves while SELF_SERVICE_APPROVAL_REQUIRED
+    is on: owned, inactive, and waiting for an admin's approval."""
+
+    owner = factory.SubFactory(UserFactory)
+    is_active = False
+    awaiting_approval = True

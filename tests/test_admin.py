@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
 from django.db import connection
@@ -21,15 +22,18 @@ from oauth_provider.models import (
     DeviceAuthorization,
     RefreshToken,
 )
+from oauth_provider.signals import token_revoked
 
 from .factories import (
     AccessTokenFactory,
     AuthorizationCodeFactory,
+    AwaitingApprovalClientFactory,
     ClientFactory,
     ConsentFactory,
     DeviceAuthorizationFactory,
     PublicClientFactory,
     RefreshTokenFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +66,38 @@ def shown_secrets(response):
 
 def assert_not_cached(response):
     assert "no-store" in response["Cache-Control"]
+
+
+def listed(response):
+    return {obj.pk for obj in response.context["cl"].result_list}
+
+
+def shown_messages(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def offered_actions(response):
+    form = response.context["action_form"]
+    return [name for name, _label in form.fields["action"].choices] if form else []
+
+
+def run_action(admin_client, model, action, objects):
+    return admin_client.post(
+        url(model, "changelist"), {"action": action, "_selected_action": [obj.pk for obj in objects]}
+    )
+
+
+@pytest.fixture
+def staff_client(client):
+    """Log in a staff user; ``staff_client.grant("view_client", ...)`` gives permissions."""
+    staff = UserFactory(is_staff=True)
+
+    def grant(*codenames):
+        staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+
+    client.grant = grant
+    client.force_login(staff)
+    return client
 
 
 @pytest.fixture
@@ -116,10 +152,47 @@ def test_no_page_shows_a_raw_value_or_hash(admin_client, credentials):
         pages += [url(model, "changelist"), url(model, "change", obj.pk), url(model, "delete", obj.pk)]
         pages += [url(model, "changelist") + "?q=" + oauth_client.name]
 
+    for model in [*CREDENTIAL_MODELS, Consent]:
+        obj = model.objects.get()
+        pages += [
+            url(model, "changelist") + f"?client__id__exact={oauth_client.pk}",
+            url(model, "changelist") + f"?user__id__exact={obj.user_id}",
+        ]
+
     for page in pages:
-        html = admin_client.get(page).content.decode()
+        response = admin_client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
         leaked = [value for value in raw_values if value in html]
         assert not leaked, page
+
+
+def test_no_client_page_shows_a_secret_or_hash_of_its_tokens(admin_client, user):
+    """The client pages that list tokens (counts, links) show none of their values."""
+    waiting = AwaitingApprovalClientFactory(owner=user)
+    active = ClientFactory(owner=user)
+    credentials = [
+        factory(client=oauth_client, user=user)
+        for oauth_client in (waiting, active)
+        for factory in (AccessTokenFactory, RefreshTokenFactory, AuthorizationCodeFactory)
+    ]
+    raw_values = [waiting.secret, waiting.client_secret_hash, active.secret, active.client_secret_hash]
+    raw_values += [value for obj in credentials for value in (obj.value, obj.token_hash)]
+    pages = [
+        url(Client, "changelist"),
+        url(Client, "changelist") + "?awaiting_approval__exact=1",
+        url(Client, "change", waiting.pk),
+        url(Client, "change", active.pk),
+        url(AccessToken, "changelist") + f"?user__id__exact={user.pk}",
+        url(RefreshToken, "changelist") + f"?user__id__exact={user.pk}",
+    ]
+    pages += [url(type(obj), "change", obj.pk) for obj in credentials]
+
+    for page in pages:
+        response = admin_client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert not [value for value in raw_values if value in html], page
 
 
 def test_str_of_models_never_contains_a_credential(credentials):
@@ -319,9 +392,12 @@ def test_changelist_query_count_does_not_grow_with_clients(admin_client):
 
     AccessTokenFactory(client=ClientFactory())
     few = changelist_queries()
-    for _ in range(5):
-        AccessTokenFactory(client=ClientFactory(owner=AccessTokenFactory().user))
+    for _ in range(2):
+        AccessTokenFactory(client=ClientFactory(owner=UserFactory()))
+        AccessTokenFactory(client=AwaitingApprovalClientFactory(grant_types=["client_credentials"]))
+    PublicClientFactory()
 
+    assert Client.objects.count() == 6
     assert changelist_queries() == few
 
 
@@ -345,6 +421,233 @@ def test_client_can_be_deleted(admin_client, oauth_client):
     assert response.status_code == 302
     assert not Client.objects.exists()
     assert not AccessToken.objects.exists()
+
+
+def test_changelist_columns(admin_client, user):
+    waiting = AwaitingApprovalClientFactory(
+        owner=user, grant_types=["authorization_code", "urn:ietf:params:oauth:grant-type:device_code"]
+    )
+
+    response = admin_client.get(url(Client, "changelist"))
+
+    assert response.context["cl"].list_display[1:] == [
+        "name",
+        "client_id",
+        "short_client_type",
+        "owner",
+        "grant_type_list",
+        "is_active",
+        "awaiting_approval",
+        "active_token_count",
+        "created_at",
+    ]
+    html = response.content.decode()
+    assert waiting.client_id in html
+    assert user.username in html
+    # Human labels, not the RFC URNs.
+    assert "Authorization code, Device code" in html
+    assert "urn:ietf:params:oauth:grant-type:device_code" not in html
+    assert "Awaiting approval" in html
+    assert '<td class="field-short_client_type">Confidential</td>' in html
+
+
+def test_active_token_count_links_to_the_clients_active_tokens(admin_client, oauth_client):
+    AccessTokenFactory(client=oauth_client)
+
+    html = admin_client.get(url(Client, "changelist")).content.decode()
+
+    link = url(AccessToken, "changelist") + f"?client__id__exact={oauth_client.pk}&amp;state=active"
+    assert f'<a href="{link}">1</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"awaiting_approval__exact": "1"}, {"waiting"}),
+        ({"is_active__exact": "0"}, {"waiting", "disabled"}),
+        ({"registered_by": "user"}, {"waiting"}),
+        ({"registered_by": "admin"}, {"first_party", "disabled", "public"}),
+        ({"skip_consent__exact": "1"}, {"first_party"}),
+        ({"client_type__exact": "public"}, {"public"}),
+    ],
+)
+def test_changelist_filters(admin_client, query, expected):
+    clients = {
+        "waiting": AwaitingApprovalClientFactory(),
+        "first_party": ClientFactory(skip_consent=True),
+        "disabled": ClientFactory(is_active=False),
+        "public": PublicClientFactory(),
+    }
+
+    response = admin_client.get(url(Client, "changelist"), query)
+
+    assert response.status_code == 200
+    assert listed(response) == {clients[name].pk for name in expected}
+    # Offered in the sidebar, not only accepted in the URL.
+    titles = [str(spec.title) for spec in response.context["cl"].filter_specs]
+    assert titles == ["client type", "active", "awaiting approval", "skip consent", "registered by"]
+
+
+# Client approval ------------------------------------------------------------
+
+
+def test_approve_action_approves_only_clients_awaiting_approval(admin_client, admin_user):
+    waiting = AwaitingApprovalClientFactory()
+    active = ClientFactory()
+    # Deactivated on purpose by an admin: approving must not switch it back on.
+    disabled = ClientFactory(is_active=False)
+
+    response = run_action(admin_client, Client, "approve_selected", [waiting, active, disabled])
+
+    assert response.status_code == 302
+    for obj in (waiting, active, disabled):
+        obj.refresh_from_db()
+    assert (waiting.is_active, waiting.awaiting_approval) == (True, False)
+    assert active.is_active
+    assert not disabled.is_active
+    assert shown_messages(response) == [
+        "1 client was approved.",
+        "2 clients were skipped: they were not awaiting approval.",
+    ]
+    [entry] = LogEntry.objects.all()
+    assert (entry.object_id, entry.user, entry.change_message) == (
+        str(waiting.pk),
+        admin_user,
+        "Approved the client.",
+    )
+
+
+@pytest.mark.parametrize("action", ["approve_selected", "revoke_all_tokens"])
+def test_client_actions_need_change_permission(staff_client, action):
+    waiting = AwaitingApprovalClientFactory()
+    token = AccessTokenFactory(client=waiting)
+    # Delete permission alone: actions are offered, but not these two.
+    staff_client.grant("view_client", "delete_client")
+
+    response = staff_client.get(url(Client, "changelist"))
+    assert response.status_code == 200
+    assert "delete_selected" in offered_actions(response)
+    assert action not in offered_actions(response)
+    run_action(staff_client, Client, action, [waiting])
+
+    waiting.refresh_from_db()
+    token.refresh_from_db()
+    assert waiting.awaiting_approval and not waiting.is_active
+    assert token.revoked_at is None
+
+
+@pytest.mark.parametrize("action", ["approve_selected", "revoke_all_tokens"])
+def test_client_actions_are_offered_with_change_permission(staff_client, action):
+    staff_client.grant("view_client", "change_client")
+
+    response = staff_client.get(url(Client, "changelist"))
+
+    assert action in offered_actions(response)
+
+
+def test_change_page_shows_awaiting_approval_read_only(admin_client):
+    waiting = AwaitingApprovalClientFactory()
+
+    response = admin_client.get(url(Client, "change", waiting.pk))
+
+    assert "awaiting_approval" not in response.context["adminform"].form.fields
+    html = response.content.decode()
+    assert "Awaiting approval" in html
+    assert "awaits approval. Tick “Active” and save to approve it." in html
+
+
+def test_ticking_active_on_a_waiting_client_approves_it(admin_client):
+    waiting = AwaitingApprovalClientFactory()
+
+    response = admin_client.post(
+        url(Client, "change", waiting.pk), client_form_data(name=waiting.name, owner=waiting.owner_id)
+    )
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert (waiting.is_active, waiting.awaiting_approval) == (True, False)
+    assert "Approved the client." in [entry.change_message for entry in LogEntry.objects.all()]
+
+
+def test_saving_a_waiting_client_without_ticking_active_keeps_it_waiting(admin_client):
+    waiting = AwaitingApprovalClientFactory()
+
+    response = admin_client.post(
+        url(Client, "change", waiting.pk),
+        client_form_data(name="Renamed", owner=waiting.owner_id, is_active=None),
+    )
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.name == "Renamed"
+    assert (waiting.is_active, waiting.awaiting_approval) == (False, True)
+
+
+def test_change_page_links_to_the_clients_tokens_and_consents(admin_client, oauth_client, frozen_clock):
+    AccessTokenFactory(client=oauth_client)
+    AccessTokenFactory(client=oauth_client, revoked_at=frozen_clock())
+    RefreshTokenFactory(client=oauth_client)
+    ConsentFactory(client=oauth_client)
+    other = ClientFactory()
+    AccessTokenFactory(client=other)
+    ConsentFactory(client=other)
+
+    html = admin_client.get(url(Client, "change", oauth_client.pk)).content.decode()
+
+    query = f"?client__id__exact={oauth_client.pk}"
+    assert f'<a href="{url(AccessToken, "changelist")}{query}">2 access tokens (1 active)</a>' in html
+    assert f'<a href="{url(RefreshToken, "changelist")}{query}">1 refresh token (1 active)</a>' in html
+    assert f'<a href="{url(Consent, "changelist")}{query}">1 consent</a>' in html
+
+
+# Revoke all tokens of clients -----------------------------------------------
+
+
+def test_revoke_all_tokens_action(admin_client, frozen_clock):
+    oauth_client, other = ClientFactory(), ClientFactory()
+    access, refresh = AccessTokenFactory(client=oauth_client), RefreshTokenFactory(client=oauth_client)
+    code = AuthorizationCodeFactory(client=oauth_client)
+    device = DeviceAuthorizationFactory(
+        client=oauth_client,
+        user=UserFactory(),
+        status=DeviceAuthorization.Status.APPROVED,
+        decided_at=frozen_clock(),
+    )
+    earlier = frozen_clock() - timedelta(minutes=5)
+    already = AccessTokenFactory(client=oauth_client, revoked_at=earlier)
+    untouched = [AccessTokenFactory(client=other), RefreshTokenFactory(client=other)]
+    senders = []
+
+    def receiver(sender, tokens, reason, **kwargs):
+        senders.append((sender, {token.pk for token in tokens}, reason))
+
+    token_revoked.connect(receiver)
+    try:
+        frozen_clock.advance(seconds=1)
+        with CaptureQueriesContext(connection) as queries:
+            response = run_action(admin_client, Client, "revoke_all_tokens", [oauth_client])
+    finally:
+        token_revoked.disconnect(receiver)
+
+    assert response.status_code == 302
+    assert shown_messages(response) == ["2 tokens were revoked."]
+    # Through revocation.revoke_tokens (which sends the signal), refresh tokens first.
+    assert senders == [(RefreshToken, {refresh.pk}, "revoked"), (AccessToken, {access.pk}, "revoked")]
+    # Rows are read (locked, on PostgreSQL) in revocation.LOCK_ORDER too.
+    selects = [query["sql"] for query in queries if query["sql"].startswith("SELECT")]
+    first_select = {
+        model: next(i for i, sql in enumerate(selects) if f'FROM "{model._meta.db_table}"' in sql)
+        for model in (RefreshToken, AccessToken)
+    }
+    assert first_select[RefreshToken] < first_select[AccessToken]
+    for obj in (access, refresh, already, code, device, *untouched):
+        obj.refresh_from_db()
+    assert access.revoked_at == refresh.revoked_at == frozen_clock()
+    assert already.revoked_at == earlier
+    # Nothing left that could be exchanged for a new token.
+    assert code.used_at == frozen_clock()
+    assert device.status == DeviceAuthorization.Status.DENIED
+    assert all(obj.revoked_at is None for obj in untouched)
 
 
 # Regenerate secret ----------------------------------------------------------
@@ -513,6 +816,122 @@ def test_consent_changelist_lists_user_and_client(admin_client, credentials):
     html = response.content.decode()
     assert consent.client.name in html
     assert consent.user.username in html
+
+
+@pytest.mark.parametrize("factory", [AccessTokenFactory, RefreshTokenFactory, AuthorizationCodeFactory])
+def test_credentials_can_be_filtered_by_user_and_client(admin_client, factory):
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    first, second = ClientFactory(), ClientFactory()
+    rows = {
+        (user, oauth_client): factory(user=user, client=oauth_client)
+        for user in (alice, bob)
+        for oauth_client in (first, second)
+    }
+    changelist = url(type(rows[alice, first]), "changelist")
+
+    by_user = admin_client.get(changelist, {"user__id__exact": alice.pk})
+    by_client = admin_client.get(changelist, {"client__id__exact": second.pk})
+    by_both = admin_client.get(changelist, {"user__id__exact": bob.pk, "client__id__exact": first.pk})
+
+    assert listed(by_user) == {rows[alice, first].pk, rows[alice, second].pk}
+    assert listed(by_client) == {rows[alice, second].pk, rows[bob, second].pk}
+    assert listed(by_both) == {rows[bob, first].pk}
+    # The sidebar names the user the list is narrowed to, so it can be cleared.
+    [user_filter] = [spec for spec in by_user.context["cl"].filter_specs if spec.title == "user"]
+    assert user_filter.lookup_choices == [(str(alice.pk), "alice")]
+
+
+def test_user_filter_with_unknown_or_malformed_user(admin_client):
+    AccessTokenFactory()
+    changelist = url(AccessToken, "changelist")
+
+    assert listed(admin_client.get(changelist, {"user__id__exact": "999999"})) == set()
+    response = admin_client.get(changelist, {"user__id__exact": "not-a-number"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize("model", [*CREDENTIAL_MODELS, Consent])
+def test_user_column_links_to_that_users_rows(admin_client, credentials, model):
+    obj = model.objects.get()
+
+    html = admin_client.get(url(model, "changelist")).content.decode()
+
+    link = f'<a href="{url(model, "changelist")}?user__id__exact={obj.user_id}"'
+    assert link in html
+
+
+@pytest.fixture
+def consent_with_tokens(db):
+    """A consent, the tokens its client holds for its user, and another user's token."""
+    consent = ConsentFactory(scope="read write")
+    mine = {"client": consent.client, "user": consent.user}
+    return {
+        "consent": consent,
+        "tokens": [AccessTokenFactory(**mine), RefreshTokenFactory(**mine)],
+        "code": AuthorizationCodeFactory(**mine),
+        "other": AccessTokenFactory(client=consent.client),
+    }
+
+
+def assert_withdrawn(consent_with_tokens):
+    assert not Consent.objects.filter(pk=consent_with_tokens["consent"].pk).exists()
+    for token in consent_with_tokens["tokens"]:
+        token.refresh_from_db()
+        assert token.revoked_at is not None
+    consent_with_tokens["code"].refresh_from_db()
+    assert consent_with_tokens["code"].used_at is not None
+    consent_with_tokens["other"].refresh_from_db()
+    assert consent_with_tokens["other"].revoked_at is None
+
+
+def test_consent_changelist_shows_scope_names(admin_client, consent_with_tokens):
+    response = admin_client.get(url(Consent, "changelist"))
+
+    assert response.context["cl"].list_display[1:] == [
+        "user_link",
+        "client",
+        "scope_names",
+        "created_at",
+        "updated_at",
+    ]
+    assert "read, write" in response.content.decode()
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_consent_delete_confirmation_says_tokens_are_revoked(admin_client, consent_with_tokens, bulk):
+    consent = consent_with_tokens["consent"]
+
+    if bulk:
+        response = run_action(admin_client, Consent, "delete_selected", [consent])
+    else:
+        response = admin_client.get(url(Consent, "delete", consent.pk))
+
+    assert response.status_code == 200
+    assert "access and refresh tokens for that user are revoked" in response.content.decode()
+    assert Consent.objects.filter(pk=consent.pk).exists()
+
+
+def test_deleting_a_consent_withdraws_it(admin_client, consent_with_tokens):
+    consent = consent_with_tokens["consent"]
+
+    response = admin_client.post(url(Consent, "delete", consent.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert_withdrawn(consent_with_tokens)
+    assert "2 tokens were revoked." in shown_messages(response)
+
+
+def test_bulk_deleting_consents_withdraws_them(admin_client, consent_with_tokens):
+    consent = consent_with_tokens["consent"]
+
+    response = admin_client.post(
+        url(Consent, "changelist"),
+        {"action": "delete_selected", "_selected_action": [consent.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert_withdrawn(consent_with_tokens)
 
 
 # Device authorizations ------------------------------------------------------

@@ -7,7 +7,7 @@ from oauth_provider import token_cache
 from oauth_provider.bearer import find_token
 from oauth_provider.models import Consent, DeviceAuthorization
 from oauth_provider.settings import DEVICE_CODE
-from oauth_provider.signals import token_revoked
+from oauth_provider.signals import REVOKE_REASONS, token_revoked
 from tests.factories import (
     AccessTokenFactory,
     AuthorizationCodeFactory,
@@ -137,6 +137,7 @@ def test_withdraw_ends_every_token_and_code_of_the_app_for_the_user(browser, use
         other.refresh_from_db()
         assert other.revoked_at is None
     assert set(revoked) == {"consent_withdrawn"}
+    assert "consent_withdrawn" in REVOKE_REASONS
     follow = browser.get(LIST_URL)
     assert f"{app.name} can no longer access your account." in follow.content.decode()
 
