@@ -12,6 +12,7 @@ request input, so building an error can never fail and never leaks a value.
 from __future__ import annotations
 
 from django.utils.functional import Promise
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,6 +30,16 @@ class OAuthError(Exception):
     def challenge(self) -> str | None:
         """The ``WWW-Authenticate`` value this error's response carries, if any."""
         return None
+
+    def wire_description(self) -> str:
+        """The ``error_description`` sent to a client: always in English.
+
+        RFC 6749 §4.1.2.1 and §5.2 allow only printable ASCII in it, and it is
+        meant for the client's developer; a person is shown ``description``
+        in their own language instead (the authorization error page).
+        """
+        with translation.override("en"):
+            return str(self.description)
 
 
 # RFC 6749 §4.1.2.1 and §5.2

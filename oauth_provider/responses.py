@@ -54,7 +54,7 @@ def error_json(request: HttpRequest, exc: Exception) -> Response:
     # the "WWW-Authenticate" response header field matching the authentication scheme".
     elif error.status_code == 401 and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic"):
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
-    body = {"error": error.error, "error_description": str(error.description)}
+    body = {"error": error.error, "error_description": error.wire_description()}
     return Response(body, status=error.status_code, headers=headers)
 
 
@@ -96,7 +96,7 @@ def error_redirect(
     fragment for the implicit grant (§4.2.2.1)."""
     return redirect_with_params(
         redirect_uri,
-        {"error": error.error, "error_description": str(error.description), "state": state, "iss": iss},
+        {"error": error.error, "error_description": error.wire_description(), "state": state, "iss": iss},
         fragment=fragment,
     )
 
