@@ -11,8 +11,8 @@ request input, so building an error can never fail and never leaks a value.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.utils.decorators import method_decorator
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -46,9 +45,14 @@ class ProtocolView(APIView):
         return error_json(self.request, exc)
 
 
-@method_decorator(sensitive_page, name="dispatch")
 class AccountPageMixin(LoginRequiredMixin):
     """A page of the signed-in user's own things (authorized apps, own clients)."""
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        # Around the whole view rather than on dispatch, which subclasses override
+        # (and as_view copies the CSRF exemption from the final dispatch only).
+        return sensitive_page(super().as_view(**initkwargs))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         # For the navigation between the account pages.

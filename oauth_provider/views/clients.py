@@ -29,7 +29,7 @@ SHOW_ONCE_TEMPLATE = "oauth_provider/client_secret.html"
 
 def show_secret(request: HttpRequest, client: Client, secret: str) -> HttpResponse:
     """The one page that shows a client's raw secret."""
-    return render(request, SHOW_ONCE_TEMPLATE, {"client": client, "secret": secret})
+    return render(request, SHOW_ONCE_TEMPLATE, {"client": client, "secret": secret, "self_service": True})
 
 
 class OwnClientMixin(AccountPageMixin):

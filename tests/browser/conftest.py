@@ -8,6 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
+
+from tests.factories import PASSWORD
+from tests.helpers import basic_auth
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -43,6 +47,8 @@ def chromium():
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    # Every page here answers in milliseconds: a wait that takes longer has failed.
+    context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
     context.close()
@@ -52,3 +58,42 @@ def screenshot(page, name: str) -> None:
     """Save a full-page screenshot under test-artifacts/ for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def issuer(live_server, settings):
+    """The live server is the issuer, so the URLs the server hands out
+    (``verification_uri``, ``iss``) point at it. The server runs in a thread
+    of this process, so ``settings`` (and ``frozen_clock``) reach it."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "ISSUER": live_server.url}
+    return live_server.url
+
+
+def sign_in(page, user, password: str = PASSWORD) -> None:
+    """Fill in the login form the page was sent to and submit it."""
+    page.wait_for_url("**/accounts/login/?next=**")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+
+
+def exchange_code(server: str, client_id: str, secret: str, code: str, verifier: str) -> dict:
+    """Redeem an authorization code at the token endpoint, as the client's back end would."""
+    response = requests.post(
+        f"{server}/o/token/",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": f"{server}/callback/",
+            "code_verifier": verifier,
+        },
+        headers={"Authorization": basic_auth(client_id, secret)},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def call_api(server: str, access_token: str) -> requests.Response:
+    """GET /api/me/ with a bearer token."""
+    return requests.get(f"{server}/api/me/", headers={"Authorization": f"Bearer {access_token}"}, timeout=10)

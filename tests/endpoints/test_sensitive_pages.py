@@ -7,7 +7,7 @@ from django.test import Client as BrowserClient
 from django.urls import reverse
 
 from oauth_provider.models import AuthorizationCode
-from tests.factories import ConsentFactory
+from tests.factories import ClientFactory, ConsentFactory
 from tests.helpers import authorize_url, redirect_params
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,25 @@ def test_withdraw_post_needs_the_csrf_token(strict_browser, oauth_client, user):
     csrf_token(strict_browser, url)
     assert strict_browser.post(url, **SAME_ORIGIN).status_code == 403
     consent.refresh_from_db()
+
+
+@pytest.mark.parametrize("page", ["consent", "device", "withdraw", "register", "regenerate", "delete"])
+def test_every_page_accepts_its_own_post_under_no_referrer(strict_browser, user, oauth_client, page):
+    """What Chromium sends from these pages: Origin: null with Sec-Fetch-Site: same-origin."""
+    own = ClientFactory(owner=user)
+    consent = ConsentFactory(user=user, client=oauth_client)
+    url, data = {
+        "consent": (authorize_url(oauth_client, scope="read write"), {"action": "deny"}),
+        "device": ("/o/device/", {"user_code": "BCDF-GHJK"}),
+        "withdraw": (reverse("oauth_provider:withdraw_consent", args=[consent.pk]), {}),
+        "register": (reverse("oauth_provider:client_create"), {"name": ""}),
+        "regenerate": (reverse("oauth_provider:client_secret", args=[own.client_id]), {}),
+        "delete": (reverse("oauth_provider:client_delete", args=[own.client_id]), {}),
+    }[page]
+    token = csrf_token(strict_browser, url)
+    response = strict_browser.post(
+        url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null", **SAME_ORIGIN
+    )
+    assert response.status_code in {200, 302, 400}, response.status_code
+    refused = strict_browser.post(url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
+    assert refused.status_code == 403
