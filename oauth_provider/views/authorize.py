@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.decorators import method_decorator
 from django.views import View
 
 from .. import authorization
@@ -14,11 +13,10 @@ from ..errors import AccessDenied, ConsentRequired, LoginRequired, OAuthError
 from ..metadata import issuer
 from ..payload import AuthorizationRequest
 from ..responses import error_page, error_redirect, redirect_with_params
-from .decorators import SWITCH_ACCOUNT, sensitive_page, switch_account
+from .decorators import SWITCH_ACCOUNT, SensitivePageMixin, switch_account
 
 
-@method_decorator(sensitive_page, name="dispatch")
-class AuthorizeView(View):
+class AuthorizeView(SensitivePageMixin, View):
     """GET shows the consent screen; POST (to the same URL) records the decision,
     or signs the user out to sign in as someone else ("not you?").
 

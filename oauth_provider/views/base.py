@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from ..responses import error_json
 from ..settings import oauth_settings
-from .decorators import sensitive_page
+from .decorators import SensitivePageMixin
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):
@@ -45,14 +45,8 @@ class ProtocolView(APIView):
         return error_json(self.request, exc)
 
 
-class AccountPageMixin(LoginRequiredMixin):
+class AccountPageMixin(SensitivePageMixin, LoginRequiredMixin):
     """A page of the signed-in user's own things (authorized apps, own clients)."""
-
-    @classmethod
-    def as_view(cls, **initkwargs: Any) -> Any:
-        # Around the whole view rather than on dispatch, which subclasses override
-        # (and as_view copies the CSRF exemption from the final dispatch only).
-        return sensitive_page(super().as_view(**initkwargs))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         # For the navigation between the account pages.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -68,6 +69,19 @@ def sensitive_page(view: View) -> View:
     """
     protected = csrf_protect(_privacy_headers(view))
     return csrf_exempt(never_cache(xframe_options_deny(_same_origin_attested(protected))))
+
+
+class SensitivePageMixin:
+    """``sensitive_page`` around a class-based view's whole ``as_view()``.
+
+    Not on ``dispatch``: ``as_view`` copies the CSRF exemption from the final
+    class's ``dispatch`` only, so a subclass overriding it would silently get
+    Django's middleware check, which refuses these pages' own POSTs.
+    """
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> View:
+        return sensitive_page(super().as_view(**initkwargs))  # type: ignore[misc]
 
 
 def switch_account(request: HttpRequest, next_url: str) -> HttpResponse:

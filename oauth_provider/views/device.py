@@ -24,7 +24,7 @@ from ..responses import NO_STORE
 from ..scopes import resolve_scope
 from ..settings import DEVICE_CODE, oauth_settings
 from .base import ProtocolView
-from .decorators import SWITCH_ACCOUNT, sensitive_page, switch_account
+from .decorators import SWITCH_ACCOUNT, SensitivePageMixin, switch_account
 
 PARAMETERS = ("client_id", "client_secret", "scope")
 
@@ -52,8 +52,8 @@ class DeviceAuthorizationView(ProtocolView):
         return Response(body, headers=NO_STORE)
 
 
-@method_decorator([sensitive_page, sensitive_post_parameters("user_code")], name="dispatch")
-class DeviceVerificationView(View):
+@method_decorator(sensitive_post_parameters("user_code"), name="dispatch")
+class DeviceVerificationView(SensitivePageMixin, View):
     """The ``verification_uri`` (§3.3): a signed-in user enters a user code,
     sees the consent screen and approves or denies the device.
 

@@ -7,6 +7,10 @@ from django.test import Client as BrowserClient
 from django.urls import reverse
 
 from oauth_provider.models import AuthorizationCode
+from oauth_provider.views.authorize import AuthorizeView
+from oauth_provider.views.authorized_apps import AuthorizedAppListView
+from oauth_provider.views.clients import ClientCreateView
+from oauth_provider.views.device import DeviceVerificationView
 from tests.factories import ClientFactory, ConsentFactory
 from tests.helpers import authorize_url, redirect_params
 
@@ -142,3 +146,16 @@ def test_every_page_accepts_its_own_post_under_no_referrer(strict_browser, user,
     assert response.status_code in {200, 302, 400}, response.status_code
     refused = strict_browser.post(url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "base", [AuthorizeView, AuthorizedAppListView, ClientCreateView, DeviceVerificationView]
+)
+def test_a_subclass_overriding_dispatch_keeps_the_pages_csrf_handling(base):
+    class Custom(base):
+        def dispatch(self, request, *args, **kwargs):
+            return super().dispatch(request, *args, **kwargs)
+
+    # Exempt from CsrfViewMiddleware because the view runs the CSRF check
+    # itself, after accepting Sec-Fetch-Site for the missing origin.
+    assert Custom.as_view().csrf_exempt is True
