@@ -42,7 +42,6 @@ from .forms import ClientForm
 from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
 from .models.base import get_or_none
 from .revocation import REVOKED_FIELDS, end_grants, revoke_tokens
-from .settings import GRANT_TYPE_CHOICES
 
 # Where a secret generated while saving the admin form waits for response_add
 # or response_change; set on the saved instance only for that one request.
@@ -54,12 +53,6 @@ def changelist_url(model: type[models.Model], site: admin.AdminSite = admin.site
     opts = model._meta
     url = reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_changelist")
     return f"{url}?{urlencode(filters)}" if filters else url
-
-
-def grant_type_labels(grant_types: Iterable[str]) -> str:
-    """Human names of grant types, in the order stored; unknown ones as stored."""
-    labels = dict(GRANT_TYPE_CHOICES)
-    return ", ".join(str(labels.get(name, name)) for name in grant_types)
 
 
 SHORT_CLIENT_TYPES = {
@@ -163,7 +156,7 @@ class ClientAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("grant types"))
     def grant_type_list(self, client: Client) -> str:
-        return grant_type_labels(client.grant_types)
+        return ", ".join(client.grant_type_labels)
 
     @admin.display(description=_("client secret"))
     def secret_status(self, client: Client) -> str:

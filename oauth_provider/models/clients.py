@@ -114,6 +114,12 @@ class Client(models.Model):
     def redirect_uri_list(self) -> list[str]:
         return split_redirect_uris(self.redirect_uris)
 
+    @property
+    def grant_type_labels(self) -> list[str]:
+        """Human names of the client's grant types, in the order stored."""
+        labels = dict(GRANT_TYPE_CHOICES)
+        return [str(labels.get(name, name)) for name in self.grant_types]
+
     def approve(self) -> None:
         """An admin's approval of a self-registered client: it becomes usable."""
         self.awaiting_approval = False

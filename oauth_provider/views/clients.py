@@ -21,7 +21,7 @@ from django.views import generic
 from ..forms import OwnClientForm
 from ..metadata import endpoint_url, issuer, origin
 from ..models import Client
-from ..settings import GRANT_TYPE_CHOICES, oauth_settings
+from ..settings import oauth_settings
 from .base import AccountPageMixin
 
 SHOW_ONCE_TEMPLATE = "oauth_provider/client_secret.html"
@@ -82,8 +82,6 @@ class ClientDetailView(OwnClientMixin, generic.DetailView):
     template_name = "oauth_provider/client_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        labels = dict(GRANT_TYPE_CHOICES)
-        client: Client = self.object
         # What a developer pastes into an OAuth library's configuration.
         endpoints = [
             (_("Authorization endpoint"), endpoint_url(self.request, "authorize")),
@@ -95,11 +93,7 @@ class ClientDetailView(OwnClientMixin, generic.DetailView):
             endpoints.append((_("Server metadata (RFC 8414)"), metadata))
         except NoReverseMatch:  # the host project did not include oauth_provider.urls.well_known
             pass
-        return super().get_context_data(
-            grant_types=[labels.get(name, name) for name in client.grant_types],
-            endpoints=endpoints,
-            **kwargs,
-        )
+        return super().get_context_data(endpoints=endpoints, **kwargs)
 
 
 class ClientSecretView(OwnClientMixin, generic.DetailView):
