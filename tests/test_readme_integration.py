@@ -99,7 +99,7 @@ class Project:
     def run(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
         """Run a command in the project (``env`` added to its environment); with
         ``check``, fail the test with the command's output when it fails."""
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - the README's own commands, in a throwaway project
             args, cwd=self.path, env={**self.env, **env}, capture_output=True, text=True, timeout=120
         )
         assert not check or result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
@@ -110,8 +110,9 @@ def project_environment() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
     python = os.environ.get("README_TEST_PYTHON")
     if python:
-        # `python` in the README's commands is the one of that environment.
+        # `python` in the README's commands is the one of that environment, which sees nothing else.
         env["PATH"] = f"{Path(python).parent}{os.pathsep}{env['PATH']}"
+        env.pop("PYTHONPATH", None)
     else:
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
         env["PYTHONPATH"] = str(ROOT)
@@ -138,7 +139,7 @@ def project(tmp_path_factory):
     path.mkdir()
     env = project_environment()
     python = "python"
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - the README's own commands, in a throwaway project
         [python, "-m", "django", "startproject", "mysite", str(path)], env=env, check=True, timeout=60
     )
     project = Project(path, env, "", None, None, {})
@@ -178,7 +179,7 @@ def project(tmp_path_factory):
     port = free_port()
     project.url = f"http://127.0.0.1:{port}"
     log = open(path / "runserver.log", "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - the README's own commands, in a throwaway project
         [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=path,
         env=env,
@@ -242,7 +243,7 @@ def test_login_page_works_and_leads_back_to_the_app(project):
 def test_readme_client_gets_a_token_calls_the_api_and_introspects_it(project):
     script = snippets()["client.py"]
     assert README_SITE in script
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - the README's own commands, in a throwaway project
         [sys.executable, "-c", script.replace(README_SITE, project.url)],
         cwd=project.path,
         env={**os.environ, **project.credentials},
