@@ -144,13 +144,21 @@ def consent_context(
     client: Client, user: AbstractBaseUser, scopes: list[str], consent: Consent | None
 ) -> dict[str, object]:
     """What the consent screen shows: the client, the account, each scope
-    described, and which of them the user has not granted before."""
+    described, and which of them the user has not granted before.
+
+    ``asks_for_more`` is true only when the request mixes scopes allowed
+    before with new ones: then the screen says so and marks each scope. A
+    request for nothing new (``prompt=consent``, a repeated device flow) or
+    for nothing allowed before reads as a first request, with no marks.
+    """
     granted = consent.scopes if consent else []
+    new_scopes = [scope for scope in scopes if scope not in granted]
     return {
         "client": client,
         "user": user,
         "scopes": describe(scopes),
-        "new_scopes": [scope for scope in scopes if scope not in granted],
+        "new_scopes": new_scopes,
+        "asks_for_more": 0 < len(new_scopes) < len(scopes),
     }
 
 

@@ -7,14 +7,20 @@ request failing later. Risky but legal choices are ``--deploy`` warnings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.core.checks import Error, Tags, Warning, register
+from django.shortcuts import resolve_url
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from .pkce import PLAIN, S256
+from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
 from .settings import DEFAULTS, GRANT_TYPE_CHOICES, LEGACY_GRANT_TYPES, oauth_settings
 
@@ -327,3 +333,170 @@ def _unshared_cache_warnings() -> list[Warning]:
                 )
             )
     return warnings
+
+
+# -- The URLconf: views guarded by our scope permissions, and the login page -------------------
+
+
+@register(Tags.urls)
+def check_view_scopes(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """E018: a view guarded by ``HasScope`` or ``HasReadWriteScope`` names a
+    scope that is not in ``SCOPES`` (every request with it would be 403).
+    E019: its ``required_scopes`` is missing (``HasScope``) or has the wrong
+    shape (every request would fail with ``ImproperlyConfigured``).
+
+    Walks every URL pattern, through ``include()``; a DRF view's class and
+    ``as_view()`` keyword arguments give its permissions and scopes.
+    """
+    scopes = oauth_settings.SCOPES
+    if not isinstance(scopes, dict):
+        return []  # E003 already reports it
+    errors = []
+    for route, callback in _url_patterns(get_resolver().url_patterns, ""):
+        view_class = getattr(callback, "cls", None)
+        if view_class is None:
+            continue  # not a DRF view
+        guards = [
+            permission
+            for permission in _permission_classes(_view_attribute(callback, "permission_classes"))
+            if isinstance(permission, type) and issubclass(permission, TokenScopePermission)
+        ]
+        if not guards:
+            continue
+        where = f"{_dotted_name(view_class)} at /{route}"
+        declared = _view_attribute(callback, "required_scopes")
+        # HasScope reads required_scopes unless a subclass computes its scopes itself.
+        must_declare = any(
+            issubclass(guard, HasScope) and guard.required_scopes is HasScope.required_scopes
+            for guard in guards
+        )
+        named = [
+            name
+            for guard in guards
+            if issubclass(guard, HasReadWriteScope)
+            for name in (guard.read_scope, guard.write_scope)
+        ]
+        methods = {method.upper() for method in getattr(view_class, "http_method_names", ())}
+        scope_lists = _scope_lists(declared, methods)
+        if scope_lists is None or (declared is None and must_declare):
+            problem = "missing" if declared is None else "neither a list nor a dict of HTTP method -> list"
+            errors.append(
+                _error(
+                    19,
+                    f"{where}: required_scopes is {problem}.",
+                    'Set required_scopes = ["read"] or {"GET": ["read"], "POST": ["write"]} on the view '
+                    "(or pass it to as_view()); @api_view functions cannot carry it, use an APIView.",
+                )
+            )
+        else:
+            named += [name for names in scope_lists for name in names]
+        unknown = sorted({str(name) for name in named if not isinstance(name, str) or name not in scopes})
+        if unknown:
+            errors.append(
+                _error(
+                    18,
+                    f"{where} requires scopes that OAUTH_PROVIDER['SCOPES'] does not define: "
+                    f"{', '.join(unknown)}.",
+                    f"Known scopes: {', '.join(map(str, scopes))}.",
+                )
+            )
+    return errors
+
+
+def _url_patterns(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """(route, view) of every pattern, ``include()``s followed; the route joins the patterns' text."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _url_patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def _view_attribute(callback: Any, name: str) -> Any:
+    """A DRF view's attribute as its requests see it: ``as_view()``'s keyword arguments, then the class."""
+    initkwargs = getattr(callback, "initkwargs", None) or {}
+    return initkwargs.get(name, getattr(callback.cls, name, None))
+
+
+def _scope_lists(declared: Any, methods: Collection[str]) -> list[Iterable[Any]] | None:
+    """The lists of scope names a view's ``required_scopes`` holds (none when
+    it is None); None when its shape is wrong, including a dict key that is
+    not one of the view's HTTP methods in capitals (it would never match)."""
+    if declared is None:
+        return []
+    if isinstance(declared, Mapping):
+        if all(method in methods and is_scope_list(names) for method, names in declared.items()):
+            return list(declared.values())
+        return None
+    return [declared] if is_scope_list(declared) else None
+
+
+def _permission_classes(permissions: Any) -> Iterator[Any]:
+    """Each permission class, looking inside DRF's ``&``, ``|`` and ``~`` compositions."""
+    for permission in permissions if isinstance(permissions, (list, tuple)) else ():
+        operands = [
+            getattr(permission, name) for name in ("op1_class", "op2_class") if hasattr(permission, name)
+        ]
+        if operands:
+            yield from _permission_classes(operands)
+        else:
+            yield permission
+
+
+def _dotted_name(view_class: type) -> str:
+    # @api_view renames the class it builds after the function, but not its __qualname__.
+    qualname = view_class.__qualname__
+    name = qualname if qualname.endswith(view_class.__name__) else view_class.__name__
+    return f"{view_class.__module__}.{name}"
+
+
+@register(Tags.urls)
+def check_login_url(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W006: ``LOGIN_URL``, where the authorization endpoint and every page for
+    people send anonymous users, is no URL of this site. W007: it is Django's
+    ``LoginView`` but its template is missing (Django ships none). A URL on
+    another host (a separate login service) is not checked.
+    """
+    hint = (
+        'Add path("accounts/", include("django.contrib.auth.urls")) to your URLconf and a '
+        "registration/login.html template, or set LOGIN_URL to your login page."
+    )
+    try:
+        url = resolve_url(settings.LOGIN_URL)
+    except NoReverseMatch:
+        url = None
+    parts = urlsplit(str(url or ""))
+    if url is not None and (parts.scheme or parts.netloc):
+        return []
+    path = parts.path
+    script_name = settings.FORCE_SCRIPT_NAME
+    if script_name and path.startswith(script_name.rstrip("/") + "/"):
+        path = path[len(script_name.rstrip("/")) :]
+    try:
+        view = resolve(path).func if url is not None else None
+    except Resolver404:
+        view = None
+    if view is None:
+        return [
+            Warning(
+                f"LOGIN_URL ({settings.LOGIN_URL!r}) is no URL of this site: "
+                "/o/authorize/ sends people there to sign in.",
+                hint=hint,
+                id="oauth_provider.W006",
+            )
+        ]
+    view_class = getattr(view, "view_class", None)
+    if isinstance(view_class, type) and issubclass(view_class, LoginView):
+        template = getattr(view, "view_initkwargs", {}).get("template_name", view_class.template_name)
+        try:
+            select_template([template])
+        except TemplateDoesNotExist:
+            return [
+                Warning(
+                    f"LOGIN_URL ({settings.LOGIN_URL!r}) is Django's LoginView, but its template "
+                    f"{template!r} does not exist (Django ships none).",
+                    hint=hint,
+                    id="oauth_provider.W007",
+                )
+            ]
+    return []

@@ -1,12 +1,35 @@
 """Small builders shared by the endpoint and grant tests."""
 
 import base64
+import os
 import secrets
+from typing import NoReturn
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import redis
 
 from oauth_provider.pkce import s256
 
 REDIRECT_URI = "https://client.example.com/callback"
+# Tests use database 9 of the local Redis, each with its own key prefix.
+REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+def missing_service(message: str) -> NoReturn:
+    """Skip a test whose service or tool (Redis, Chromium, gettext) is missing
+    on this machine; in CI (``CI`` set), where .ci/run provides them all, fail."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_redis(url: str = REDIS_URL) -> None:
+    """Skip (or in CI fail) unless Redis answers at ``url``."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        missing_service(f"Redis is not reachable at {url}: {error}")
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -76,12 +76,17 @@ def declared_scopes(request: Request, view: APIView, *, required: bool) -> list[
         declared = declared.get(method, [])
     if declared is None and not required:
         return []
-    if declared is None or isinstance(declared, str) or not isinstance(declared, Iterable):
+    if not is_scope_list(declared):
         raise ImproperlyConfigured(
             f"{type(view).__name__}.required_scopes must be a list of scope names, "
             "or a dict of HTTP method -> list."
         )
     return list(declared)
+
+
+def is_scope_list(value: object) -> bool:
+    """Whether ``value`` has the shape of a list of scope names: any iterable but a string."""
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes))
 
 
 class HasScope(TokenScopePermission):

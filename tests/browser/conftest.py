@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.factories import PASSWORD
-from tests.helpers import basic_auth
+from tests.helpers import basic_auth, missing_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,10 +30,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
-        message = "Chromium is not installed: apt-get install chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_service("Chromium is not installed: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop, which Django's async-safety check would see.

@@ -381,6 +381,22 @@ def test_only_the_new_scopes_are_marked_new_on_the_page(browser, oauth_client, u
     assert page.index(">new<", write) > write
 
 
+def test_prompt_consent_for_nothing_new_does_not_say_it_asks_for_more(browser, oauth_client, user):
+    ConsentFactory(user=user, client=oauth_client, scope="read write")
+    response = browser.get(authorize_url(oauth_client, scope="read write", prompt="consent"))
+    page = response.content.decode()
+    assert response.context["asks_for_more"] is False
+    assert "This will allow the app to:" in page
+    assert "asks for more" not in page
+    assert 'class="badge' not in page
+
+
+def test_first_request_marks_no_scope(browser, oauth_client):
+    page = browser.get(authorize_url(oauth_client, scope="read write")).content.decode()
+    assert "This will allow the app to:" in page
+    assert 'class="badge' not in page
+
+
 def test_fewer_scopes_than_consented_skip_the_screen(browser, oauth_client, user):
     ConsentFactory(user=user, client=oauth_client, scope="read write")
     response = browser.get(authorize_url(oauth_client, scope="write"))

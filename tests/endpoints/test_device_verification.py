@@ -174,6 +174,23 @@ def test_consent_screen_marks_scopes_beyond_earlier_consent(browser, pending, us
     assert html.count('class="badge"') == 1
 
 
+def test_repeated_device_flow_for_the_same_scopes_marks_nothing_new(browser, pending, user):
+    ConsentFactory(user=user, client=pending.client, scope="read write")
+    html = enter(browser, pending.user_code).content.decode()
+    assert "This will allow the app to:" in html
+    assert "asks for more" not in html
+    assert 'class="badge' not in html
+
+
+def test_wider_device_request_marks_only_the_new_scope(browser, pending, user):
+    ConsentFactory(user=user, client=pending.client, scope="read")
+    html = enter(browser, pending.user_code).content.decode()
+    assert "It now asks for more" in html
+    write = html.index("Change your data")
+    assert html.index(">new<", write) > write
+    assert html.count(">new<") == 1
+
+
 @pytest.mark.parametrize(
     "typed",
     [
