@@ -510,7 +510,11 @@ class AuthorizationCodeAdmin(CredentialAdmin):
         "created_at",
         "expires_at",
         "used_at",
+        "end_reason",
     ]
+
+    def end_early(self, queryset: QuerySet) -> int:
+        return queryset.end(AuthorizationCode.EndReason.REVOKED)
 
 
 @admin.register(DeviceAuthorization)

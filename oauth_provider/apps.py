@@ -10,5 +10,6 @@ class OAuthProviderConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             checks,  # noqa: F401 - registers the system checks
+            password_change,  # noqa: F401 - connects the password change receivers
             receivers,  # noqa: F401 - connects the token cache's receivers
         )

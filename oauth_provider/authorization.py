@@ -34,7 +34,7 @@ from .issuance import issue_tokens
 from .models import AuthorizationCode, Client, Consent
 from .payload import AuthorizationRequest, single_values
 from .pkce import validate_challenge
-from .redirect_uris import redirect_uri_matches
+from .redirect_uris import is_claimable_by_any_app, redirect_uri_matches
 from .scopes import describe, format_scope, resolve_scope
 from .settings import AUTHORIZATION_CODE, IMPLICIT, oauth_settings
 
@@ -177,11 +177,21 @@ def _prompt(value: str | None) -> str | None:
 
 def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:
     """Whether the user must be asked: not for first-party clients, nor when
-    an earlier consent already covers the scopes, unless ``prompt=consent``."""
+    an earlier consent already covers the scopes, unless ``prompt=consent``.
+
+    Remembered consent is only honoured for clients that can prove who they
+    are. RFC 8252 §8.6: "the authorization server SHOULD NOT process
+    authorization requests automatically without user consent or interaction,
+    except when the identity of the client can be assured"; for a public
+    client redirecting to a loopback address or a private-use scheme, any
+    local program could be the one receiving the code (RFC 6749 §10.2).
+    """
     if request.prompt == "consent":
         return True
     if request.client.skip_consent:
         return False
+    if not request.client.is_confidential and is_claimable_by_any_app(request.redirect_uri):
+        return True
     return consent is None or not consent.covers(request.scopes)
 
 

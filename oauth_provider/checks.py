@@ -33,6 +33,8 @@ LIFETIMES = (
     "USER_CODE_ATTEMPT_WINDOW_SECONDS",
     "TOKEN_CACHE_TIMEOUT_SECONDS",
 )
+# Settings that are True or False.
+SWITCHES = ("SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED", "REVOKE_TOKENS_ON_PASSWORD_CHANGE")
 # A retry window longer than this is no longer "a client that lost the response".
 MAX_GRACE_PERIOD_SECONDS = 60
 # Cache backends that are not shared between processes (or keep nothing).
@@ -227,12 +229,16 @@ def _check_introspection_scope() -> list[Error]:
     return []
 
 
-def _check_self_service() -> list[Error]:
-    errors = [
+def _check_switches() -> list[Error]:
+    return [
         _error(16, f"OAUTH_PROVIDER['{name}'] must be True or False.", "")
-        for name in ("SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED")
+        for name in SWITCHES
         if not isinstance(getattr(oauth_settings, name), bool)
     ]
+
+
+def _check_self_service() -> list[Error]:
+    errors = []
     limit = oauth_settings.SELF_SERVICE_MAX_CLIENTS
     if limit is not None and not _positive_int(limit):
         errors.append(
@@ -255,6 +261,7 @@ SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_realm,
     _check_caches,
     _check_introspection_scope,
+    _check_switches,
     _check_self_service,
 )
 

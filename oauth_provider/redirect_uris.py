@@ -40,6 +40,22 @@ def is_loopback_ip(host: str | None) -> bool:
         return False
 
 
+def is_claimable_by_any_app(uri: str) -> bool:
+    """Whether any program on the user's device could receive a redirect to ``uri``.
+
+    RFC 8252 §8.6: loopback addresses and private-use URI schemes are not
+    owned by one app, so a redirect to them does not prove which app gets the
+    code; only a claimed ``https`` URI (§7.2) does.
+    """
+    parts = _split(uri)
+    if parts is None:
+        return True
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return False
+    return scheme != "http" or is_loopback_ip(parts.hostname) or parts.hostname in LOOPBACK_NAMES
+
+
 def validate_redirect_uri(uri: str) -> None:
     """Raise ``ValidationError`` unless ``uri`` may be registered."""
     parts = _split(uri)

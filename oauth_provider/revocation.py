@@ -99,7 +99,7 @@ def end_grants(*, reason: str, **holders: object) -> int:
     issued; one starting later finds its code, request or token ended.
     """
     now = clock.now()
-    AuthorizationCode.objects.filter(**holders, used_at__isnull=True).update(used_at=now)
+    AuthorizationCode.objects.filter(**holders).end(reason)
     # An approved device still polling is told access_denied (RFC 8628 §3.5).
     DeviceAuthorization.objects.filter(
         **holders, status=DeviceAuthorization.Status.APPROVED, used_at__isnull=True

@@ -95,6 +95,9 @@ DEFAULTS: dict[str, Any] = {
     "SELF_SERVICE_MAX_CLIENTS": 20,
     # Realm named in WWW-Authenticate on protected API responses (RFC 6750 §3).
     "RESOURCE_SERVER_REALM": "api",
+    # A user's password change (or set_unusable_password) revokes the tokens,
+    # codes and device approvals clients hold for them (RFC 6819 §5.2.2.3).
+    "REVOKE_TOKENS_ON_PASSWORD_CHANGE": True,
 }
 
 

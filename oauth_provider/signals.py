@@ -32,4 +32,5 @@ REVOKE_REASONS = (
     "rotated",  # replaced by refresh token rotation
     "reuse",  # a code or refresh token was replayed: the family is revoked
     "consent_withdrawn",  # the user (or an admin) withdrew the app's consent
+    "password_changed",  # the user's password changed (REVOKE_TOKENS_ON_PASSWORD_CHANGE)
 )

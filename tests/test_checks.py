@@ -154,9 +154,11 @@ def test_e011_realm_not_a_plain_string(value):
     assert errors_for(RESOURCE_SERVER_REALM=value) == ["oauth_provider.E011"]
 
 
-@pytest.mark.parametrize("name", ["SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED"])
+@pytest.mark.parametrize(
+    "name", ["SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED", "REVOKE_TOKENS_ON_PASSWORD_CHANGE"]
+)
 @pytest.mark.parametrize("value", ["yes", 1, None])
-def test_e016_self_service_switches_not_bool(name, value):
+def test_e016_switches_not_bool(name, value):
     assert errors_for(**{name: value}) == ["oauth_provider.E016"]
 
 

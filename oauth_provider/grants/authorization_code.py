@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from .. import clock
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..models import AuthorizationCode
@@ -16,6 +17,7 @@ from ..signals import authorization_code_reused
 from .base import Grant
 
 REPLAYED = _("The authorization code was already used.")
+ENDED = _("The authorization code is no longer valid.")
 
 
 class AuthorizationCodeGrant(Grant):
@@ -26,7 +28,7 @@ class AuthorizationCodeGrant(Grant):
     def handle(self, request: TokenRequest) -> TokenResponse:
         code = self.credential(AuthorizationCode, request, "code")
         if code.used_at is not None:
-            self.replayed(code, REPLAYED)
+            self.ended(code, code.end_reason)
         if code.is_expired():
             raise InvalidGrant(_("The authorization code has expired."))
         # §4.1.3: redirect_uri must be "identical" to the one in the authorization request.
@@ -41,10 +43,8 @@ class AuthorizationCodeGrant(Grant):
         # Single use, decided by the database: of concurrent redemptions only
         # one UPDATE finds used_at still NULL (RFC 9700 §4.5).
         with transaction.atomic():
-            claimed = AuthorizationCode.objects.filter(pk=code.pk, used_at__isnull=True).update(
-                used_at=clock.now()
-            )
-            if claimed:
+            codes = AuthorizationCode.objects.filter(pk=code.pk)
+            if codes.end(AuthorizationCode.EndReason.REDEEMED):
                 return issue_tokens(
                     client=request.client,
                     user=code.user,
@@ -52,4 +52,12 @@ class AuthorizationCodeGrant(Grant):
                     grant_type=self.grant_type,
                     family_id=code.family_id,
                 )
-        self.replayed(code, REPLAYED)
+        # Ended in the meantime: by a concurrent redemption, or by withdrawal.
+        self.ended(code, codes.values_list("end_reason", flat=True).get())
+
+    def ended(self, code: AuthorizationCode, reason: str) -> NoReturn:
+        """Refuse a code that can no longer be redeemed; only a redeemed
+        one coming back is a replay that revokes its tokens (§4.1.2)."""
+        if reason == AuthorizationCode.EndReason.REDEEMED:
+            self.replayed(code, REPLAYED)
+        raise InvalidGrant(ENDED)

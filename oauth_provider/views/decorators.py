@@ -11,13 +11,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_protect
 
 View = Callable[..., HttpResponse]
 
 # The value of the "not you?" button on the consent and device pages.
 SWITCH_ACCOUNT = "switch_account"
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 def _privacy_headers(view: View) -> View:
@@ -27,57 +26,25 @@ def _privacy_headers(view: View) -> View:
         # X-Frame-Options (from xframe_options_deny) for old browsers, CSP
         # frame-ancestors for new ones.
         response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        # The page's URL carries the authorization request; no link or
-        # resource on it may learn that URL from a Referer.
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # The page's URL carries the authorization request (state, and on
+        # the way back a code): no other site may learn it from a Referer.
+        # Same-origin requests keep theirs, so the browser still sends the
+        # Origin and Referer that Django's CSRF check relies on.
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
 
     return wrapper
 
 
-def _same_origin_attested(view: View) -> View:
-    """Give Django's CSRF check the Origin a no-referrer page's own POST lacks.
-
-    Under ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` and
-    no Referer with a form POST (Fetch, "serializing a request origin"), and
-    Django's CSRF check refuses both. ``Sec-Fetch-Site: same-origin`` says
-    the request came from a page of this origin; only the browser sets it
-    (a forbidden header name no page can write), so it stands in for the
-    missing Origin. The CSRF token is still required.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        meta = request.META
-        if (
-            request.method not in SAFE_METHODS
-            and meta.get("HTTP_SEC_FETCH_SITE") == "same-origin"
-            and meta.get("HTTP_ORIGIN", "null") == "null"
-        ):
-            meta["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def sensitive_page(view: View) -> View:
-    """Never cached, unframeable (RFC 6749 §10.13), no Referer, CSRF-protected.
-
-    The CSRF check runs here rather than in ``CsrfViewMiddleware`` (which
-    runs before any view decorator) so that ``_same_origin_attested`` can
-    run before it.
-    """
-    protected = csrf_protect(_privacy_headers(view))
-    return csrf_exempt(never_cache(xframe_options_deny(_same_origin_attested(protected))))
+    """Never cached, unframeable (RFC 6749 §10.13), no Referer to other
+    sites, and CSRF-protected even where a host project lacks the middleware."""
+    return never_cache(xframe_options_deny(csrf_protect(_privacy_headers(view))))
 
 
 class SensitivePageMixin:
-    """``sensitive_page`` around a class-based view's whole ``as_view()``.
-
-    Not on ``dispatch``: ``as_view`` copies the CSRF exemption from the final
-    class's ``dispatch`` only, so a subclass overriding it would silently get
-    Django's middleware check, which refuses these pages' own POSTs.
-    """
+    """``sensitive_page`` around a class-based view's whole ``as_view()``,
+    so a subclass overriding ``dispatch`` cannot drop any of it."""
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> View:

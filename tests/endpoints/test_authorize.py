@@ -144,7 +144,7 @@ def test_consent_screen_cannot_be_framed_cached_or_leak_referer(browser, oauth_c
     response = browser.get(authorize_url(oauth_client))
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 
@@ -162,7 +162,7 @@ def test_consent_post_with_csrf_token_succeeds(user, oauth_client):
     url = authorize_url(oauth_client)
     page = browser.get(url)
     token = page.context["csrf_token"]
-    # A browser sends the page's Origin with the POST (and "null" under Referrer-Policy: no-referrer).
+    # A browser sends the page's Origin with the POST (Referrer-Policy: same-origin keeps it).
     response = browser.post(
         url, {"action": "allow", "csrfmiddlewaretoken": str(token)}, HTTP_ORIGIN="http://testserver"
     )

@@ -118,7 +118,7 @@ def test_page_cannot_be_framed_cached_or_leak_referer(browser):
     response = browser.get(URL)
     assert response["X-Frame-Options"] == "DENY"
     assert response["Content-Security-Policy"] == "frame-ancestors 'none'"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 

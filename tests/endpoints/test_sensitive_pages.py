@@ -1,12 +1,15 @@
 """What every page showing a security decision sends: unframeable, never cached,
-``Referrer-Policy: no-referrer``, and CSRF-protected in a way that still works
-under that policy (``views/decorators.sensitive_page``)."""
+``Referrer-Policy: same-origin`` (no Referer to other sites, while Django's own
+CSRF check keeps the Origin and Referer it needs), and CSRF-protected
+(``views/decorators.sensitive_page``)."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client as BrowserClient
+from django.test import RequestFactory
 from django.urls import reverse
 
-from oauth_provider.models import AuthorizationCode
+from oauth_provider.models import AuthorizationCode, Consent
 from oauth_provider.views.authorize import AuthorizeView
 from oauth_provider.views.authorized_apps import AuthorizedAppListView
 from oauth_provider.views.clients import ClientCreateView
@@ -16,7 +19,7 @@ from tests.helpers import authorize_url, redirect_params
 
 pytestmark = pytest.mark.django_db
 
-SAME_ORIGIN = {"HTTP_SEC_FETCH_SITE": "same-origin"}
+ORIGIN = "http://testserver"
 
 
 @pytest.fixture
@@ -43,14 +46,14 @@ def csrf_token(browser, url):
         "/o/clients/new/",
     ],
 )
-def test_pages_are_unframeable_uncached_and_send_no_referrer(strict_browser, oauth_client, url):
+def test_pages_are_unframeable_uncached_and_keep_referers_on_this_site(strict_browser, oauth_client, url):
     if url.startswith("/o/authorize/"):
         url = authorize_url(oauth_client)
     response = strict_browser.get(url)
     assert response.status_code == 200
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 
@@ -62,50 +65,42 @@ def test_pages_load_nothing_from_other_sites(strict_browser, oauth_client, user)
             assert attribute not in page, (url, attribute)
 
 
-def test_consent_post_with_a_null_origin_from_the_same_site_is_accepted(strict_browser, oauth_client):
-    """What Chromium sends under no-referrer: Origin: null, no Referer, Sec-Fetch-Site: same-origin."""
+def test_consent_post_from_the_page_is_accepted(strict_browser, oauth_client):
+    """What a browser sends from a same-origin page: its Origin (and Referer)."""
     url = authorize_url(oauth_client)
     token = csrf_token(strict_browser, url)
     response = strict_browser.post(
-        url, {"action": "allow", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null", **SAME_ORIGIN
+        url, {"action": "allow", "csrfmiddlewaretoken": token}, HTTP_ORIGIN=ORIGIN, HTTP_REFERER=ORIGIN + url
     )
     assert "code" in redirect_params(response)
 
 
-def test_https_consent_post_without_origin_or_referer_is_accepted_from_the_same_site(
-    strict_browser, oauth_client
-):
+def test_https_consent_post_with_its_referer_is_accepted(strict_browser, oauth_client):
+    """Django's HTTPS Referer check works unchanged: same-origin keeps the Referer."""
     url = authorize_url(oauth_client)
-    response = strict_browser.get(url, secure=True)
-    token = response.context["csrf_token"]
+    token = strict_browser.get(url, secure=True).context["csrf_token"]
     response = strict_browser.post(
-        url, {"action": "allow", "csrfmiddlewaretoken": token}, secure=True, **SAME_ORIGIN
+        url,
+        {"action": "allow", "csrfmiddlewaretoken": token},
+        secure=True,
+        HTTP_REFERER="https://testserver" + url,
     )
     assert "code" in redirect_params(response)
 
 
-@pytest.mark.parametrize("fetch_site", ["cross-site", "same-site", "none", None])
-def test_a_null_origin_from_anywhere_else_is_refused(strict_browser, oauth_client, fetch_site):
-    url = authorize_url(oauth_client)
-    token = csrf_token(strict_browser, url)
-    headers = {"HTTP_SEC_FETCH_SITE": fetch_site} if fetch_site else {}
-    response = strict_browser.post(
-        url, {"action": "allow", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null", **headers
-    )
-    assert response.status_code == 403
-    assert not AuthorizationCode.objects.exists()
-
-
-def test_another_sites_origin_is_never_replaced(strict_browser, oauth_client):
+@pytest.mark.parametrize("origin", ["null", "https://evil.example"])
+def test_a_post_from_another_or_an_opaque_origin_is_refused(strict_browser, oauth_client, origin):
+    """Nothing rewrites the Origin any more: Sec-Fetch-Site is not taken in its place."""
     url = authorize_url(oauth_client)
     token = csrf_token(strict_browser, url)
     response = strict_browser.post(
         url,
         {"action": "allow", "csrfmiddlewaretoken": token},
-        HTTP_ORIGIN="https://evil.example",
-        **SAME_ORIGIN,
+        HTTP_ORIGIN=origin,
+        HTTP_SEC_FETCH_SITE="same-origin",
     )
     assert response.status_code == 403
+    assert not AuthorizationCode.objects.exists()
 
 
 @pytest.mark.parametrize("token", [None, "x" * 64])
@@ -113,7 +108,7 @@ def test_same_site_post_still_needs_the_csrf_token(strict_browser, oauth_client,
     url = authorize_url(oauth_client)
     csrf_token(strict_browser, url)  # sets the cookie
     data = {"action": "allow"} | ({"csrfmiddlewaretoken": token} if token else {})
-    response = strict_browser.post(url, data, HTTP_ORIGIN="null", **SAME_ORIGIN)
+    response = strict_browser.post(url, data, HTTP_ORIGIN=ORIGIN)
     assert response.status_code == 403
     assert not AuthorizationCode.objects.exists()
 
@@ -122,13 +117,12 @@ def test_withdraw_post_needs_the_csrf_token(strict_browser, oauth_client, user):
     consent = ConsentFactory(user=user, client=oauth_client)
     url = reverse("oauth_provider:withdraw_consent", args=[consent.pk])
     csrf_token(strict_browser, url)
-    assert strict_browser.post(url, **SAME_ORIGIN).status_code == 403
-    consent.refresh_from_db()
+    assert strict_browser.post(url, HTTP_ORIGIN=ORIGIN).status_code == 403
+    assert Consent.objects.filter(pk=consent.pk).exists()
 
 
 @pytest.mark.parametrize("page", ["consent", "device", "withdraw", "register", "regenerate", "delete"])
-def test_every_page_accepts_its_own_post_under_no_referrer(strict_browser, user, oauth_client, page):
-    """What Chromium sends from these pages: Origin: null with Sec-Fetch-Site: same-origin."""
+def test_every_page_accepts_its_own_post_and_refuses_a_forged_one(strict_browser, user, oauth_client, page):
     own = ClientFactory(owner=user)
     consent = ConsentFactory(user=user, client=oauth_client)
     url, data = {
@@ -140,22 +134,34 @@ def test_every_page_accepts_its_own_post_under_no_referrer(strict_browser, user,
         "delete": (reverse("oauth_provider:client_delete", args=[own.client_id]), {}),
     }[page]
     token = csrf_token(strict_browser, url)
-    response = strict_browser.post(
-        url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null", **SAME_ORIGIN
-    )
+    response = strict_browser.post(url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN=ORIGIN)
     assert response.status_code in {200, 302, 400}, response.status_code
-    refused = strict_browser.post(url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
-    assert refused.status_code == 403
+    forged = strict_browser.post(
+        url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="https://evil.example"
+    )
+    assert forged.status_code == 403
+    missing = strict_browser.post(url, data, HTTP_ORIGIN=ORIGIN)
+    assert missing.status_code == 403
 
 
 @pytest.mark.parametrize(
     "base", [AuthorizeView, AuthorizedAppListView, ClientCreateView, DeviceVerificationView]
 )
-def test_a_subclass_overriding_dispatch_keeps_the_pages_csrf_handling(base):
+def test_a_subclass_overriding_dispatch_keeps_the_pages_protection(base):
     class Custom(base):
         def dispatch(self, request, *args, **kwargs):
             return super().dispatch(request, *args, **kwargs)
 
-    # Exempt from CsrfViewMiddleware because the view runs the CSRF check
-    # itself, after accepting Sec-Fetch-Site for the missing origin.
-    assert Custom.as_view().csrf_exempt is True
+    view = Custom.as_view()
+    # Never exempt from Django's CSRF middleware, and CSRF-protected even without it.
+    assert not getattr(view, "csrf_exempt", False)
+    request = RequestFactory().post("/", HTTP_ORIGIN=ORIGIN)
+    request.user = AnonymousUser()
+    request._dont_enforce_csrf_checks = False
+    assert view(request).status_code == 403
+
+
+def test_the_origin_is_no_longer_rewritten():
+    from oauth_provider.views import decorators
+
+    assert not hasattr(decorators, "_same_origin_attested")

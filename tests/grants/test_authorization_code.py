@@ -6,7 +6,13 @@ import pytest
 
 from oauth_provider.crypto import hash_secret
 from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken
-from tests.factories import AuthorizationCodeFactory, ClientFactory, PublicClientFactory
+from tests.factories import (
+    AccessTokenFactory,
+    AuthorizationCodeFactory,
+    ClientFactory,
+    PublicClientFactory,
+    UserFactory,
+)
 from tests.helpers import REDIRECT_URI, basic_auth, pkce_pair, post_token
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +200,98 @@ def test_exchange_costs_five_statements(api_client, user, django_assert_num_quer
     code = AuthorizationCodeFactory(user=user)
     with django_assert_num_queries(7):
         assert redeem(api_client, code).status_code == 200
+
+
+# -- codes ended other than by redemption -----------------------------------------------------
+
+
+def signals_during(action):
+    """The authorization_code_reused and token_revoked signals sent while ``action`` runs."""
+    from oauth_provider.signals import authorization_code_reused, token_revoked
+
+    sent = []
+    receivers = {
+        authorization_code_reused: lambda sender, **kw: sent.append("authorization_code_reused"),
+        token_revoked: lambda sender, reason, **kw: sent.append(f"token_revoked:{reason}"),
+    }
+    for signal, receiver in receivers.items():
+        signal.connect(receiver, weak=False, dispatch_uid="end-test")
+    try:
+        return action(), sent
+    finally:
+        for signal in receivers:
+            signal.disconnect(dispatch_uid="end-test")
+
+
+def withdraw(code):
+    from oauth_provider.consents import withdraw_consent
+    from tests.factories import ConsentFactory
+
+    withdraw_consent(ConsentFactory(user=code.user, client=code.client))
+
+
+def admin_revoke(code):
+    from django.contrib.admin.sites import site
+
+    site._registry[AuthorizationCode].end_early(AuthorizationCode.objects.filter(pk=code.pk))
+
+
+def change_password(code):
+    code.user.set_password("a brand new password")
+    code.user.save()
+
+
+@pytest.mark.parametrize(
+    ("end", "reason"),
+    [(withdraw, "consent_withdrawn"), (admin_revoke, "revoked"), (change_password, "password_changed")],
+)
+def test_a_code_ended_otherwise_is_invalid_grant_without_replay_handling(api_client, user, end, reason):
+    code = AuthorizationCodeFactory(user=user)
+    # A token of the same family stands for anything a replay would revoke.
+    sibling = AccessTokenFactory(client=code.client, user=UserFactory(), family_id=code.family_id)
+    end(code)
+    assert AuthorizationCode.objects.get(pk=code.pk).end_reason == reason
+    response, sent = signals_during(lambda: redeem(api_client, code))
+    assert_invalid_grant(response)
+    assert response.json()["error_description"] == "The authorization code is no longer valid."
+    assert sent == []
+    sibling.refresh_from_db()
+    assert sibling.revoked_at is None
+
+
+def test_a_redeemed_code_records_why_it_ended(api_client, user):
+    code = AuthorizationCodeFactory(user=user)
+    assert redeem(api_client, code).status_code == 200
+    code.refresh_from_db()
+    assert code.end_reason == AuthorizationCode.EndReason.REDEEMED
+
+
+def test_a_redeemed_code_coming_back_is_still_a_replay(api_client, user):
+    code = AuthorizationCodeFactory(user=user)
+    access = redeem(api_client, code).json()["access_token"]
+    response, sent = signals_during(lambda: redeem(api_client, code))
+    assert_invalid_grant(response)
+    assert response.json()["error_description"] == "The authorization code was already used."
+    assert sent == ["token_revoked:reuse", "token_revoked:reuse", "authorization_code_reused"]
+    assert AccessToken.objects.get(token_hash=hash_secret(access)).revoked_at is not None
+
+
+def test_a_code_withdrawn_between_lookup_and_claim_is_not_a_replay(api_client, user, monkeypatch):
+    """The conditional UPDATE loses to a withdrawal that came after the lookup."""
+    from oauth_provider.grants.authorization_code import AuthorizationCodeGrant
+
+    code = AuthorizationCodeFactory(user=user)
+    sibling = AccessTokenFactory(client=code.client, user=UserFactory(), family_id=code.family_id)
+    looked_up = AuthorizationCodeGrant.credential
+
+    def credential_then_withdrawal(self, *args, **kwargs):
+        found = looked_up(self, *args, **kwargs)
+        withdraw(code)
+        return found
+
+    monkeypatch.setattr(AuthorizationCodeGrant, "credential", credential_then_withdrawal)
+    response, sent = signals_during(lambda: redeem(api_client, code))
+    assert_invalid_grant(response)
+    assert "authorization_code_reused" not in sent
+    sibling.refresh_from_db()
+    assert sibling.revoked_at is None

@@ -1,0 +1,72 @@
+"""Credentials end with the password (RFC 6819 §5.2.2.3).
+
+When a user's password changes (``set_password`` or ``set_unusable_password``
+followed by ``save()``, which is what Django's password forms and admin do),
+everything clients hold for that user ends: access and refresh tokens are
+revoked (``token_revoked`` reason ``password_changed``), unredeemed codes end
+and approved device requests still polling are denied. Someone who learnt the
+old password and got tokens with it keeps nothing. The user's consents stay:
+they are the user's own decisions, and the next authorization is quick.
+
+``REVOKE_TOKENS_ON_PASSWORD_CHANGE = False`` turns this off. Deactivating a
+user is different: ``is_active=False`` suspends their tokens (refused while
+inactive) and reactivating resumes the unexpired ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+
+from .revocation import end_grants
+from .settings import oauth_settings
+
+# token_revoked's reason, and the codes' end reason, when a password changes.
+PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
+_CHANGED = "_oauth_provider_password_changed"
+
+
+def password_changed(instance: models.Model, using: str, update_fields: frozenset[str] | None) -> bool:
+    """Whether saving ``instance`` stores a password hash other than the one in the database.
+
+    No query when the save cannot touch the password: a new user, a save
+    limited to other fields (such as ``last_login`` at each login), or a user
+    loaded without its password (the protocol's lookups never read it).
+    """
+    if instance._state.adding or instance.pk is None:
+        return False
+    if update_fields is not None and "password" not in update_fields:
+        return False
+    if "password" in instance.get_deferred_fields():
+        return False
+    stored = (
+        type(instance)
+        ._base_manager.using(using)
+        .filter(pk=instance.pk)
+        .values_list("password", flat=True)
+        .first()
+    )
+    return stored is not None and stored != instance.password
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.password_changing")
+def password_changing(
+    sender: type[models.Model],
+    instance: models.Model,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: Any,
+) -> None:
+    if oauth_settings.REVOKE_TOKENS_ON_PASSWORD_CHANGE:
+        setattr(instance, _CHANGED, password_changed(instance, using, update_fields))
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.password_saved")
+def password_saved(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    # Popped, so a later save of the same instance is judged afresh.
+    if instance.__dict__.pop(_CHANGED, False):
+        end_grants(user=instance, reason=PASSWORD_CHANGED)

@@ -1,0 +1,95 @@
+"""Remembered consent and clients that cannot prove who they are (RFC 8252 §8.6, RFC 6749 §10.2).
+
+A public client redirecting to a loopback address or a private-use scheme
+could be any program on the device: the consent screen is always shown to it,
+and ``prompt=none`` answers ``consent_required``. Confidential clients and
+public clients on claimed ``https`` redirects keep remembered consent.
+"""
+
+import pytest
+
+from oauth_provider.models import AuthorizationCode
+from tests.factories import ClientFactory, ConsentFactory, PublicClientFactory
+from tests.helpers import authorize_url, pkce_pair, redirect_params
+
+pytestmark = pytest.mark.django_db
+
+NATIVE_REDIRECTS = [
+    "http://127.0.0.1/callback",
+    "http://127.0.0.1:50123/callback",  # any port (RFC 8252 §7.3)
+    "http://[::1]/callback",
+    "http://localhost/callback",
+    "com.example.app:/callback",
+]
+
+
+@pytest.fixture
+def browser(client, user):
+    client.force_login(user)
+    return client
+
+
+def pkce_url(app, **params):
+    _verifier, challenge = pkce_pair()
+    return authorize_url(app, code_challenge=challenge, code_challenge_method="S256", **params)
+
+
+def native_app():
+    return PublicClientFactory(
+        redirect_uris="\n".join(
+            [
+                "http://127.0.0.1/callback",
+                "http://[::1]/callback",
+                "http://localhost/callback",
+                "com.example.app:/callback",
+                "https://app.example.com/callback",
+            ]
+        )
+    )
+
+
+@pytest.mark.parametrize("redirect_uri", NATIVE_REDIRECTS)
+def test_remembered_consent_does_not_skip_the_screen_for_a_native_public_client(browser, user, redirect_uri):
+    app = native_app()
+    ConsentFactory(user=user, client=app, scope="read write")
+    response = browser.get(pkce_url(app, redirect_uri=redirect_uri, scope="read"))
+    assert response.status_code == 200
+    assert response.templates[0].name == "oauth_provider/authorize.html"
+    assert not AuthorizationCode.objects.exists()
+
+
+@pytest.mark.parametrize("redirect_uri", NATIVE_REDIRECTS)
+def test_prompt_none_answers_consent_required_for_a_native_public_client(browser, user, redirect_uri):
+    app = native_app()
+    ConsentFactory(user=user, client=app, scope="read write")
+    params = redirect_params(browser.get(pkce_url(app, redirect_uri=redirect_uri, prompt="none")))
+    assert params["error"] == "consent_required"
+    assert not AuthorizationCode.objects.exists()
+
+
+def test_public_client_on_a_claimed_https_redirect_keeps_remembered_consent(browser, user):
+    app = native_app()
+    ConsentFactory(user=user, client=app, scope="read write")
+    url = pkce_url(app, redirect_uri="https://app.example.com/callback", prompt="none")
+    assert "code" in redirect_params(browser.get(url))
+
+
+@pytest.mark.parametrize("redirect_uri", ["http://127.0.0.1/callback", "com.example.app:/callback"])
+def test_confidential_client_keeps_remembered_consent_on_any_redirect(browser, user, redirect_uri):
+    app = ClientFactory(redirect_uris=redirect_uri)
+    ConsentFactory(user=user, client=app, scope="read")
+    assert "code" in redirect_params(browser.get(authorize_url(app, redirect_uri=redirect_uri)))
+
+
+def test_the_screen_still_works_for_a_native_public_client(browser, user):
+    app = native_app()
+    ConsentFactory(user=user, client=app, scope="read")
+    response = browser.post(pkce_url(app, redirect_uri="com.example.app:/callback"), {"action": "allow"})
+    assert response["Location"].startswith("com.example.app:/callback?code=")
+
+
+def test_a_first_party_native_client_marked_by_an_admin_still_skips(browser):
+    """``skip_consent`` is an admin's decision about the app itself, not remembered consent."""
+    app = PublicClientFactory(skip_consent=True)
+    url = pkce_url(app, redirect_uri="http://127.0.0.1/callback")
+    assert "code" in redirect_params(browser.get(url))
