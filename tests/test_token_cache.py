@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 ALIAS = "oauth_tokens"
+LAYOUT = bearer.LOOKUP.layout.fingerprint
 
 
 def me(api_client, value):
@@ -105,7 +106,7 @@ def raw_key(token):
 def row_with_active_user(token):
     """The token's row as a process that read it before the user was deactivated holds it."""
     row = list(bearer.fetch_row("default", token.token_hash))
-    part = bearer.LOOKUP.statement("default").part("user")
+    part = bearer.LOOKUP.layout.part("user")
     row[part.start + part.attnames.index("is_active")] = True
     return tuple(row)
 
@@ -194,10 +195,10 @@ def test_stale_marker_stops_a_racing_process_from_caching_a_revoked_token(api_cl
     read_before = bearer.fetch_row("default", token.token_hash)
     revoke_tokens([token], reason="revoked")
     # ... and tries to cache what it read after the revocation.
-    token_cache.add(token.token_hash, read_before, token.expires_at)
+    token_cache.add(token.token_hash, LAYOUT, read_before, token.expires_at)
 
     assert me(api_client, token.value).status_code == 401
-    assert token_cache.get(token.token_hash) is None
+    assert token_cache.get(token.token_hash, LAYOUT) is None
 
 
 # Expiry ---------------------------------------------------------------------
@@ -210,7 +211,7 @@ def test_expired_token_is_never_served_from_cache(api_client, entries, frozen_cl
     frozen_clock.advance(seconds=61)
 
     # The cache still holds it (its clock is the real one) but it is refused.
-    assert token_cache.get(token.token_hash) is not None
+    assert token_cache.get(token.token_hash, LAYOUT) is not None
     assert me(api_client, token.value).status_code == 401
 
 
@@ -289,7 +290,7 @@ def test_token_cached_before_commit_is_invalidated_after_commit(
         # Meanwhile another process issued a token and cached it with the user
         # as it was before this transaction commits (still active).
         token = AccessTokenFactory(user=user)
-        token_cache.add(token.token_hash, row_with_active_user(token), token.expires_at)
+        token_cache.add(token.token_hash, LAYOUT, row_with_active_user(token), token.expires_at)
 
     assert me(api_client, token.value).status_code == 401
 
@@ -316,7 +317,9 @@ def test_entry_is_keyed_by_hash_and_holds_no_secret(cached, entries, user):
     assert cached.value.encode() not in blob
     assert user.password and user.password.encode() not in blob
     assert cached.client.client_secret_hash.encode() not in blob
-    entry = bearer.build("default", pickle.loads(blob))  # noqa: S301 - our own test data
+    stored_entry = pickle.loads(blob)  # noqa: S301 - our own test data
+    assert stored_entry["layout"] == LAYOUT
+    entry = bearer.build("default", stored_entry["row"])
     assert entry.pk == cached.pk
     assert entry.user.pk == user.pk
     assert "password" not in vars(entry.user)
