@@ -18,6 +18,7 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from oauth_provider import bearer, token_cache
+from oauth_provider.compiled_lookup import CompiledLookup
 from oauth_provider.revocation import revoke_tokens
 
 from .factories import AccessTokenFactory, RefreshTokenFactory
@@ -199,6 +200,51 @@ def test_stale_marker_stops_a_racing_process_from_caching_a_revoked_token(api_cl
 
     assert me(api_client, token.value).status_code == 401
     assert token_cache.get(token.token_hash, LAYOUT) is None
+
+
+# A deploy that changes the row's columns --------------------------------------
+
+
+@pytest.fixture
+def other_layout(entries, token):
+    """The lookup of code whose row has one column fewer, after it cached ``token``."""
+    fields = tuple(name for name in bearer.TOKEN_FIELDS if name != "scope")
+    other = CompiledLookup(bearer.AccessToken, "token_hash", fields=fields, joins=bearer.LOOKUP.joins)
+    assert other.layout.fingerprint != LAYOUT
+    row = other.fetch_row("default", token.token_hash)
+    token_cache.add(token.token_hash, other.layout.fingerprint, row, token.expires_at)
+    assert token_cache.get(token.token_hash, other.layout.fingerprint) == row
+    return other
+
+
+def test_entry_of_another_layout_is_never_read_as_this_one(
+    api_client, other_layout, token, user, django_assert_num_queries
+):
+    assert token_cache.get(token.token_hash, LAYOUT) is None
+    for _ in range(2):  # the other code's entry stays until it expires: a query each time
+        with django_assert_num_queries(1):
+            response = me(api_client, token.value)
+        assert response.status_code == 200
+        assert response.json() == {"username": user.username}
+        assert response.wsgi_request.auth.scope == "read"
+
+
+def test_revocation_reaches_the_entry_of_another_layout(api_client, other_layout, token):
+    revoke_tokens([token], reason="revoked")
+
+    assert token_cache.get(token.token_hash, other_layout.layout.fingerprint) is None
+    assert me(api_client, token.value).status_code == 401
+
+
+def test_entry_from_before_layouts_is_a_miss(api_client, entries, token, django_assert_num_queries):
+    # What the code before this version stored: the bare row.
+    caches[ALIAS].set(
+        token_cache.KEY_PREFIX + token.token_hash, bearer.fetch_row("default", token.token_hash)
+    )
+
+    assert token_cache.get(token.token_hash, LAYOUT) is None
+    with django_assert_num_queries(1):
+        assert me(api_client, token.value).status_code == 200
 
 
 # Expiry ---------------------------------------------------------------------
