@@ -188,3 +188,27 @@ def test_lookups_take_the_expected_path_and_read_what_the_orm_reads(account, app
 def test_migrations_are_current():
     """The shape's own app (and every other) has the migrations its models need."""
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize(
+    "model", ["client", "accesstoken", "refreshtoken", "authorizationcode", "deviceauthorization", "consent"]
+)
+def test_admin_search_finds_rows_by_the_accounts_username(account, app, api_client, model):
+    obtain_tokens(account, app, api_client)
+    app.owner = account
+    app.save()
+    model_class = get_user_model()
+    admin = model_class._default_manager.create_user(
+        **{model_class.USERNAME_FIELD: "admin@example.com" if SHAPE == "email" else "admin"},
+        password=PASSWORD,
+        is_staff=True,
+        is_superuser=True,
+    )
+    browser = Browser()
+    browser.force_login(admin)
+
+    response = browser.get(f"/admin/oauth_provider/{model}/", {"q": account.get_username()})
+
+    assert response.status_code == 200
+    expected = 0 if model == "deviceauthorization" else 1
+    assert response.context["cl"].result_count == expected
