@@ -8,4 +8,4 @@ class Account(AbstractUser):
     nickname = models.CharField(max_length=50, blank=True)
 
     class Meta:
-        db_table = "custom_accounts"
+        db_table = '"custom_accounts"'  # already quoted, as a schema-qualified name would be
