@@ -12,35 +12,36 @@ any fetched model; columns left out load on first access.
     CLIENT = CompiledLookup(Client, "client_id")
     client = CLIENT.get(client_id)
 
-Which models the precompiled SQL serves
----------------------------------------
-The statement names one table per model, so it is right only when every
-column it reads lives in its model's own table and is selected as a plain
-column. That is checked from the metadata when a lookup is first compiled;
-where it does not hold, the lookup reads the very same columns through the ORM
-instead (``values_list`` with the same joins: still one query, but built on
-every call). The ORM is taken for:
+Any user model Django supports
+------------------------------
+The statement is built from the metadata the ORM builds its own from, and
+follows the same rules, so that it is right for every model a joined foreign
+key can point to (above all ``AUTH_USER_MODEL``):
 
-- multi-table inheritance anywhere in the row (``class Member(User)`` as
-  ``AUTH_USER_MODEL``): the parent's columns live in the parent's table, and
-  the ORM already knows how to join every level of a parent chain (several
-  levels, several parents, parent links of any name). Writing that again here
-  would be a second, less tested copy of it, for sites that pay only the
-  query's construction;
-- a column the backend selects through an SQL expression of its own (a field
-  whose ``select_format`` needs parameters).
+- each column is read from the table that holds it: a multi-table child's
+  inherited columns (``class Member(Person)``, any depth, any number of
+  parents) from its parents' tables, joined along the parent links as
+  ``Options.get_path_to_parent`` gives them, outer-joined when the child is;
+- a foreign key joins its target column, whatever the primary key is called
+  and whatever its type; a proxy reads its concrete model's table; a
+  ``db_table`` that carries its own quotes (a schema) is used as the ORM uses it;
+- each column is converted as the ORM's compiler converts it (the backend's
+  converters, the field's ``from_db_value``, and through a foreign key those of
+  its target), and selected through the field's ``select_format``.
 
-Every other user model Django supports takes the precompiled path: a swapped
-``AbstractUser`` or ``AbstractBaseUser`` subclass, a primary key of any name
-and type, any ``USERNAME_FIELD``, proxies, a ``db_table`` that already carries
-its quotes, fields with ``from_db_value`` (converted as the ORM converts them,
-foreign keys to such a primary key included). The password hash is left out
-by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever the field lives.
+Where the SQL built here could not be proven the same as the ORM's (a field
+whose ``select_format`` needs query parameters, or a foreign key whose
+``to_field`` is a parent's column), the lookup reads the very same columns
+through the ORM instead (``values_list`` with the same joins): still one query,
+but built on every call, about ten times the cost of the lookup. The password
+hash is left out by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever
+it lives. ``tests/test_user_models.py`` runs the whole code flow with each
+kind of user model and compares both paths' rows.
 
 Both paths give the same row: the looked-up model's columns, then each join's,
 each model's in ``_meta.concrete_fields`` order. ``Layout.fingerprint`` names
-that order, so a row kept outside the process (``token_cache``) is never read
-back by code that expects other columns (a deploy that added, removed or
+that order, so that a row kept outside the process (``token_cache``) is never
+read back by code that expects other columns (a deploy that added, removed or
 reordered fields).
 """
 
@@ -91,12 +92,6 @@ class Part:
     @functools.cached_property
     def attnames(self) -> tuple[str, ...]:
         return tuple(f.attname for f in self.fields)
-
-    @functools.cached_property
-    def in_own_table(self) -> bool:
-        """Whether every column lives in the model's own table (not so for the
-        fields a multi-table child inherits, whose ``model`` is the parent)."""
-        return all(_lives_in(f, self.model) for f in self.fields)
 
     def instance(self, alias: str, row: Row) -> models.Model:
         """This part of ``row`` as a model instance, as the ORM would make it."""
@@ -158,6 +153,47 @@ def _lives_in(field: models.Field, model: type[models.Model]) -> bool:
     return field.model._meta.concrete_model is model._meta.concrete_model
 
 
+class _Tables:
+    """The FROM clause of a statement: ``t`` for the looked-up model, one
+    alias per joined part, and each multi-table parent a part's columns need,
+    joined once along its parent link, as the ORM joins it
+    (``Options.get_path_to_parent``). Parts are numbered as in the row (0 is
+    the looked-up model)."""
+
+    def __init__(self, quote: Callable[[str], str], model: type[models.Model]) -> None:
+        self.quote = quote
+        self.first = f"{quote(model._meta.db_table)} t"
+        self.clauses: list[str] = []
+        self.aliases: dict[tuple[int, type[models.Model]], str] = {(0, model._meta.concrete_model): "t"}
+        self.kinds: dict[int, str] = {0: "INNER JOIN"}
+
+    def join(self, index: int, model: type[models.Model], kind: str, left: str, target: models.Field) -> str:
+        """Join ``model``'s table as part ``index`` where ``left`` (an aliased
+        column) equals its column ``target``; its parents are joined the same way."""
+        table = f"j{len(self.aliases)}"
+        right = f"{table}.{self.quote(target.column)}"
+        self.clauses.append(f"{kind} {self.quote(model._meta.db_table)} {table} ON {left} = {right}")
+        self.aliases[(index, model._meta.concrete_model)] = table
+        self.kinds[index] = kind
+        return table
+
+    def holding(self, index: int, model: type[models.Model], field: models.Field) -> str:
+        """The alias of the table that holds ``field``'s column, for part
+        ``index`` (of ``model``): its own, or a parent's joined for it."""
+        for step in model._meta.get_path_to_parent(field.model._meta.concrete_model):
+            parent = step.to_opts.model
+            if (index, parent) not in self.aliases:
+                # A parent row exists for every child row, but an outer-joined
+                # part may have no child row: its parents are joined the same way.
+                child = self.aliases[(index, step.from_opts.model)]
+                left = f"{child}.{self.quote(step.join_field.column)}"
+                self.join(index, parent, self.kinds[index], left, step.target_fields[0])
+        return self.aliases[(index, field.model._meta.concrete_model)]
+
+    def sql(self) -> str:
+        return " ".join((self.first, *self.clauses))
+
+
 class CompiledLookup:
     """``model`` by its unique column ``key``, with ``joins`` in the same row."""
 
@@ -199,24 +235,27 @@ class CompiledLookup:
 
     def _compile(self, alias: str) -> Statement:
         layout = self.layout
-        key = self.model._meta.get_field(self.key)
-        if not self._in_own_tables(key):
+        if not all(_lives_in(fk.target_field, fk.related_model) for fk, _part in layout.joined):
+            # A foreign key to a parent's column (to_field): reached only through
+            # the child, which the joins below do not do.
             return Statement(None)
         connection = connections[alias]
         quote = connection.ops.quote_name
         compiler = Query(self.model).get_compiler(connection=connection)
-        tables = [("t", layout.root)]
-        clauses = []
-        for index, (fk, part) in enumerate(layout.joined):
-            table = f"j{index}"
+        tables = _Tables(quote, self.model)
+        for index, (fk, part) in enumerate(layout.joined, start=1):
             kind = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
-            clauses.append(
-                f"{kind} {quote(part.model._meta.db_table)} {table} "
-                f"ON t.{quote(fk.column)} = {table}.{quote(fk.target_field.column)}"
+            tables.join(
+                index,
+                part.model,
+                kind,
+                f"{tables.holding(0, self.model, fk)}.{quote(fk.column)}",
+                fk.target_field,
             )
-            tables.append((table, part))
         columns, converters = [], []
-        for index, (table, field) in enumerate((t, f) for t, part in tables for f in part.fields):
+        numbered = ((index, part, field) for index, part in enumerate(layout.parts) for field in part.fields)
+        for position, (index, part, field) in enumerate(numbered):
+            table = tables.holding(index, part.model, field)
             col = field.get_col(table)
             # As the ORM selects and converts each column (compiler.get_select and
             # get_converters): the column's own field and, through a foreign key,
@@ -227,26 +266,14 @@ class CompiledLookup:
             columns.append(sql)
             found = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
             if found:
-                converters.append((index, found, col))
+                converters.append((position, found, col))
+        key = self.model._meta.get_field(self.key)
         # Identifiers come from model metadata and are quoted; the value is a parameter.
         sql = (
-            f"SELECT {', '.join(columns)} FROM {quote(self.model._meta.db_table)} t "  # noqa: S608
-            f"{' '.join(clauses)} WHERE t.{quote(key.column)} = %s"
+            f"SELECT {', '.join(columns)} FROM {tables.sql()} "  # noqa: S608
+            f"WHERE {tables.holding(0, self.model, key)}.{quote(key.column)} = %s"
         )
         return Statement(sql, tuple(converters))
-
-    def _in_own_tables(self, key: models.Field) -> bool:
-        """Whether every column the SQL would name lives in its model's own
-        table: the row's columns, the key, and both ends of each join."""
-        layout = self.layout
-        return (
-            all(part.in_own_table for part in layout.parts)
-            and _lives_in(key, self.model)
-            and all(
-                _lives_in(fk, self.model) and _lives_in(fk.target_field, fk.related_model)
-                for fk, _ in layout.joined
-            )
-        )
 
     def alias(self) -> str:
         return router.db_for_read(self.model)

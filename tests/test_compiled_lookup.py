@@ -93,21 +93,25 @@ def test_orm_reads_the_same_row_as_the_sql(with_user):
 def test_where_the_sql_cannot_be_proven_right_the_orm_answers_in_one_query(
     monkeypatch, django_assert_num_queries
 ):
-    # What a column in another table (multi-table inheritance) makes the
-    # lookup do; tests/test_user_models.py runs it with a real such model.
-    monkeypatch.setattr(CompiledLookup, "_in_own_tables", lambda self, key: False)
+    # A column the backend selects through an SQL expression with parameters
+    # (a field's select_format), which the precompiled SQL does not carry.
+    def select_format(compiler, sql, params):
+        return f"COALESCE({sql}, %s)", [*params, ""]
+
+    monkeypatch.setattr(AccessToken._meta.get_field("scope"), "select_format", select_format, raising=False)
     lookup = CompiledLookup(
         AccessToken, "token_hash", joins=[Join("client"), Join("user", excluded=("password",))]
     )
-    token = AccessTokenFactory()
+    token = AccessTokenFactory(scope="read write")
     assert lookup.statement("default").sql is None
     with django_assert_num_queries(1) as captured:
         found = lookup.get(token.token_hash)
         assert found.user.username == token.user.username
         assert found.client.client_id == token.client.client_id
+    assert "COALESCE" in captured.captured_queries[0]["sql"]
     assert connection.ops.quote_name("password") not in captured.captured_queries[0]["sql"]
     assert "password" in found.user.get_deferred_fields()
-    assert found.expires_at == token.expires_at
+    assert (found.scope, found.expires_at) == ("read write", token.expires_at)
 
 
 def test_layout_fingerprint_names_the_columns_in_order(monkeypatch):
