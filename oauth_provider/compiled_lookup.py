@@ -121,10 +121,11 @@ class Layout:
 
     @functools.cached_property
     def fingerprint(self) -> str:
-        """A short hex digest of the models, fields, columns and types in row
-        order: it changes whenever a row of this layout would be read wrongly."""
+        """A short hex digest of the models, fields, columns and field classes
+        in row order: it changes whenever a row of this layout would be read
+        wrongly (a column added, removed, moved, renamed or given another type)."""
         described = [
-            (part.model._meta.label, f.attname, f.column, f.get_internal_type())
+            (part.model._meta.label, f.attname, f.column, type(f).__module__, type(f).__qualname__)
             for part in self.parts
             for f in part.fields
         ]

@@ -126,7 +126,17 @@ def test_layout_fingerprint_names_the_columns_in_order(monkeypatch):
         AccessToken, "token_hash", joins=[Join("client", ("id",)), Join("user", excluded=("password",))]
     )
     assert fewer.layout.fingerprint != TOKEN.layout.fingerprint
-    # A deploy that renames a column (or changes its type) changes it too.
-    monkeypatch.setattr(AccessToken._meta.get_field("scope"), "column", "scopes")
+    # A deploy that renames a column or changes its type changes it too.
+    scope = AccessToken._meta.get_field("scope")
+    monkeypatch.setattr(scope, "column", "scopes")
     renamed = CompiledLookup(AccessToken, "token_hash", joins=TOKEN.joins)
     assert renamed.layout.fingerprint != TOKEN.layout.fingerprint
+    monkeypatch.setattr(scope, "column", "scope")
+    monkeypatch.setattr(scope, "__class__", type("ScopeField", (type(scope),), {"__module__": __name__}))
+    retyped = CompiledLookup(AccessToken, "token_hash", joins=TOKEN.joins)
+    assert retyped.layout.fingerprint != TOKEN.layout.fingerprint
+    monkeypatch.undo()
+    assert (
+        CompiledLookup(AccessToken, "token_hash", joins=TOKEN.joins).layout.fingerprint
+        == TOKEN.layout.fingerprint
+    )
