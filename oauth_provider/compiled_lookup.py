@@ -33,7 +33,7 @@ Where the SQL built here could not be proven the same as the ORM's (a field
 whose ``select_format`` needs query parameters, or a foreign key whose
 ``to_field`` is a parent's column), the lookup reads the very same columns
 through the ORM instead (``values_list`` with the same joins): still one query,
-but built on every call, about ten times the cost of the lookup. The password
+but built on every call, which makes the lookup about ten times slower. The password
 hash is left out by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever
 it lives. ``tests/test_user_models.py`` runs the whole code flow with each
 kind of user model and compares both paths' rows.
