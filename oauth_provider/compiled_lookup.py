@@ -168,15 +168,14 @@ class _Tables:
         self.aliases: dict[tuple[int, type[models.Model]], str] = {(0, model._meta.concrete_model): "t"}
         self.kinds: dict[int, str] = {0: "INNER JOIN"}
 
-    def join(self, index: int, model: type[models.Model], kind: str, left: str, target: models.Field) -> str:
-        """Join ``model``'s table as part ``index`` where ``left`` (an aliased
-        column) equals its column ``target``; its parents are joined the same way."""
+    def join(self, index: int, model: type[models.Model], kind: str, left: str, target: models.Field) -> None:
+        """Join ``model``'s table for part ``index`` where ``left`` (an aliased
+        column) equals the column of ``target``; ``kind`` is the SQL join."""
         table = f"j{len(self.aliases)}"
         right = f"{table}.{self.quote(target.column)}"
         self.clauses.append(f"{kind} {self.quote(model._meta.db_table)} {table} ON {left} = {right}")
         self.aliases[(index, model._meta.concrete_model)] = table
-        self.kinds[index] = kind
-        return table
+        self.kinds.setdefault(index, kind)
 
     def holding(self, index: int, model: type[models.Model], field: models.Field) -> str:
         """The alias of the table that holds ``field``'s column, for part
@@ -269,11 +268,9 @@ class CompiledLookup:
             if found:
                 converters.append((position, found, col))
         key = self.model._meta.get_field(self.key)
+        where = f"{tables.holding(0, self.model, key)}.{quote(key.column)} = %s"  # before tables.sql()
         # Identifiers come from model metadata and are quoted; the value is a parameter.
-        sql = (
-            f"SELECT {', '.join(columns)} FROM {tables.sql()} "  # noqa: S608
-            f"WHERE {tables.holding(0, self.model, key)}.{quote(key.column)} = %s"
-        )
+        sql = f"SELECT {', '.join(columns)} FROM {tables.sql()} WHERE {where}"  # noqa: S608
         return Statement(sql, tuple(converters))
 
     def alias(self) -> str:

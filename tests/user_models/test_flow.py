@@ -18,6 +18,7 @@ from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 
 from oauth_provider import bearer, client_auth, token_lookup
+from oauth_provider.compiled_lookup import CompiledLookup
 from oauth_provider.crypto import hash_secret
 from oauth_provider.grants.base import credential_lookup
 from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken
@@ -180,6 +181,11 @@ def test_lookups_are_precompiled_and_read_what_the_orm_reads(account, app, api_c
         assert found.user.get_username() == account.get_username(), name
         assert "password" in found.user.get_deferred_fields(), name
     assert client_auth.CLIENT.get(app.client_id) == app
+    # The user model itself looked up: its key and columns may live in a parent's table.
+    by_name = CompiledLookup(type(account), type(account).USERNAME_FIELD)
+    row = by_name.fetch_row("default", account.get_username())
+    assert row == by_name.fetch_row_with_orm("default", account.get_username())
+    assert by_name.build("default", row).password == account.password
     client_only = AccessToken.issue(client=app, user=None, scope="read", expires_at=code.expires_at)[0]
     row = bearer.LOOKUP.fetch_row("default", client_only.token_hash)
     assert row == bearer.LOOKUP.fetch_row_with_orm("default", client_only.token_hash)
