@@ -117,28 +117,33 @@ def test_authorization_code_flow(account, app, api_client, token_cache, django_a
     with django_assert_num_queries(0 if token_cache else 1):
         assert me(api_client, tokens["access_token"]).json() == {"username": account.get_username()}
 
-    # Refresh: the old access token stops working at once, the new one works.
-    refreshed = post_token(
-        api_client,
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret),
-    )
-    assert refreshed.status_code == 200, refreshed.content
-    new = refreshed.json()
-    assert me(api_client, tokens["access_token"]).status_code == 401
-    assert me(api_client, new["access_token"]).status_code == 200
+    # None of the token endpoints reads the password hash either.
+    with CaptureQueriesContext(connection) as endpoints:
+        # Refresh: the old access token stops working at once, the new one works.
+        refreshed = post_token(
+            api_client,
+            {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret),
+        )
+        assert refreshed.status_code == 200, refreshed.content
+        new = refreshed.json()
+        assert me(api_client, tokens["access_token"]).status_code == 401
+        assert me(api_client, new["access_token"]).status_code == 200
 
-    # Introspection names the account; revocation ends the token everywhere.
-    body = form(api_client, "/o/introspect/", {"token": new["access_token"]}, app).json()
-    assert body["active"] is True
-    assert body["username"] == account.get_username()
-    assert body["sub"] == str(account.pk)
-    assert form(api_client, "/o/revoke/", {"token": new["access_token"]}, app).status_code == 200
-    assert me(api_client, new["access_token"]).status_code == 401
-    assert form(api_client, "/o/introspect/", {"token": new["access_token"]}, app).json() == {"active": False}
-    refresh_body = form(api_client, "/o/introspect/", {"token": new["refresh_token"]}, app).json()
-    assert refresh_body["active"] is True
-    assert refresh_body["username"] == account.get_username()
+        # Introspection names the account; revocation ends the token everywhere.
+        body = form(api_client, "/o/introspect/", {"token": new["access_token"]}, app).json()
+        assert body["active"] is True
+        assert body["username"] == account.get_username()
+        assert body["sub"] == str(account.pk)
+        assert form(api_client, "/o/revoke/", {"token": new["access_token"]}, app).status_code == 200
+        assert me(api_client, new["access_token"]).status_code == 401
+        assert form(api_client, "/o/introspect/", {"token": new["access_token"]}, app).json() == {
+            "active": False
+        }
+        refresh_body = form(api_client, "/o/introspect/", {"token": new["refresh_token"]}, app).json()
+        assert refresh_body["active"] is True
+        assert refresh_body["username"] == account.get_username()
+    assert password_read(endpoints.captured_queries) == []
 
 
 def test_reused_code_is_refused_and_revokes_its_tokens(account, app, api_client, token_cache):
