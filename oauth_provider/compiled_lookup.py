@@ -30,13 +30,13 @@ key can point to (above all ``AUTH_USER_MODEL``):
   its target), and selected through the field's ``select_format``.
 
 Where the SQL built here could not be proven the same as the ORM's (a field
-whose ``select_format`` needs query parameters, or a foreign key whose
-``to_field`` is a parent's column), the lookup reads the very same columns
-through the ORM instead (``values_list`` with the same joins): still one query,
-but built on every call, which makes the lookup about ten times slower. The password
-hash is left out by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever
-it lives. ``tests/test_user_models.py`` runs the whole code flow with each
-kind of user model and compares both paths' rows.
+whose ``select_format`` needs query parameters, which the statement does not
+carry), the lookup reads the very same columns through the ORM instead
+(``values_list`` with the same joins): still one query, but built on every
+call, which makes the lookup about ten times slower. The password hash is
+left out by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever it
+lives. ``tests/test_user_models.py`` runs the whole code flow with each kind
+of user model and compares both paths' rows.
 
 Both paths give the same row: the looked-up model's columns, then each join's,
 each model's in ``_meta.concrete_fields`` order. ``Layout.fingerprint`` names
@@ -149,11 +149,6 @@ def _fields(model: type[models.Model], names: Sequence[str] | None, excluded: Se
     )
 
 
-def _lives_in(field: models.Field, model: type[models.Model]) -> bool:
-    """Whether ``field``'s column is in ``model``'s own table (a proxy's is its concrete model's)."""
-    return field.model._meta.concrete_model is model._meta.concrete_model
-
-
 class _Tables:
     """The FROM clause of a statement: ``t`` for the looked-up model, one
     alias per joined part, and each multi-table parent a part's columns need,
@@ -235,15 +230,13 @@ class CompiledLookup:
 
     def _compile(self, alias: str) -> Statement:
         layout = self.layout
-        if not all(_lives_in(fk.target_field, fk.related_model) for fk, _part in layout.joined):
-            # A foreign key to a parent's column (to_field): reached only through
-            # the child, which the joins below do not do.
-            return Statement(None)
         connection = connections[alias]
         quote = connection.ops.quote_name
         compiler = Query(self.model).get_compiler(connection=connection)
         tables = _Tables(quote, self.model)
         for index, (fk, part) in enumerate(layout.joined, start=1):
+            # The target is in the related model's own table: Django refuses a
+            # to_field that is not local to it (FieldError).
             kind = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
             tables.join(
                 index,
