@@ -206,7 +206,7 @@ def test_migrations_are_current():
 @pytest.mark.parametrize(
     "model", ["client", "accesstoken", "refreshtoken", "authorizationcode", "deviceauthorization", "consent"]
 )
-def test_admin_search_finds_rows_by_the_accounts_username(account, app, api_client, model):
+def test_admin_finds_rows_by_the_accounts_username_and_user_link(account, app, api_client, model):
     obtain_tokens(account, app, api_client)
     app.owner = account
     app.save()
@@ -225,3 +225,8 @@ def test_admin_search_finds_rows_by_the_accounts_username(account, app, api_clie
     assert response.status_code == 200
     expected = 0 if model == "deviceauthorization" else 1
     assert response.context["cl"].result_count == expected
+    if model != "client":
+        # The user column's link: only this account's rows, whatever its primary key.
+        by_user = browser.get(f"/admin/oauth_provider/{model}/", {"user__id__exact": str(account.pk)})
+        assert by_user.status_code == 200
+        assert by_user.context["cl"].result_count == expected
