@@ -61,6 +61,16 @@ SHORT_CLIENT_TYPES = {
 }
 
 
+def user_search_fields(relation: str) -> list[str]:
+    """Search through ``relation`` by the user model's username and email
+    fields, whatever they are called: a custom user model may have no
+    ``username`` (or no ``email``), and searching a missing field is an error."""
+    user_model = get_user_model()
+    names = dict.fromkeys((user_model.USERNAME_FIELD, user_model.get_email_field_name()))
+    existing = {field.name for field in user_model._meta.get_fields()}
+    return [f"{relation}__{name}" for name in names if name in existing]
+
+
 class OwnerFilter(admin.SimpleListFilter):
     """Who registered a client: a user through self-service (the client has an
     owner) or an administrator (it has none)."""
@@ -98,7 +108,7 @@ class ClientAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["client_type", "is_active", "awaiting_approval", "skip_consent", OwnerFilter]
-    search_fields = ["name", "client_id", "owner__username", "owner__email"]
+    search_fields = ["name", "client_id", *user_search_fields("owner")]
     list_select_related = ["owner"]
     # A raw id input scales to any number of users and needs no User admin.
     raw_id_fields = ["owner"]
@@ -425,7 +435,7 @@ class CredentialAdmin(UserColumnMixin, admin.ModelAdmin):
     ended_label: ClassVar[Any] = _("Revoked")
     list_display = ["__str__", "client", "user_link", "scope", "created_at", "expires_at", "state"]
     list_filter = [("client", admin.RelatedOnlyFieldListFilter), UserFilter, StateFilter]
-    search_fields = ["client__name", "client__client_id", "user__username"]
+    search_fields = ["client__name", "client__client_id", *user_search_fields("user")]
     list_select_related = ["client", "user"]
     ordering = ["-created_at"]
     actions = ["revoke_selected"]
@@ -574,7 +584,7 @@ class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
 
     list_display = ["user_link", "client", "scope_names", "created_at", "updated_at"]
     list_filter = [("client", admin.RelatedOnlyFieldListFilter), UserFilter]
-    search_fields = ["user__username", "user__email", "client__name", "client__client_id", "scope"]
+    search_fields = [*user_search_fields("user"), "client__name", "client__client_id", "scope"]
     list_select_related = ["user", "client"]
     ordering = ["-updated_at"]
     fields = ["user", "client", "scope", "created_at", "updated_at"]

@@ -2,8 +2,10 @@
 
 Every protected request runs this lookup, so it is kept to the minimum: one
 indexed SELECT by token hash that joins the client and the user and reads
-only the columns a protected request needs (``compiled_lookup``). The same
-row, as plain values, is what ``token_cache`` stores.
+only the columns a protected request needs (``compiled_lookup``; for a
+multi-table-inheritance user model the same row comes through the ORM, still
+one query). The same row, as plain values with its layout's fingerprint, is
+what ``token_cache`` stores.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ def build(alias: str, row: Row) -> AccessToken:
 
 def find_token(value: str) -> AccessToken | None:
     """The access token with this raw value: from ``TOKEN_CACHE`` when it
-    holds it, else from the one query (and then cached if it is active)."""
+    holds it in this row layout, else from the one query (and then cached if
+    it is active)."""
     token_hash = hash_secret(value)
     alias = LOOKUP.alias()
-    row = token_cache.get(token_hash)
+    layout = LOOKUP.layout.fingerprint
+    row = token_cache.get(token_hash, layout)
     if row is not None:
         return build(alias, row)
     row = fetch_row(alias, token_hash)
@@ -48,5 +52,5 @@ def find_token(value: str) -> AccessToken | None:
         return None
     token = build(alias, row)
     if token.is_active():
-        token_cache.add(token_hash, row, token.expires_at)
+        token_cache.add(token_hash, layout, row, token.expires_at)
     return token

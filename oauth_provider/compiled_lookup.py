@@ -6,21 +6,55 @@ indexed SELECT by a unique column, joined to a row or two. Building such a
 statement through a QuerySet costs several times more than running it
 (measured in ``benchmarks/run.py``), so each is built once per database from
 the models' metadata. Rows become model instances the way the ORM makes them
-(``Model.from_db`` and each field's database converters), so they behave like
+(``Model.from_db`` and each column's database converters), so they behave like
 any fetched model; columns left out load on first access.
 
     CLIENT = CompiledLookup(Client, "client_id")
     client = CLIENT.get(client_id)
+
+Any user model Django supports
+------------------------------
+The statement is built from the metadata the ORM builds its own from, and
+follows the same rules, so that it is right for every model a joined foreign
+key can point to (above all ``AUTH_USER_MODEL``):
+
+- each column is read from the table that holds it: a multi-table child's
+  inherited columns (``class Member(Person)``, any depth, any number of
+  parents) from its parents' tables, joined along the parent links as
+  ``Options.get_path_to_parent`` gives them, outer-joined when the child is;
+- a foreign key joins its target column, whatever the primary key is called
+  and whatever its type; a proxy reads its concrete model's table; a
+  ``db_table`` that carries its own quotes (a schema) is used as the ORM uses it;
+- each column is converted as the ORM's compiler converts it (the backend's
+  converters, the field's ``from_db_value``, and through a foreign key those of
+  its target), and selected through the field's ``select_format``.
+
+Where the SQL built here could not be proven the same as the ORM's (a field
+whose ``select_format`` needs query parameters, which the statement does not
+carry), the lookup reads the very same columns through the ORM instead
+(``values_list`` with the same joins): still one query, but built on every
+call, which makes the lookup about ten times slower. The password hash is
+left out by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever it
+lives. ``tests/test_user_models.py`` runs the whole code flow with each kind
+of user model and compares both paths' rows.
+
+Both paths give the same row: the looked-up model's columns, then each join's,
+each model's in ``_meta.concrete_fields`` order. ``Layout.fingerprint`` names
+that order, so that a row kept outside the process (``token_cache``) is never
+read back by code that expects other columns (a deploy that added, removed or
+reordered fields).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.models.sql import Query
 
 Row = tuple[Any, ...]
 Converter = Callable[[Any, Any, Any], Any]
@@ -41,13 +75,15 @@ class Join:
 USER_WITHOUT_PASSWORD = Join("user", excluded=("password",))
 
 
-@dataclass(frozen=True)  # not slots: attnames is computed once and cached on the instance
+@dataclass(frozen=True)  # not slots: cached properties are computed once and kept on the instance
 class Part:
-    """The columns of one model in the row."""
+    """The columns of one model in the row. ``prefix`` is how the ORM reaches
+    the model from the looked-up one (``""`` for itself, ``"user__"``)."""
 
     model: type[models.Model]
     fields: tuple[models.Field, ...]
     start: int
+    prefix: str = ""
 
     @property
     def end(self) -> int:
@@ -63,18 +99,46 @@ class Part:
 
 
 @dataclass(frozen=True)
-class Statement:
-    """The SQL of a lookup on one database, and how to read its rows."""
+class Layout:
+    """Which columns a lookup's row holds, in order; the same on every database."""
 
-    sql: str
     root: Part
     # (foreign key on the root model, the related part), in row order.
     joined: tuple[tuple[models.ForeignKey, Part], ...]
-    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return (self.root, *(part for _fk, part in self.joined))
 
     def part(self, name: str) -> Part:
         """The part of the row that the foreign key ``name`` brings along."""
         return next(part for fk, part in self.joined if fk.name == name)
+
+    @functools.cached_property
+    def paths(self) -> tuple[str, ...]:
+        """The row's columns as ``values_list`` names them (``"user__email"``)."""
+        return tuple(part.prefix + attname for part in self.parts for attname in part.attnames)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short hex digest of the models, fields, columns and field classes
+        in row order: it changes whenever a row of this layout would be read
+        wrongly (a column added, removed, moved, renamed or given another type)."""
+        described = [
+            (part.model._meta.label, f.attname, f.column, type(f).__module__, type(f).__qualname__)
+            for part in self.parts
+            for f in part.fields
+        ]
+        return hashlib.sha256(repr(described).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The SQL of a lookup on one database, and how to convert its rows; ``sql``
+    is None where the precompiled SQL cannot be proven right (module docstring)."""
+
+    sql: str | None
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...] = ()
 
 
 def _fields(model: type[models.Model], names: Sequence[str] | None, excluded: Sequence[str]) -> tuple:
@@ -83,6 +147,46 @@ def _fields(model: type[models.Model], names: Sequence[str] | None, excluded: Se
         for f in model._meta.concrete_fields
         if (names is None or f.name in names) and f.name not in excluded
     )
+
+
+class _Tables:
+    """The FROM clause of a statement: ``t`` for the looked-up model, one
+    alias per joined part, and each multi-table parent a part's columns need,
+    joined once along its parent link, as the ORM joins it
+    (``Options.get_path_to_parent``). Parts are numbered as in the row (0 is
+    the looked-up model)."""
+
+    def __init__(self, quote: Callable[[str], str], model: type[models.Model]) -> None:
+        self.quote = quote
+        self.first = f"{quote(model._meta.db_table)} t"
+        self.clauses: list[str] = []
+        self.aliases: dict[tuple[int, type[models.Model]], str] = {(0, model._meta.concrete_model): "t"}
+        self.kinds: dict[int, str] = {0: "INNER JOIN"}
+
+    def join(self, index: int, model: type[models.Model], kind: str, left: str, target: models.Field) -> None:
+        """Join ``model``'s table for part ``index`` where ``left`` (an aliased
+        column) equals the column of ``target``; ``kind`` is the SQL join."""
+        table = f"j{len(self.aliases)}"
+        right = f"{table}.{self.quote(target.column)}"
+        self.clauses.append(f"{kind} {self.quote(model._meta.db_table)} {table} ON {left} = {right}")
+        self.aliases[(index, model._meta.concrete_model)] = table
+        self.kinds.setdefault(index, kind)
+
+    def holding(self, index: int, model: type[models.Model], field: models.Field) -> str:
+        """The alias of the table that holds ``field``'s column, for part
+        ``index`` (of ``model``): its own, or a parent's joined for it."""
+        for step in model._meta.get_path_to_parent(field.model._meta.concrete_model):
+            parent = step.to_opts.model
+            if (index, parent) not in self.aliases:
+                # A parent row exists for every child row, but an outer-joined
+                # part may have no child row: its parents are joined the same way.
+                child = self.aliases[(index, step.from_opts.model)]
+                left = f"{child}.{self.quote(step.join_field.column)}"
+                self.join(index, parent, self.kinds[index], left, step.target_fields[0])
+        return self.aliases[(index, field.model._meta.concrete_model)]
+
+    def sql(self) -> str:
+        return " ".join((self.first, *self.clauses))
 
 
 class CompiledLookup:
@@ -102,8 +206,22 @@ class CompiledLookup:
         self.joins = tuple(joins)
         self._statements: dict[str, Statement] = {}
 
+    @functools.cached_property
+    def layout(self) -> Layout:
+        """The row's columns (read from the models' metadata on first use)."""
+        meta = self.model._meta
+        root = Part(self.model, _fields(self.model, self.fields, ()), 0)
+        joined, start = [], root.end
+        for join in self.joins:
+            fk = meta.get_field(join.name)
+            related = fk.related_model
+            part = Part(related, _fields(related, join.fields, join.excluded), start, f"{join.name}__")
+            joined.append((fk, part))
+            start = part.end
+        return Layout(root, tuple(joined))
+
     def statement(self, alias: str) -> Statement:
-        """The SQL and row layout for the database ``alias`` (built once)."""
+        """The SQL and row converters for the database ``alias`` (built once)."""
         try:
             return self._statements[alias]
         except KeyError:
@@ -111,39 +229,42 @@ class CompiledLookup:
             return statement
 
     def _compile(self, alias: str) -> Statement:
+        layout = self.layout
         connection = connections[alias]
         quote = connection.ops.quote_name
-        meta = self.model._meta
-        root = Part(self.model, _fields(self.model, self.fields, ()), 0)
-        parts, joined, clauses, start = [("t", root)], [], [], root.end
-        for index, join in enumerate(self.joins):
-            fk = meta.get_field(join.name)
-            related = fk.related_model
-            part = Part(related, _fields(related, join.fields, join.excluded), start)
-            table = f"j{index}"
+        compiler = Query(self.model).get_compiler(connection=connection)
+        tables = _Tables(quote, self.model)
+        for index, (fk, part) in enumerate(layout.joined, start=1):
+            # The target is in the related model's own table: Django refuses a
+            # to_field that is not local to it (FieldError).
             kind = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
-            clauses.append(
-                f"{kind} {quote(related._meta.db_table)} {table} "
-                f"ON t.{quote(fk.column)} = {table}.{quote(fk.target_field.column)}"
+            tables.join(
+                index,
+                part.model,
+                kind,
+                f"{tables.holding(0, self.model, fk)}.{quote(fk.column)}",
+                fk.target_field,
             )
-            parts.append((table, part))
-            joined.append((fk, part))
-            start = part.end
-        columns = ", ".join(f"{table}.{quote(f.column)}" for table, part in parts for f in part.fields)
-        # Identifiers come from model metadata and are quoted; the value is a parameter.
-        sql = (
-            f"SELECT {columns} FROM {quote(meta.db_table)} t {' '.join(clauses)} "  # noqa: S608
-            f"WHERE t.{quote(meta.get_field(self.key).column)} = %s"
-        )
-        # What the ORM would apply to each column (e.g. SQLite's text to datetime).
-        converters = []
-        columns_in_order = [(part.model, f) for _table, part in parts for f in part.fields]
-        for index, (model, field) in enumerate(columns_in_order):
-            col = field.get_col(model._meta.db_table)
-            found = (*connection.ops.get_db_converters(col), *field.get_db_converters(connection))
+        columns, converters = [], []
+        numbered = ((index, part, field) for index, part in enumerate(layout.parts) for field in part.fields)
+        for position, (index, part, field) in enumerate(numbered):
+            table = tables.holding(index, part.model, field)
+            col = field.get_col(table)
+            # As the ORM selects and converts each column (compiler.get_select and
+            # get_converters): the column's own field and, through a foreign key,
+            # its target's (e.g. SQLite's text to datetime, a from_db_value).
+            sql, params = col.select_format(compiler, f"{table}.{quote(field.column)}", [])
+            if params:
+                return Statement(None)
+            columns.append(sql)
+            found = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
             if found:
-                converters.append((index, found, col))
-        return Statement(sql, root, tuple(joined), tuple(converters))
+                converters.append((position, found, col))
+        key = self.model._meta.get_field(self.key)
+        where = f"{tables.holding(0, self.model, key)}.{quote(key.column)} = %s"  # before tables.sql()
+        # Identifiers come from model metadata and are quoted; the value is a parameter.
+        sql = f"SELECT {', '.join(columns)} FROM {tables.sql()} WHERE {where}"  # noqa: S608
+        return Statement(sql, tuple(converters))
 
     def alias(self) -> str:
         return router.db_for_read(self.model)
@@ -151,6 +272,8 @@ class CompiledLookup:
     def fetch_row(self, alias: str, value: Any) -> Row | None:
         """The row whose ``key`` is ``value``, converted to Python values; None if none."""
         statement = self.statement(alias)
+        if statement.sql is None:
+            return self.fetch_row_with_orm(alias, value)
         connection = connections[alias]
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, [value])
@@ -163,12 +286,19 @@ class CompiledLookup:
                 row[index] = converter(row[index], col, connection)
         return tuple(row)
 
+    def fetch_row_with_orm(self, alias: str, value: Any) -> Row | None:
+        """The same row as ``fetch_row``, read through the ORM: one query, built
+        on each call. What the precompiled SQL falls back to, and what tests
+        compare it with."""
+        queryset = self.model._base_manager.using(alias).filter(**{self.key: value})
+        return next(iter(queryset.values_list(*self.layout.paths)[:1]), None)
+
     def build(self, alias: str, row: Row) -> models.Model:
         """The instance of ``row``, its joined relations cached on it (None
         where a nullable foreign key is empty)."""
-        statement = self.statement(alias)
-        instance = statement.root.instance(alias, row)
-        for fk, part in statement.joined:
+        layout = self.layout
+        instance = layout.root.instance(alias, row)
+        for fk, part in layout.joined:
             related = part.instance(alias, row) if getattr(instance, fk.attname) is not None else None
             fk.set_cached_value(instance, related)
         return instance

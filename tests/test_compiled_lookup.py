@@ -76,3 +76,67 @@ def test_compiled_once_per_database():
 def test_nullable_foreign_key_is_an_outer_join():
     assert "LEFT OUTER JOIN" in TOKEN.statement("default").sql
     assert connection.ops.quote_name("auth_user") in TOKEN.statement("default").sql
+
+
+# Two ways to the same row ---------------------------------------------------
+
+
+@pytest.mark.parametrize("with_user", [True, False])
+def test_orm_reads_the_same_row_as_the_sql(with_user):
+    token = AccessTokenFactory(**({} if with_user else {"user": None}))
+    assert TOKEN.statement("default").sql is not None
+    row = TOKEN.fetch_row("default", token.token_hash)
+    assert row == TOKEN.fetch_row_with_orm("default", token.token_hash)
+    assert TOKEN.fetch_row_with_orm("default", "0" * 64) is None
+
+
+def test_where_the_sql_cannot_be_proven_right_the_orm_answers_in_one_query(
+    monkeypatch, django_assert_num_queries
+):
+    # A column the backend selects through an SQL expression with parameters
+    # (a field's select_format), which the precompiled SQL does not carry.
+    def select_format(compiler, sql, params):
+        return f"COALESCE({sql}, %s)", [*params, ""]
+
+    monkeypatch.setattr(AccessToken._meta.get_field("scope"), "select_format", select_format, raising=False)
+    lookup = CompiledLookup(
+        AccessToken, "token_hash", joins=[Join("client"), Join("user", excluded=("password",))]
+    )
+    token = AccessTokenFactory(scope="read write")
+    assert lookup.statement("default").sql is None
+    with django_assert_num_queries(1) as captured:
+        found = lookup.get(token.token_hash)
+        assert found.user.username == token.user.username
+        assert found.client.client_id == token.client.client_id
+    assert "COALESCE" in captured.captured_queries[0]["sql"]
+    assert connection.ops.quote_name("password") not in captured.captured_queries[0]["sql"]
+    assert "password" in found.user.get_deferred_fields()
+    assert (found.scope, found.expires_at) == ("read write", token.expires_at)
+
+
+def test_layout_fingerprint_names_the_columns_in_order(monkeypatch):
+    same = CompiledLookup(
+        AccessToken,
+        "token_hash",
+        joins=[Join("client", ("client_id", "id")), Join("user", excluded=("password",))],
+    )
+    assert TOKEN.layout.fingerprint == same.layout.fingerprint
+    assert TOKEN.layout.paths[-1] == "user__date_joined"
+    fewer = CompiledLookup(
+        AccessToken, "token_hash", joins=[Join("client", ("id",)), Join("user", excluded=("password",))]
+    )
+    assert fewer.layout.fingerprint != TOKEN.layout.fingerprint
+    # A deploy that renames a column or changes its type changes it too.
+    scope = AccessToken._meta.get_field("scope")
+    monkeypatch.setattr(scope, "column", "scopes")
+    renamed = CompiledLookup(AccessToken, "token_hash", joins=TOKEN.joins)
+    assert renamed.layout.fingerprint != TOKEN.layout.fingerprint
+    monkeypatch.setattr(scope, "column", "scope")
+    monkeypatch.setattr(scope, "__class__", type("ScopeField", (type(scope),), {"__module__": __name__}))
+    retyped = CompiledLookup(AccessToken, "token_hash", joins=TOKEN.joins)
+    assert retyped.layout.fingerprint != TOKEN.layout.fingerprint
+    monkeypatch.undo()
+    assert (
+        CompiledLookup(AccessToken, "token_hash", joins=TOKEN.joins).layout.fingerprint
+        == TOKEN.layout.fingerprint
+    )

@@ -18,6 +18,7 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from oauth_provider import bearer, token_cache
+from oauth_provider.compiled_lookup import CompiledLookup
 from oauth_provider.revocation import revoke_tokens
 
 from .factories import AccessTokenFactory, RefreshTokenFactory
@@ -26,6 +27,7 @@ from .helpers import REDIS_URL, basic_auth, post_token, require_redis
 pytestmark = pytest.mark.django_db
 
 ALIAS = "oauth_tokens"
+LAYOUT = bearer.LOOKUP.layout.fingerprint
 
 
 def me(api_client, value):
@@ -101,7 +103,7 @@ def raw_key(token):
 def row_with_active_user(token):
     """The token's row as a process that read it before the user was deactivated holds it."""
     row = list(bearer.fetch_row("default", token.token_hash))
-    part = bearer.LOOKUP.statement("default").part("user")
+    part = bearer.LOOKUP.layout.part("user")
     row[part.start + part.attnames.index("is_active")] = True
     return tuple(row)
 
@@ -190,10 +192,55 @@ def test_stale_marker_stops_a_racing_process_from_caching_a_revoked_token(api_cl
     read_before = bearer.fetch_row("default", token.token_hash)
     revoke_tokens([token], reason="revoked")
     # ... and tries to cache what it read after the revocation.
-    token_cache.add(token.token_hash, read_before, token.expires_at)
+    token_cache.add(token.token_hash, LAYOUT, read_before, token.expires_at)
 
     assert me(api_client, token.value).status_code == 401
-    assert token_cache.get(token.token_hash) is None
+    assert token_cache.get(token.token_hash, LAYOUT) is None
+
+
+# A deploy that changes the row's columns --------------------------------------
+
+
+@pytest.fixture
+def other_layout(entries, token):
+    """The lookup of code whose row has one column fewer, after it cached ``token``."""
+    fields = tuple(name for name in bearer.TOKEN_FIELDS if name != "scope")
+    other = CompiledLookup(bearer.AccessToken, "token_hash", fields=fields, joins=bearer.LOOKUP.joins)
+    assert other.layout.fingerprint != LAYOUT
+    row = other.fetch_row("default", token.token_hash)
+    token_cache.add(token.token_hash, other.layout.fingerprint, row, token.expires_at)
+    assert token_cache.get(token.token_hash, other.layout.fingerprint) == row
+    return other
+
+
+def test_entry_of_another_layout_is_never_read_as_this_one(
+    api_client, other_layout, token, user, django_assert_num_queries
+):
+    assert token_cache.get(token.token_hash, LAYOUT) is None
+    for _ in range(2):  # the other code's entry stays until it expires: a query each time
+        with django_assert_num_queries(1):
+            response = me(api_client, token.value)
+        assert response.status_code == 200
+        assert response.json() == {"username": user.username}
+        assert response.wsgi_request.auth.scope == "read"
+
+
+def test_revocation_reaches_the_entry_of_another_layout(api_client, other_layout, token):
+    revoke_tokens([token], reason="revoked")
+
+    assert token_cache.get(token.token_hash, other_layout.layout.fingerprint) is None
+    assert me(api_client, token.value).status_code == 401
+
+
+def test_entry_from_before_layouts_is_a_miss(api_client, entries, token, django_assert_num_queries):
+    # What the code before this version stored: the bare row.
+    caches[ALIAS].set(
+        token_cache.KEY_PREFIX + token.token_hash, bearer.fetch_row("default", token.token_hash)
+    )
+
+    assert token_cache.get(token.token_hash, LAYOUT) is None
+    with django_assert_num_queries(1):
+        assert me(api_client, token.value).status_code == 200
 
 
 # Expiry ---------------------------------------------------------------------
@@ -206,7 +253,7 @@ def test_expired_token_is_never_served_from_cache(api_client, entries, frozen_cl
     frozen_clock.advance(seconds=61)
 
     # The cache still holds it (its clock is the real one) but it is refused.
-    assert token_cache.get(token.token_hash) is not None
+    assert token_cache.get(token.token_hash, LAYOUT) is not None
     assert me(api_client, token.value).status_code == 401
 
 
@@ -285,7 +332,7 @@ def test_token_cached_before_commit_is_invalidated_after_commit(
         # Meanwhile another process issued a token and cached it with the user
         # as it was before this transaction commits (still active).
         token = AccessTokenFactory(user=user)
-        token_cache.add(token.token_hash, row_with_active_user(token), token.expires_at)
+        token_cache.add(token.token_hash, LAYOUT, row_with_active_user(token), token.expires_at)
 
     assert me(api_client, token.value).status_code == 401
 
@@ -315,7 +362,9 @@ def test_entry_is_keyed_by_hash_and_holds_no_secret(cached, entries, user):
     assert cached.value.encode() not in blob
     assert user.password and user.password.encode() not in blob
     assert cached.client.client_secret_hash.encode() not in blob
-    entry = bearer.build("default", pickle.loads(blob))  # noqa: S301 - our own test data
+    stored_entry = pickle.loads(blob)  # noqa: S301 - our own test data
+    assert stored_entry["layout"] == LAYOUT
+    entry = bearer.build("default", stored_entry["row"])
     assert entry.pk == cached.pk
     assert entry.user.pk == user.pk
     assert "password" not in vars(entry.user)

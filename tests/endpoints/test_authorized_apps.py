@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from oauth_provider import token_cache
+from oauth_provider import bearer, token_cache
 from oauth_provider.bearer import find_token
 from oauth_provider.models import Consent, DeviceAuthorization
 from oauth_provider.settings import DEVICE_CODE
@@ -151,9 +151,9 @@ def test_withdraw_drops_cached_tokens(browser, user, settings):
     consent = ConsentFactory(user=user)
     access = AccessTokenFactory(client=consent.client, user=user)
     assert find_token(access.value) is not None
-    assert token_cache.get(access.token_hash) is not None  # cached now
+    assert token_cache.get(access.token_hash, bearer.LOOKUP.layout.fingerprint) is not None  # cached now
     browser.post(withdraw_url(consent))
-    assert token_cache.get(access.token_hash) is None
+    assert token_cache.get(access.token_hash, bearer.LOOKUP.layout.fingerprint) is None
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
