@@ -140,7 +140,7 @@ def find_pending(user_code: str) -> DeviceAuthorization:
     authorization = get_or_none(
         DeviceAuthorization.objects.filter(user_code_hash=hash_user_code(code)).select_related("client")
     )
-    if authorization is None or not authorization.client.is_active:
+    if authorization is None or not authorization.client.accepts_new_authorizations:
         raise InvalidUserCode
     _check_pending(authorization)
     return authorization

@@ -95,6 +95,9 @@ DEFAULTS: dict[str, Any] = {
     "SELF_SERVICE_MAX_CLIENTS": 20,
     # Realm named in WWW-Authenticate on protected API responses (RFC 6750 §3).
     "RESOURCE_SERVER_REALM": "api",
+    # Scopes (from SCOPES) only an admin may give a client, besides
+    # INTROSPECTION_SCOPE: never self-service, never "every scope" by default.
+    "PRIVILEGED_SCOPES": [],
 }
 
 
