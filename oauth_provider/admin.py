@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -91,7 +91,7 @@ def format_review_value(value: Any) -> SafeString:
         items = [value]
     if not any(item not in ("", None) for item in items):
         return format_html("<em>{}</em>", gettext("(empty)"))
-    return format_html_join(format_html("<br>"), "<bdi>{}</bdi>", ((item,) for item in items))
+    return format_html_join(mark_safe("<br>"), "<bdi>{}</bdi>", ((item,) for item in items))
 
 
 def format_review_changes(client: Client) -> SafeString:
