@@ -27,7 +27,7 @@ from ..settings import (
     REFRESH_TOKEN,
     oauth_settings,
 )
-from ..text import validate_display_text, validate_website
+from ..text import isolate, validate_display_text, validate_website
 
 # What users see or where their codes go: a self-service change to any of
 # these sends an approved client back to an admin's review (with
@@ -113,7 +113,9 @@ class Client(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        # Isolated (FSI ... PDI): the admin shows this in titles, breadcrumbs and
+        # lists, where a name stored before names were checked must not reorder them.
+        return isolate(self.name)
 
     @property
     def is_confidential(self) -> bool:
