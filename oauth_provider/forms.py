@@ -177,16 +177,18 @@ class OwnClientForm(ClientForm):
         if self.instance._state.adding and "grant_types" not in kwargs.get("initial", {}):
             self.initial["grant_types"] = [name for name in DEFAULT_GRANT_TYPES if name in offered]
 
-    def _kept(self, name: str) -> list[str]:
-        """The values of list field ``name`` the client has that are not offered here (an admin's)."""
+    def _kept(self, name: str, known: Any) -> list[str]:
+        """The values of list field ``name`` the client has that are not offered
+        here but still exist (``known``): what an admin gave it."""
         offered = {value for value, _label in self.fields[name].choices}
-        return [value for value in getattr(self.instance, name) if value not in offered]
+        return [value for value in getattr(self.instance, name) if value not in offered and value in known]
 
     def clean_grant_types(self) -> list[str]:
-        return [*self._kept("grant_types"), *self.cleaned_data["grant_types"]]
+        known = [name for name, _label in GRANT_TYPE_CHOICES]
+        return [*self._kept("grant_types", known), *self.cleaned_data["grant_types"]]
 
     def clean_scopes(self) -> list[str]:
-        return [*self._kept("scopes"), *self.cleaned_data["scopes"]]
+        return [*self._kept("scopes", oauth_settings.SCOPES), *self.cleaned_data["scopes"]]
 
     def full_clean(self) -> None:
         super().full_clean()

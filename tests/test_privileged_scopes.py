@@ -195,3 +195,25 @@ def test_privileged_scopes_must_be_a_list_of_known_scopes(settings, value):
 def test_privileged_scopes_default_is_valid(settings):
     settings.OAUTH_PROVIDER = {"SCOPES": SCOPES}
     assert check_settings() == []
+
+
+def test_self_service_edit_drops_a_scope_the_site_no_longer_defines(client, user, settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "SELF_SERVICE_APPROVAL_REQUIRED": False}
+    own = ClientFactory(owner=user, scopes=["read", "check"])
+    Client.objects.filter(pk=own.pk).update(scopes=["read", "check", "retired"])
+    client.force_login(user)
+
+    response = client.post(
+        reverse("oauth_provider:client_update", args=[own.client_id]),
+        {
+            "name": own.name,
+            "client_type": "confidential",
+            "redirect_uris": own.redirect_uris,
+            "grant_types": own.grant_types,
+            "scopes": ["read"],
+        },
+    )
+
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert sorted(own.scopes) == ["check", "read"]
