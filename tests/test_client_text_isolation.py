@@ -95,14 +95,18 @@ def test_every_page_people_see_isolates_the_clients_name_and_website(client, use
     assert TEMPLATES - {"oauth_provider/admin/client_secret.html"} <= rendered
 
 
-def test_the_delete_message_isolates_the_name(client, user, app):
+def test_messages_isolate_the_name(client, user, app):
+    """Messages are text: they carry the name between FSI and PDI."""
     client.force_login(user)
+    consent = ConsentFactory(user=user, client=app)
+    client.post(reverse("oauth_provider:withdraw_consent", args=[consent.pk]))
+    withdrawn = client.get(reverse("oauth_provider:authorized_apps")).content.decode()
     client.post(reverse("oauth_provider:client_delete", args=[app.client_id]))
+    deleted = client.get(reverse("oauth_provider:client_list")).content.decode()
 
-    html = client.get(reverse("oauth_provider:client_list")).content.decode()
-
-    assert f"\u2068{NAME}\u2069 was deleted." in html
-    assert unisolated(html, NAME) == []
+    assert f"\u2068{NAME}\u2069 can no longer access your account." in withdrawn
+    assert f"\u2068{NAME}\u2069 was deleted." in deleted
+    assert unisolated(withdrawn, NAME) == unisolated(deleted, NAME) == []
 
 
 def test_admin_pages_isolate_the_clients_name(admin_client, app, user):
