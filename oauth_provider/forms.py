@@ -51,11 +51,15 @@ def scope_choices(*, privileged: bool) -> list[tuple[str, str]]:
     """(name, "name: description") for every scope the server defines now;
     privileged ones marked as such, or left out when ``privileged`` is False."""
     marked = privileged_scopes()
-    return [
-        (name, f"{name}: {description}" + (f" ({_('privileged')})" if name in marked else ""))
-        for name, description in oauth_settings.SCOPES.items()
-        if privileged or name not in marked
-    ]
+    choices = []
+    for name, description in oauth_settings.SCOPES.items():
+        label = f"{name}: {description}"
+        if name in marked:
+            if not privileged:
+                continue
+            label = _("%(scope)s (privileged)") % {"scope": label}
+        choices.append((name, label))
+    return choices
 
 
 def grant_type_choices(offered: Any, current: list[str]) -> list[tuple[str, Any]]:
