@@ -19,6 +19,7 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
@@ -32,7 +33,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,7 @@ from .consents import withdraw_consent
 from .forms import ClientForm
 from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
 from .models.base import get_or_none
+from .redirect_uris import split_redirect_uris
 from .revocation import REVOKED_FIELDS, end_grants, revoke_tokens
 
 # Where a secret generated while saving the admin form waits for response_add
@@ -88,22 +90,66 @@ class OwnerFilter(admin.SimpleListFilter):
         return None
 
 
+def format_review_value(value: Any) -> SafeString:
+    """One reviewed value as the admin reads it: lists one item per line,
+    each isolated (``<bdi>``) so that no value can reorder the others."""
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, str) and "\n" in value:
+        items = split_redirect_uris(value)
+    else:
+        items = [value]
+    if not any(item not in ("", None) for item in items):
+        return format_html("<em>{}</em>", gettext("(empty)"))
+    return format_html_join(mark_safe("<br>"), "<bdi>{}</bdi>", ((item,) for item in items))
+
+
+def format_review_changes(client: Client) -> SafeString:
+    """What changed since approval, as "field: old → new" lines."""
+    return format_html(
+        '<ul class="oauth-review-changes">{}</ul>',
+        format_html_join(
+            "",
+            "<li><strong>{}</strong>: <del>{}</del> → <ins>{}</ins></li>",
+            (
+                (label, format_review_value(old), format_review_value(new))
+                for label, old, new in client.review_changes()
+            ),
+        ),
+    )
+
+
+class ClientAdminForm(ClientForm):
+    """The client form with the admin's approval of a reviewed client's changes."""
+
+    approve_changes = forms.BooleanField(
+        label=_("Approve the changes"),
+        required=False,
+        help_text=_("Users can authorize the client again, as it is now."),
+    )
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     """Registered clients (RFC 6749 §2), including those users registered
-    themselves that await an admin's approval."""
+    themselves, or changed since approval, that await an admin's approval.
 
-    form = ClientForm
+    The change page and the list show what changed since approval (old → new).
+    Every name is shown in ``<bdi>``, so that none can reorder the text around it.
+    """
+
+    form = ClientAdminForm
     # The page that shows newly generated secrets, once.
     show_once_template_name = "oauth_provider/admin/client_secret.html"
     list_display = [
-        "name",
+        "display_name",
         "client_id",
         "short_client_type",
         "owner",
         "grant_type_list",
         "is_active",
         "awaiting_approval",
+        "changes_awaiting_review",
         "active_token_count",
         "created_at",
     ]
@@ -117,6 +163,7 @@ class ClientAdmin(admin.ModelAdmin):
         "client_id",
         "secret_status",
         "awaiting_approval",
+        "changes_awaiting_review",
         "credential_links",
         "created_at",
         "updated_at",
@@ -129,11 +176,27 @@ class ClientAdmin(admin.ModelAdmin):
         if obj is None:
             return [(None, {"fields": main}), (_("Access"), {"fields": access})]
         access_options: dict[str, Any] = {"fields": [*access, "awaiting_approval"]}
-        if obj.awaiting_approval:
+        review: list[Any] = []
+        if obj.under_review:
+            access_options["fields"].append("approve_changes")
+            review = [
+                (
+                    _("Changes awaiting review"),
+                    {
+                        "fields": ["changes_awaiting_review"],
+                        "description": _(
+                            "Its owner changed this client after it was approved. Until you approve the "
+                            "changes, users cannot authorize it; tokens already issued keep working."
+                        ),
+                    },
+                )
+            ]
+        elif obj.awaiting_approval:
             access_options["description"] = _(
                 "A user registered this client and it awaits approval. Tick “Active” and save to approve it."
             )
         return [
+            *review,
             (None, {"fields": ["client_id", "secret_status", *main]}),
             (_("Access"), access_options),
             (_("Tokens and consents"), {"fields": ["credential_links"]}),
@@ -158,6 +221,18 @@ class ClientAdmin(admin.ModelAdmin):
         count = getattr(client, "_active_token_count", 0)
         url = changelist_url(AccessToken, self.admin_site, client__id__exact=client.pk, state="active")
         return format_html('<a href="{}">{}</a>', url, count)
+
+    @admin.display(description=_("name"), ordering="name")
+    def display_name(self, client: Client) -> SafeString:
+        return format_html("<bdi>{}</bdi>", client.name)
+
+    @admin.display(description=_("changes awaiting review"))
+    def changes_awaiting_review(self, client: Client) -> SafeString | str:
+        if client.under_review:
+            return format_review_changes(client)
+        if client.awaiting_approval:
+            return gettext("New client")
+        return ""
 
     @admin.display(description=_("type"), ordering="client_type")
     def short_client_type(self, client: Client) -> str:
@@ -224,12 +299,21 @@ class ClientAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Client, form: ModelForm, change: bool) -> None:
         # An admin who ticks "active" on a client awaiting approval means to approve it;
         # leaving awaiting_approval set would list an active client as still waiting.
-        approving = change and obj.awaiting_approval and obj.is_active
+        # A client under review is active already: its changes need "approve the changes".
+        approving = (
+            change
+            and obj.awaiting_approval
+            and obj.is_active
+            and ("is_active" in form.changed_data or form.cleaned_data.get("approve_changes"))
+        )
         if approving:
             obj.approve()
         super().save_model(request, obj, form, change)
         if approving:
             self.log_change(request, obj, gettext("Approved the client."))
+        # What createclient warns about too: a setting that will not work as saved.
+        for warning in obj.configuration_warnings():
+            self.message_user(request, warning, messages.WARNING)
 
     def response_add(self, request: HttpRequest, obj: Client, post_url_continue: str | None = None) -> Any:
         secret = getattr(obj, _GENERATED_ATTR, None)
@@ -273,7 +357,7 @@ class ClientAdmin(admin.ModelAdmin):
             waiting = Client.objects.select_for_update().filter(pk__in=selected, awaiting_approval=True)
             for client in waiting.order_by("name", "pk"):
                 client.approve()
-                client.save(update_fields=["awaiting_approval", "is_active", "updated_at"])
+                client.save(update_fields=["awaiting_approval", "is_active", "approved_values", "updated_at"])
                 self.log_change(request, client, gettext("Approved the client."))
                 approved += 1
         if approved:

@@ -74,7 +74,10 @@ def redirect_target(query: QueryDict) -> RedirectTarget:
     except InvalidRequest as error:
         raise InvalidRedirectURI(error.description) from None
     client_id = params.get("client_id")
-    client = Client.objects.filter(client_id=client_id, is_active=True).first() if client_id else None
+    # A client awaiting review (new, or changed since approval) starts no new
+    # authorization, and its possibly unreviewed redirect URIs are never used.
+    active = Client.objects.filter(is_active=True, awaiting_approval=False)
+    client = active.filter(client_id=client_id).first() if client_id else None
     if client is None:
         raise InvalidClient(_("The client is unknown or inactive."))
     registered = client.redirect_uri_list

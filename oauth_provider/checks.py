@@ -251,6 +251,19 @@ def _check_self_service() -> list[Error]:
     return errors
 
 
+def _check_privileged_scopes() -> list[Error]:
+    scopes = oauth_settings.SCOPES
+    if not _list_of(oauth_settings.PRIVILEGED_SCOPES, scopes if isinstance(scopes, dict) else ()):
+        return [
+            _error(
+                20,
+                "OAUTH_PROVIDER['PRIVILEGED_SCOPES'] must be a list of names from SCOPES.",
+                "List the scopes only an admin may give a client, e.g. ['admin']; [] for none.",
+            )
+        ]
+    return []
+
+
 SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_scopes,
     _check_lifetimes,
@@ -263,6 +276,7 @@ SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_introspection_scope,
     _check_switches,
     _check_self_service,
+    _check_privileged_scopes,
 )
 
 

@@ -22,7 +22,7 @@ from .consents import record_consent
 from .crypto import hash_user_code
 from .models import Client, DeviceAuthorization
 from .models.base import get_or_none
-from .scopes import format_scope
+from .scopes import allowed_scopes, format_scope
 from .settings import oauth_settings
 
 # §6.1: "the base-20 character set "BCDFGHJKLMNPQRSTVWXZ"": consonants only,
@@ -140,10 +140,18 @@ def find_pending(user_code: str) -> DeviceAuthorization:
     authorization = get_or_none(
         DeviceAuthorization.objects.filter(user_code_hash=hash_user_code(code)).select_related("client")
     )
-    if authorization is None or not authorization.client.is_active:
+    if authorization is None or not _may_be_approved(authorization):
         raise InvalidUserCode
     _check_pending(authorization)
     return authorization
+
+
+def _may_be_approved(authorization: DeviceAuthorization) -> bool:
+    """Whether a user may still approve the request: its client takes new
+    authorizations (not under review), and every scope it asked for is still
+    one the client may have (an admin may have taken a privileged one away)."""
+    client = authorization.client
+    return client.accepts_new_authorizations and set(authorization.scopes) <= set(allowed_scopes(client))
 
 
 def _check_pending(authorization: DeviceAuthorization) -> None:

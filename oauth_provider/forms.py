@@ -1,9 +1,12 @@
 """Forms for registering clients, shared by the admin and self-service pages.
 
-Validation of what gets stored (redirect URIs, scopes, the grant type list)
-lives on the ``Client`` model, so every way of creating a client (admin, the
-self-service page, ``manage.py createclient``) enforces the same rules; this
-form only turns HTML input into those values and decides when a secret is due.
+Validation of what gets stored (redirect URIs, the name and website, scopes,
+the grant type list) lives on the ``Client`` model, so every way of creating a
+client (admin, the self-service page, ``manage.py createclient``) enforces the
+same rules; these forms turn HTML input into those values, decide when a
+secret is due, and decide what each kind of user may choose: privileged scopes
+and legacy grants are an admin's to give, and a developer's change to an
+approved client sends it back to review.
 """
 
 from __future__ import annotations
@@ -15,8 +18,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Client
-from .models.clients import split_redirect_uris
-from .settings import AUTHORIZATION_CODE, GRANT_TYPE_CHOICES, REFRESH_TOKEN, oauth_settings
+from .redirect_uris import split_redirect_uris
+from .scopes import privileged_scopes
+from .settings import (
+    AUTHORIZATION_CODE,
+    GRANT_TYPE_CHOICES,
+    LEGACY_GRANT_TYPES,
+    REFRESH_TOKEN,
+    oauth_settings,
+)
 
 # What a new client is offered when nothing is chosen yet: the flow RFC 9700
 # §2.1.1 recommends for almost every client.
@@ -37,9 +47,25 @@ def normalize_redirect_uris(value: str) -> str:
     return "\n".join(dict.fromkeys(split_redirect_uris(value)))
 
 
-def scope_choices() -> list[tuple[str, str]]:
-    """(name, "name: description") for every scope the server defines now."""
-    return [(name, f"{name}: {description}") for name, description in oauth_settings.SCOPES.items()]
+def scope_choices(*, privileged: bool) -> list[tuple[str, str]]:
+    """(name, "name: description") for every scope the server defines now;
+    privileged ones marked as such, or left out when ``privileged`` is False."""
+    marked = privileged_scopes()
+    choices = []
+    for name, description in oauth_settings.SCOPES.items():
+        label = f"{name}: {description}"
+        if name in marked:
+            if not privileged:
+                continue
+            label = _("%(scope)s (privileged)") % {"scope": label}
+        choices.append((name, label))
+    return choices
+
+
+def grant_type_choices(offered: Any, current: list[str]) -> list[tuple[str, Any]]:
+    """The grant types in ``offered``, plus those the client already has, so
+    that saving a form never drops one silently."""
+    return [(name, label) for name, label in GRANT_TYPE_CHOICES if name in offered or name in current]
 
 
 class ClientForm(forms.ModelForm):
@@ -91,12 +117,17 @@ class ClientForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.new_secret: str | None = None
-        # Computed per form so that OAUTH_PROVIDER overrides (and a grant
-        # list extended after import) are what the user is offered.
-        self.fields["grant_types"].choices = list(GRANT_TYPE_CHOICES)
-        self.fields["scopes"].choices = scope_choices()
+        # Computed per form so that OAUTH_PROVIDER overrides are what the
+        # user is offered: grant types the site has enabled (a new one would
+        # not work; the admin's save warns about those kept from before).
+        self.fields["grant_types"].choices = grant_type_choices(
+            oauth_settings.GRANT_TYPES, self.instance.grant_types
+        )
+        self.fields["scopes"].choices = scope_choices(privileged=True)
         if self.instance._state.adding and "grant_types" not in self.initial:
-            self.initial["grant_types"] = list(DEFAULT_GRANT_TYPES)
+            self.initial["grant_types"] = [
+                name for name in DEFAULT_GRANT_TYPES if name in oauth_settings.GRANT_TYPES
+            ]
 
     def clean_redirect_uris(self) -> str:
         # Each URI is then checked by Client.redirect_uris' validator
@@ -124,9 +155,16 @@ class ClientForm(forms.ModelForm):
 class OwnClientForm(ClientForm):
     """A developer's own client at /o/clients/: what a developer may decide.
 
-    Trust (skipping consent, introspecting tokens, being active) is the
-    admin's to grant, and the grant types on offer are only those the site
+    Trust is the admin's to grant: skipping consent, introspecting tokens,
+    being active, privileged scopes (``scopes.privileged_scopes``) and the
+    legacy grants (password, implicit) are not offered, and a value outside
+    the choices is refused. What an admin gave the client of those is kept
+    when its developer saves. The grant types on offer are those the site
     offers (``OAUTH_PROVIDER["GRANT_TYPES"]``).
+
+    With ``SELF_SERVICE_APPROVAL_REQUIRED``, a new client waits for an
+    admin's approval, and so does a change to any of ``REVIEWED_FIELDS`` of
+    an approved one (``Client.request_review``).
     """
 
     class Meta(ClientForm.Meta):
@@ -135,12 +173,26 @@ class OwnClientForm(ClientForm):
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
-        offered = oauth_settings.GRANT_TYPES
-        self.fields["grant_types"].choices = [
-            (name, label) for name, label in GRANT_TYPE_CHOICES if name in offered
-        ]
+        # Before the form writes into the instance: what a review compares against.
+        self.stored_values = None if self.instance._state.adding else self.instance.reviewed_values()
+        offered = [name for name in oauth_settings.GRANT_TYPES if name not in LEGACY_GRANT_TYPES]
+        self.fields["grant_types"].choices = grant_type_choices(offered, [])
+        self.fields["scopes"].choices = scope_choices(privileged=False)
         if self.instance._state.adding and "grant_types" not in kwargs.get("initial", {}):
             self.initial["grant_types"] = [name for name in DEFAULT_GRANT_TYPES if name in offered]
+
+    def _kept(self, name: str, known: Any) -> list[str]:
+        """The values of list field ``name`` the client has that are not offered
+        here but still exist (``known``): what an admin gave it."""
+        offered = {value for value, _label in self.fields[name].choices}
+        return [value for value in getattr(self.instance, name) if value not in offered and value in known]
+
+    def clean_grant_types(self) -> list[str]:
+        known = [name for name, _label in GRANT_TYPE_CHOICES]
+        return [*self._kept("grant_types", known), *self.cleaned_data["grant_types"]]
+
+    def clean_scopes(self) -> list[str]:
+        return [*self._kept("scopes", oauth_settings.SCOPES), *self.cleaned_data["scopes"]]
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -181,4 +233,6 @@ class OwnClientForm(ClientForm):
             if oauth_settings.SELF_SERVICE_APPROVAL_REQUIRED:
                 client.is_active = False
                 client.awaiting_approval = True
+        elif oauth_settings.SELF_SERVICE_APPROVAL_REQUIRED and self.stored_values is not None:
+            client.request_review(self.stored_values)
         return super().save(commit)

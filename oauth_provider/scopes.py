@@ -35,11 +35,21 @@ def format_scope(scopes: Iterable[str]) -> str:
     return " ".join(scopes)
 
 
+def privileged_scopes() -> frozenset[str]:
+    """Scopes that give power over other clients' tokens: ``INTROSPECTION_SCOPE``
+    and ``PRIVILEGED_SCOPES``. Only an admin gives them to a client, by listing
+    them in its allowed scopes (admin or ``createclient``)."""
+    introspection = oauth_settings.INTROSPECTION_SCOPE
+    return frozenset(oauth_settings.PRIVILEGED_SCOPES) | ({introspection} if introspection else set())
+
+
 def allowed_scopes(client: Client) -> list[str]:
-    """The scopes a client may ask for: its own list, or every server scope."""
+    """The scopes a client may ask for: its own list, or every server scope
+    that is not privileged (an empty list never means a privileged scope)."""
     server_scopes = list(oauth_settings.SCOPES)
     if not client.scopes:
-        return server_scopes
+        privileged = privileged_scopes()
+        return [scope for scope in server_scopes if scope not in privileged]
     return [scope for scope in client.scopes if scope in server_scopes]
 
 

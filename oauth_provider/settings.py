@@ -98,6 +98,9 @@ DEFAULTS: dict[str, Any] = {
     # A user's password change (or set_unusable_password) revokes the tokens,
     # codes and device approvals clients hold for them (RFC 6819 §5.2.2.3).
     "REVOKE_TOKENS_ON_PASSWORD_CHANGE": True,
+    # Scopes (from SCOPES) only an admin may give a client, besides
+    # INTROSPECTION_SCOPE: never self-service, never "every scope" by default.
+    "PRIVILEGED_SCOPES": [],
 }
 
 

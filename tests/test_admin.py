@@ -431,13 +431,14 @@ def test_changelist_columns(admin_client, user):
     response = admin_client.get(url(Client, "changelist"))
 
     assert response.context["cl"].list_display[1:] == [
-        "name",
+        "display_name",
         "client_id",
         "short_client_type",
         "owner",
         "grant_type_list",
         "is_active",
         "awaiting_approval",
+        "changes_awaiting_review",
         "active_token_count",
         "created_at",
     ]

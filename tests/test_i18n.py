@@ -85,8 +85,8 @@ def test_consent_page_in_french(browser, oauth_client):
     name = oauth_client.name
     assert_french_page(
         response,
-        f"<title>Autoriser {name}</title>",
-        f"<h1><strong>{name}</strong> souhaite accéder à votre compte</h1>",
+        f"<title>Autoriser \u2068{name}\u2069</title>",
+        f"<h1><strong><bdi>{name}</bdi></strong> souhaite accéder à votre compte</h1>",
         ">Refuser</button>",
         ">Autoriser</button>",
         "Connecté en tant que",

@@ -163,3 +163,60 @@ def test_private_use_scheme_matches_exactly():
     assert redirect_uri_matches("com.example.app:/callback", registered)
     assert not redirect_uri_matches("com.example.app://callback", registered)
     assert not redirect_uri_matches("com.example.App:/callback", registered)
+
+
+# -- nothing that could mislead the person reading it (issue 10) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://xn--bcher-kva.example/callback",  # an internationalized host in its ASCII form
+        "https://client.example.com/callback?state=a%20b",
+        "https://[2001:db8::1]/callback",
+        "com.example.app:/oauth2redirect/example-provider",  # RFC 8252 §7.1's own example
+        "com.googleusercontent.apps.123:/oauth2redirect",
+        "io.x-y.app:/cb",
+    ],
+)
+def test_unambiguous_uris_are_accepted(uri):
+    validate_redirect_uri(uri)
+
+
+@pytest.mark.parametrize(
+    ("uri", "code"),
+    [
+        ("https://client.example.com@evil.example/callback", "userinfo"),
+        ("https://user:pass@client.example.com/callback", "userinfo"),
+        ("com.example.app://user@callback", "userinfo"),
+        ("https://evil.example\\@client.example.com/callback", "backslash"),
+        ("https://client.example.com\\callback", "backslash"),
+        ("https://b\u00fccher.example/callback", "non_ascii"),
+        ("https://client.example.com/caf\u00e9", "non_ascii"),
+        ("https://client.example.com/cb\u202e", "non_ascii"),
+        ("https://client.example.com/c<b>", "characters"),
+        ('https://client.example.com/"cb"', "characters"),
+        ("https://client.example.com/%zz", "characters"),
+        ("https://client.example.com/%", "characters"),
+        ("https://client.example.com/\x7f", "characters"),
+        ("HTTPS://client.example.com/callback", "case"),
+        ("Com.Example.App:/callback", "case"),
+        ("https://Client.example.com/callback", "case"),
+        ("https://paypaI.example/callback", "case"),
+        ("https://client_example.com/callback", "host"),
+        ("https://client.example.com./callback", "host"),
+        ("https://-client.example.com/callback", "host"),
+        ("a.b:", "scheme"),
+        ("x.y:/callback", "scheme"),
+        ("com.example.app:", "scheme"),
+        ("com.example.app:callback", "scheme"),
+        ("1com.example.app:/callback", "invalid"),
+        ("com..app:/callback", "scheme"),
+        ("com.example-.app:/callback", "scheme"),
+        ("https://client.example.com/" + "a" * 500, "too_long"),
+    ],
+)
+def test_misleading_uri_is_rejected(uri, code):
+    with pytest.raises(ValidationError) as excinfo:
+        validate_redirect_uri(uri)
+    assert excinfo.value.code == code

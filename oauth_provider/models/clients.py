@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..crypto import (
@@ -14,24 +17,26 @@ from ..crypto import (
     hash_secret,
     secrets_match,
 )
-from ..redirect_uris import validate_redirect_uri
-from ..settings import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, GRANT_TYPE_CHOICES, IMPLICIT, oauth_settings
+from ..redirect_uris import split_redirect_uris, validate_redirect_uris
+from ..settings import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    DEVICE_CODE,
+    GRANT_TYPE_CHOICES,
+    IMPLICIT,
+    REFRESH_TOKEN,
+    oauth_settings,
+)
+from ..text import isolate, validate_display_text, validate_website
 
-
-def split_redirect_uris(value: str) -> list[str]:
-    """The URIs of a one-per-line list, without blank lines."""
-    return [line.strip() for line in value.splitlines() if line.strip()]
-
-
-def validate_redirect_uris(value: str) -> None:
-    errors = []
-    for uri in split_redirect_uris(value):
-        try:
-            validate_redirect_uri(uri)
-        except ValidationError as error:
-            errors.extend(f"{uri}: {message}" for message in error.messages)
-    if errors:
-        raise ValidationError(errors)
+# What users see or where their codes go: a self-service change to any of
+# these sends an approved client back to an admin's review (with
+# SELF_SERVICE_APPROVAL_REQUIRED). A new field users read belongs here too.
+REVIEWED_FIELDS = ("name", "website", "redirect_uris", "client_type", "grant_types", "scopes")
+# The grants that only redeem what a user authorized earlier (a code, a
+# refresh token, an approved device request): the ones a client under review
+# keeps. Client credentials and password would be new authorizations.
+REDEEMING_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE)
 
 
 def _unknown(values: object, known: Iterable[str]) -> str | None:
@@ -55,8 +60,8 @@ class Client(models.Model):
         _("client ID"), max_length=100, unique=True, default=generate_client_id, editable=False
     )
     client_secret_hash = models.CharField(_("client secret hash"), max_length=64, blank=True, editable=False)
-    name = models.CharField(_("name"), max_length=255)
-    website = models.URLField(_("website"), blank=True)
+    name = models.CharField(_("name"), max_length=255, validators=[validate_display_text])
+    website = models.URLField(_("website"), blank=True, validators=[validate_website])
     client_type = models.CharField(
         _("client type"), max_length=20, choices=ClientType.choices, default=ClientType.CONFIDENTIAL
     )
@@ -95,6 +100,10 @@ class Client(models.Model):
     # Set on clients users register themselves while SELF_SERVICE_APPROVAL_REQUIRED
     # is on; such a client stays inactive until an admin approves it.
     awaiting_approval = models.BooleanField(_("awaiting approval"), default=False, editable=False)
+    # While an approved client's self-service changes await review: the
+    # REVIEWED_FIELDS values as they were when approved (the admin sees
+    # old -> new). None otherwise, and for a new client never approved.
+    approved_values = models.JSONField(_("approved values"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -104,7 +113,9 @@ class Client(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        # Isolated (FSI ... PDI): the admin shows this in titles, breadcrumbs and
+        # lists, where a name stored before names were checked must not reorder them.
+        return isolate(self.name)
 
     @property
     def is_confidential(self) -> bool:
@@ -121,9 +132,67 @@ class Client(models.Model):
         return [str(labels.get(name, name)) for name in self.grant_types]
 
     def approve(self) -> None:
-        """An admin's approval of a self-registered client: it becomes usable."""
+        """An admin's approval of a self-registered client or of its changes: it becomes usable."""
         self.awaiting_approval = False
         self.is_active = True
+        self.approved_values = None
+
+    def reviewed_values(self) -> dict[str, Any]:
+        """The ``REVIEWED_FIELDS`` values, as stored in ``approved_values``."""
+        return {name: copy.deepcopy(getattr(self, name)) for name in REVIEWED_FIELDS}
+
+    def request_review(self, approved: dict[str, Any]) -> None:
+        """Send the client back to review after its owner changed reviewed
+        values; ``approved`` holds them as they were before the change.
+
+        The client stays active: tokens already issued keep working, but no
+        new authorization starts until an admin approves (see
+        ``accepts_new_authorizations`` and ``allows_grant_type``). A client
+        already waiting keeps the values it was last approved with, and one
+        changed back to exactly those needs no review.
+        """
+        if self.awaiting_approval and self.approved_values is None:
+            return  # never approved: it simply keeps waiting
+        previous = self.approved_values if self.awaiting_approval else approved
+        if not self._changed_fields(previous):
+            self.awaiting_approval, self.approved_values = False, None
+        else:
+            self.awaiting_approval, self.approved_values = True, previous
+
+    @property
+    def under_review(self) -> bool:
+        """An approved client whose changes await an admin (as opposed to a new one)."""
+        return self.awaiting_approval and self.approved_values is not None
+
+    @property
+    def accepts_new_authorizations(self) -> bool:
+        """Whether users may authorize the client now (authorization endpoint,
+        device verification) and it may start a device request."""
+        return self.is_active and not self.awaiting_approval
+
+    def review_changes(self) -> list[tuple[str, Any, Any]]:
+        """(field verbose name, approved value, current value) of each reviewed
+        field changed since approval; empty unless ``under_review``."""
+        if not self.under_review:
+            return []
+        return [
+            (
+                str(self._meta.get_field(name).verbose_name),
+                self.approved_values.get(name),
+                getattr(self, name),
+            )
+            for name in self._changed_fields(self.approved_values)
+        ]
+
+    def _changed_fields(self, approved: dict[str, Any]) -> list[str]:
+        """The reviewed fields whose value differs from ``approved`` (lists in any order)."""
+
+        def same(old: Any, new: Any) -> bool:
+            if isinstance(old, list) and isinstance(new, list):
+                return sorted(map(str, old)) == sorted(map(str, new))
+            return old == new
+
+        return [name for name in REVIEWED_FIELDS if not same(approved.get(name), getattr(self, name))]
 
     def set_secret(self) -> str:
         """Give the client a new secret; return it. Only its hash is kept."""
@@ -135,7 +204,35 @@ class Client(models.Model):
         return bool(self.client_secret_hash) and secrets_match(secret, self.client_secret_hash)
 
     def allows_grant_type(self, grant_type: str) -> bool:
-        return grant_type in self.grant_types and grant_type in oauth_settings.GRANT_TYPES
+        """Whether the token endpoint may run ``grant_type`` for this client.
+
+        Under review, only grants that redeem what users authorized earlier,
+        and only those it was approved with: refreshing keeps issued tokens
+        alive, but client credentials or password would be new authorizations.
+        """
+        if grant_type not in self.grant_types or grant_type not in oauth_settings.GRANT_TYPES:
+            return False
+        if self.awaiting_approval:
+            approved = (self.approved_values or {}).get("grant_types") or []
+            return grant_type in REDEEMING_GRANT_TYPES and grant_type in approved
+        return True
+
+    def configuration_warnings(self) -> list[str]:
+        """What will not work as configured, for whoever saved it (admin, ``createclient``)."""
+        warnings = [
+            gettext(
+                "The server does not offer %(grant_type)s; add it to "
+                "OAUTH_PROVIDER['GRANT_TYPES'] before this client can use it."
+            )
+            % {"grant_type": grant_type}
+            for grant_type in self.grant_types
+            if grant_type not in oauth_settings.GRANT_TYPES
+        ]
+        if self.allow_introspection and not self.is_confidential:
+            warnings.append(
+                gettext("Public clients cannot authenticate, so the introspection endpoint refuses them.")
+            )
+        return warnings
 
     def clean(self) -> None:
         """The one place a client's lists are checked (admin, forms and createclient all call it)."""

@@ -14,6 +14,7 @@ from django.views import generic
 from ..consents import authorized_apps, withdraw_consent
 from ..models import Consent
 from ..scopes import describe
+from ..text import isolate
 from .base import AccountPageMixin
 
 
@@ -50,7 +51,7 @@ class WithdrawConsentView(OwnConsentMixin, generic.DetailView):
         withdraw_consent(consent)
         messages.success(
             request,
-            _("%(name)s can no longer access your account.") % {"name": consent.client.name},
+            _("%(name)s can no longer access your account.") % {"name": isolate(consent.client.name)},
             fail_silently=True,
         )
         return HttpResponseRedirect(reverse("oauth_provider:authorized_apps"))

@@ -22,6 +22,7 @@ from ..forms import OwnClientForm
 from ..metadata import endpoint_url, issuer, origin
 from ..models import Client
 from ..settings import oauth_settings
+from ..text import isolate
 from .base import AccountPageMixin
 
 SHOW_ONCE_TEMPLATE = "oauth_provider/client_secret.html"
@@ -62,6 +63,12 @@ class ClientFormMixin(OwnClientMixin):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "owner": self.request.user}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # The edit page says beforehand that a change sends the app back to review.
+        return super().get_context_data(
+            review_required=oauth_settings.SELF_SERVICE_APPROVAL_REQUIRED, **kwargs
+        )
 
     def form_valid(self, form: OwnClientForm) -> HttpResponse:
         self.object = form.save()
@@ -122,5 +129,7 @@ class ClientDeleteView(OwnClientMixin, generic.DeleteView):
     def form_valid(self, form: Any) -> HttpResponse:
         name = self.object.name
         response = super().form_valid(form)
-        messages.success(self.request, _("%(name)s was deleted.") % {"name": name}, fail_silently=True)
+        messages.success(
+            self.request, _("%(name)s was deleted.") % {"name": isolate(name)}, fail_silently=True
+        )
         return response

@@ -44,7 +44,8 @@ class DeviceAuthorizationView(ProtocolView):
         # §3.1: "The client authentication requirements of Section 3.2.1 of
         # [RFC6749] apply": public clients send their client_id only.
         client = authenticate_client(request.META, params)
-        if not client.allows_grant_type(DEVICE_CODE):
+        # A client awaiting review keeps polling what users approved before, but starts nothing new.
+        if not client.allows_grant_type(DEVICE_CODE) or not client.accepts_new_authorizations:
             raise UnauthorizedClient
         scopes = resolve_scope(params.get("scope"), client)
         body = device.start(client, scopes, verification_uri=endpoint_url(request, "device"))

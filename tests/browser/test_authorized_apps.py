@@ -68,7 +68,7 @@ def test_withdrawing_an_app_revokes_its_tokens(page, live_server, app):
     page.click("button.danger")
 
     page.wait_for_url("**/o/authorized-apps/")
-    assert page.inner_text("ul.messages") == "Photo Printer can no longer access your account."
+    assert page.inner_text("ul.messages") == "\u2068Photo Printer\u2069 can no longer access your account."
     assert "You have not authorized any apps." in page.inner_text("main")
     assert page.locator("ul.cards").count() == 0
     assert not Consent.objects.filter(user=user, client=app).exists()

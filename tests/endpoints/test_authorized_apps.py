@@ -139,7 +139,7 @@ def test_withdraw_ends_every_token_and_code_of_the_app_for_the_user(browser, use
     assert set(revoked) == {"consent_withdrawn"}
     assert "consent_withdrawn" in REVOKE_REASONS
     follow = browser.get(LIST_URL)
-    assert f"{app.name} can no longer access your account." in follow.content.decode()
+    assert f"\u2068{app.name}\u2069 can no longer access your account." in follow.content.decode()
 
 
 def test_withdraw_drops_cached_tokens(browser, user, settings):

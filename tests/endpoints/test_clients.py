@@ -271,4 +271,4 @@ def test_deleting_asks_first_then_removes_the_client_and_its_tokens(browser, own
     assert response.status_code == 302 and response["Location"] == LIST_URL
     assert not Client.objects.filter(pk=own_client.pk).exists()
     assert not AccessToken.objects.exists()
-    assert "My Notes was deleted." in browser.get(LIST_URL).content.decode()
+    assert "\u2068My Notes\u2069 was deleted." in browser.get(LIST_URL).content.decode()

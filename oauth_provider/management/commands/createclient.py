@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from ...forms import DEFAULT_GRANT_TYPES, normalize_redirect_uris
 from ...models import Client
-from ...settings import oauth_settings
 
 
 class Command(BaseCommand):
@@ -87,27 +86,17 @@ class Command(BaseCommand):
             owner=self.owner(options["owner"]),
         )
         secret = client.set_secret() if client.is_confidential else None
-        # The model validates grant types, scopes and each redirect URI, as it does for the admin.
+        # The model validates the name, website, grant types, scopes and each
+        # redirect URI, as it does for the admin and the self-service page.
         try:
             client.full_clean()
         except ValidationError as error:
             raise CommandError(self.describe(error)) from None
         client.save()
 
-        for grant_type in grant_types:
-            if grant_type not in oauth_settings.GRANT_TYPES:
-                self.stderr.write(
-                    _(
-                        "Warning: the server does not offer %(grant_type)s; add it to "
-                        "OAUTH_PROVIDER['GRANT_TYPES'] before this client can use it."
-                    )
-                    % {"grant_type": grant_type}
-                )
-
-        if client.allow_introspection and not client.is_confidential:
-            self.stderr.write(
-                _("Warning: public clients cannot authenticate, so the introspection endpoint refuses them.")
-            )
+        # The same warnings the admin shows after saving.
+        for warning in client.configuration_warnings():
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
 
         if options["json"]:
             self.stdout.write(json.dumps({"client_id": client.client_id, "client_secret": secret}))

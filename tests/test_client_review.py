@@ -1,0 +1,368 @@
+"""Approved clients stay reviewed: a developer's change to what users see or
+where codes go sends the client back to an admin (SELF_SERVICE_APPROVAL_REQUIRED).
+
+Under review, tokens already issued keep working (protected APIs,
+introspection, refresh, codes and device requests users approved before), but
+nothing new is authorized: /o/authorize/, device requests, the device page,
+client credentials and password all refuse it, and a grant added since
+approval is not usable.
+"""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from oauth_provider.models import Client
+from oauth_provider.settings import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    DEVICE_CODE,
+    PASSWORD,
+    REFRESH_TOKEN,
+)
+from tests.factories import (
+    PASSWORD as USER_PASSWORD,
+)
+from tests.factories import (
+    AccessTokenFactory,
+    AuthorizationCodeFactory,
+    ClientFactory,
+    DeviceAuthorizationFactory,
+    RefreshTokenFactory,
+    UserFactory,
+)
+from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, pkce_pair, post_token
+
+pytestmark = pytest.mark.django_db
+
+OWNER_FIELDS = {
+    "name": "Photo Printer",
+    "website": "https://printer.example.com",
+    "client_type": "confidential",
+    "redirect_uris": REDIRECT_URI,
+    "grant_types": [AUTHORIZATION_CODE, REFRESH_TOKEN],
+    "scopes": ["read"],
+}
+# A new value for each reviewed field, as the self-service form posts it.
+CHANGES = {
+    "name": "Photo Printer Pro",
+    "website": "https://printer.example.net",
+    "client_type": "public",
+    "redirect_uris": "https://evil.example/callback",
+    "grant_types": [AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE],
+    "scopes": ["read", "write"],
+}
+
+
+@pytest.fixture
+def owner():
+    return UserFactory()
+
+
+@pytest.fixture
+def approved(owner):
+    """A self-registered client an admin approved: active, not waiting."""
+    return ClientFactory(owner=owner, **OWNER_FIELDS)
+
+
+@pytest.fixture
+def browser(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def edit(browser, client, **changes):
+    """The owner saves the self-service edit form."""
+    data = {**OWNER_FIELDS, **changes}
+    response = browser.post(reverse("oauth_provider:client_update", args=[client.client_id]), data)
+    assert response.status_code in (200, 302), response.content
+    client.refresh_from_db()
+    return response
+
+
+def under_review(client_id):
+    """An approved client whose redirect URI its owner has just changed (saved as the form would)."""
+    client = Client.objects.get(client_id=client_id)
+    approved_values = client.reviewed_values()
+    client.redirect_uris = "https://evil.example/callback"
+    client.request_review(approved_values)
+    client.save()
+    return client
+
+
+@pytest.mark.parametrize("field", list(CHANGES))
+def test_changing_any_reviewed_field_sends_an_approved_client_back_to_review(browser, approved, field):
+    edit(browser, approved, **{field: CHANGES[field]})
+
+    assert approved.awaiting_approval and approved.under_review
+    # Still active: the tokens it holds keep working.
+    assert approved.is_active
+    assert approved.approved_values[field] == OWNER_FIELDS[field]
+    assert [label for label, _old, _new in approved.review_changes()] == [
+        str(Client._meta.get_field(field).verbose_name)
+    ]
+
+
+def test_saving_without_changing_a_reviewed_field_keeps_the_client_approved(browser, approved):
+    edit(browser, approved)
+
+    assert not approved.awaiting_approval and approved.approved_values is None
+
+
+def test_listing_the_same_grant_types_in_another_order_is_no_change(browser, approved):
+    approved.grant_types = [REFRESH_TOKEN, AUTHORIZATION_CODE]
+    approved.save()
+
+    edit(browser, approved)
+
+    assert not approved.awaiting_approval
+
+
+def test_without_approval_required_changes_apply_at_once(browser, approved, settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "SELF_SERVICE_APPROVAL_REQUIRED": False}
+
+    edit(browser, approved, name="Renamed")
+
+    assert approved.name == "Renamed" and not approved.awaiting_approval
+
+
+def test_a_second_change_keeps_the_values_first_approved(browser, approved):
+    edit(browser, approved, name="First rename")
+    edit(browser, approved, name="Second rename", redirect_uris="https://evil.example/cb")
+
+    assert approved.approved_values["name"] == "Photo Printer"
+    assert approved.approved_values["redirect_uris"] == REDIRECT_URI
+
+
+def test_changing_back_to_the_approved_values_ends_the_review(browser, approved):
+    edit(browser, approved, name="Renamed")
+    edit(browser, approved)
+
+    assert not approved.awaiting_approval and approved.approved_values is None
+
+
+def test_a_new_client_never_approved_keeps_waiting_inactive(browser, owner):
+    waiting = ClientFactory(owner=owner, is_active=False, awaiting_approval=True, **OWNER_FIELDS)
+
+    edit(browser, waiting, name="Renamed")
+
+    assert waiting.awaiting_approval and not waiting.is_active and waiting.approved_values is None
+
+
+def test_the_owner_is_told_before_and_after(browser, approved):
+    form = browser.get(reverse("oauth_provider:client_update", args=[approved.client_id])).content.decode()
+    assert "sends the app back to an administrator for review" in form
+
+    edit(browser, approved, name="Renamed")
+    detail = browser.get(reverse("oauth_provider:client_detail", args=[approved.client_id])).content.decode()
+    assert "Changes awaiting approval" in detail
+    assert "review your changes" in detail
+
+
+# -- what a client under review may still do ------------------------------------------------------
+
+
+def test_an_issued_token_still_works_while_authorize_refuses_the_client(
+    browser, approved, api_client, client, user
+):
+    token = AccessTokenFactory(client=approved, user=user, scope="read")
+    edit(browser, approved, redirect_uris="https://evil.example/callback")
+
+    me = api_client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token.value}")
+    assert me.status_code == 200 and me.json() == {"username": user.username}
+
+    client.force_login(user)
+    _verifier, challenge = pkce_pair()
+    for redirect_uri in (REDIRECT_URI, "https://evil.example/callback"):
+        response = client.get(
+            authorize_url(
+                approved, redirect_uri=redirect_uri, code_challenge=challenge, code_challenge_method="S256"
+            )
+        )
+        # An error page, never a redirect to a URI nobody reviewed.
+        assert response.status_code == 400
+        assert not response.has_header("Location")
+
+
+def test_consent_posted_after_the_change_is_refused(approved, client, user):
+    client.force_login(user)
+    url = authorize_url(approved)
+    assert client.get(url).status_code == 200
+    under_review(approved.client_id)
+
+    response = client.post(url, {"action": "allow"})
+
+    assert response.status_code == 400
+    assert not approved.authorizationcode_set.exists()
+
+
+def test_refresh_and_earlier_codes_keep_working(approved, api_client, user):
+    refresh = RefreshTokenFactory(client=approved, user=user)
+    code = AuthorizationCodeFactory(client=approved, user=user)
+    under_review(approved.client_id)
+    auth = {"HTTP_AUTHORIZATION": basic_auth(approved.client_id, approved.secret)}
+
+    refreshed = post_token(api_client, {"grant_type": REFRESH_TOKEN, "refresh_token": refresh.value}, **auth)
+    exchanged = post_token(
+        api_client,
+        {"grant_type": AUTHORIZATION_CODE, "code": code.value, "redirect_uri": REDIRECT_URI},
+        **auth,
+    )
+
+    assert refreshed.status_code == 200, refreshed.json()
+    assert exchanged.status_code == 200, exchanged.json()
+
+
+def test_introspection_still_sees_its_tokens_active(approved, api_client, user):
+    token = AccessTokenFactory(client=approved, user=user)
+    server = ClientFactory(allow_introspection=True)
+    under_review(approved.client_id)
+
+    response = api_client.post(
+        "/o/introspect/",
+        urlencode({"token": token.value}),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic_auth(server.client_id, server.secret),
+    )
+
+    assert response.json()["active"] is True
+
+
+@pytest.mark.parametrize("grant_type", [CLIENT_CREDENTIALS, PASSWORD])
+def test_grants_that_authorize_anew_are_refused(approved, api_client, settings, grant_type, user):
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "GRANT_TYPES": [*settings.OAUTH_PROVIDER.get("GRANT_TYPES", [CLIENT_CREDENTIALS]), PASSWORD],
+    }
+    Client.objects.filter(pk=approved.pk).update(
+        grant_types=[AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD]
+    )
+    data = {"grant_type": grant_type, "scope": "read"}
+    if grant_type == PASSWORD:
+        data.update(username=user.username, password=USER_PASSWORD)
+    auth = {"HTTP_AUTHORIZATION": basic_auth(approved.client_id, approved.secret)}
+    assert post_token(api_client, data, **auth).status_code == 200
+    under_review(approved.client_id)
+
+    response = post_token(api_client, data, **auth)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+
+
+def test_a_grant_added_since_approval_is_not_usable(approved, api_client, user):
+    refresh = RefreshTokenFactory(client=approved, user=user)
+    Client.objects.filter(pk=approved.pk).update(grant_types=[AUTHORIZATION_CODE])
+    client = Client.objects.get(pk=approved.pk)
+    approved_values = client.reviewed_values()
+    client.grant_types = [AUTHORIZATION_CODE, REFRESH_TOKEN]
+    client.request_review(approved_values)
+    client.save()
+
+    response = post_token(
+        api_client,
+        {"grant_type": REFRESH_TOKEN, "refresh_token": refresh.value},
+        HTTP_AUTHORIZATION=basic_auth(approved.client_id, approved.secret),
+    )
+
+    assert response.json()["error"] == "unauthorized_client"
+
+
+def test_device_requests_are_refused_and_pending_ones_cannot_be_approved(approved, api_client, client, user):
+    Client.objects.filter(pk=approved.pk).update(grant_types=[DEVICE_CODE])
+    pending = DeviceAuthorizationFactory(client=approved)
+    under_review(approved.client_id)
+
+    started = api_client.post(
+        "/o/device_authorization/",
+        urlencode({"scope": "read"}),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic_auth(approved.client_id, approved.secret),
+    )
+    client.force_login(user)
+    entered = client.post(reverse("oauth_provider:device"), {"user_code": pending.user_code})
+
+    assert started.status_code == 400 and started.json()["error"] == "unauthorized_client"
+    assert entered.status_code == 400
+    assert "wants to access your account" not in entered.content.decode()
+
+
+# -- the admin reviews ------------------------------------------------------------------------------
+
+
+def test_the_admin_sees_old_and_new_values(browser, approved, admin_client):
+    edit(browser, approved, name="Photo Printer Pro", redirect_uris="https://evil.example/callback")
+
+    change_page = admin_client.get(reverse("admin:oauth_provider_client_change", args=[approved.pk]))
+    changelist = admin_client.get(
+        reverse("admin:oauth_provider_client_changelist"), {"awaiting_approval__exact": "1"}
+    )
+
+    for html in (change_page.content.decode(), changelist.content.decode()):
+        assert (
+            "<li><strong>name</strong>: <del><bdi>Photo Printer</bdi></del>"
+            " → <ins><bdi>Photo Printer Pro</bdi></ins></li>" in html
+        )
+        assert (
+            "<li><strong>redirect URIs</strong>: <del><bdi>https://client.example.com/callback</bdi></del>"
+            " → <ins><bdi>https://evil.example/callback</bdi></ins></li>" in html
+        )
+    assert "Its owner changed this client after it was approved." in change_page.content.decode()
+
+
+def admin_form(client, **overrides):
+    data = {
+        "name": client.name,
+        "website": client.website,
+        "client_type": client.client_type,
+        "redirect_uris": client.redirect_uris,
+        "grant_types": client.grant_types,
+        "scopes": client.scopes,
+        "owner": client.owner_id or "",
+        "is_active": "on",
+        **overrides,
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_saving_in_the_admin_without_approving_keeps_it_under_review(admin_client, approved):
+    client = under_review(approved.client_id)
+
+    response = admin_client.post(
+        reverse("admin:oauth_provider_client_change", args=[client.pk]), admin_form(client)
+    )
+
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.under_review
+
+
+def test_approving_the_changes_in_the_admin(admin_client, approved):
+    client = under_review(approved.client_id)
+
+    response = admin_client.post(
+        reverse("admin:oauth_provider_client_change", args=[client.pk]),
+        admin_form(client, approve_changes="on"),
+    )
+
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert not client.awaiting_approval and client.approved_values is None and client.is_active
+    assert "Approved the client." in [entry.change_message for entry in LogEntry.objects.all()]
+
+
+def test_the_approve_action_approves_the_changes(admin_client, approved, user):
+    client = under_review(approved.client_id)
+
+    admin_client.post(
+        reverse("admin:oauth_provider_client_changelist"),
+        {"action": "approve_selected", "_selected_action": [client.pk]},
+    )
+
+    client.refresh_from_db()
+    assert not client.awaiting_approval and client.approved_values is None
+    user_page = authorize_url(client, redirect_uri="https://evil.example/callback")
+    admin_client.force_login(user)
+    assert admin_client.get(user_page).status_code == 200
