@@ -13,7 +13,7 @@ def codes_ended_before_were_redeemed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauth_provider', '0003_client_awaiting_approval'),
+        ('oauth_provider', '0004_client_review_and_display_text'),
     ]
 
     operations = [
