@@ -19,6 +19,8 @@ from urllib.parse import SplitResult, urlsplit
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .payload import MAX_LENGTHS
+
 # Schemes that can run code or read local data in the user agent.
 FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
 LOOPBACK_NAMES = frozenset({"localhost"})
@@ -42,6 +44,14 @@ def is_loopback_ip(host: str | None) -> bool:
 
 def validate_redirect_uri(uri: str) -> None:
     """Raise ``ValidationError`` unless ``uri`` may be registered."""
+    limit = MAX_LENGTHS["redirect_uri"]
+    if len(uri) > limit:
+        # Longer than an authorization request may carry: it could never be used.
+        raise ValidationError(
+            _("A redirect URI may be at most %(limit)d characters long."),
+            code="max_length",
+            params={"limit": limit},
+        )
     parts = _split(uri)
     if parts is None or not parts.scheme or uri != uri.strip() or any(c.isspace() for c in uri):
         raise ValidationError(_("Enter an absolute URI without spaces."), code="invalid")

@@ -36,6 +36,7 @@ class AuthorizeView(SensitivePageMixin, View):
         except OAuthError as error:
             return error_page(request, error, self.error_template_name)
         try:
+            authorization.check_request_length(request.get_full_path())
             auth_request = authorization.validate(request.GET, target)
             # Login comes after the request is known to be good, so a bad
             # link never sends a user through the login form.

@@ -13,6 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from ..errors import MethodNotAllowed
+from ..responses import BAD_REQUEST_TEMPLATE, client_fault, error_page
+
 View = Callable[..., HttpResponse]
 
 # The value of the "not you?" button on the consent and device pages.
@@ -60,6 +63,27 @@ def _same_origin_attested(view: View) -> View:
     return wrapper
 
 
+def _refuse_unreadable_requests(view: View) -> View:
+    """Answer a request Django refuses to read with a page, not Django's bare 400.
+
+    ``request.POST`` and ``request.GET`` raise on a body that is too large,
+    has too many fields or cannot be parsed, wherever they are first read:
+    in the CSRF check or in the view. Other exceptions are left to Django.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Exception as exc:
+            error = client_fault(exc)
+            if error is None:
+                raise
+            return error_page(request, error, BAD_REQUEST_TEMPLATE, status=error.status_code)
+
+    return wrapper
+
+
 def sensitive_page(view: View) -> View:
     """Never cached, unframeable (RFC 6749 §10.13), no Referer, CSRF-protected.
 
@@ -67,7 +91,8 @@ def sensitive_page(view: View) -> View:
     runs before any view decorator) so that ``_same_origin_attested`` can
     run before it.
     """
-    protected = csrf_protect(_privacy_headers(view))
+    # The CSRF check is where a POST body is first read: unreadable requests are caught outside it.
+    protected = _privacy_headers(_refuse_unreadable_requests(csrf_protect(view)))
     return csrf_exempt(never_cache(xframe_options_deny(_same_origin_attested(protected))))
 
 
@@ -82,6 +107,13 @@ class SensitivePageMixin:
     @classmethod
     def as_view(cls, **initkwargs: Any) -> View:
         return sensitive_page(super().as_view(**initkwargs))  # type: ignore[misc]
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A readable 405 page, with the ``Allow`` header Django's empty one has."""
+        allowed = super().http_method_not_allowed(request, *args, **kwargs)  # type: ignore[misc]
+        response = error_page(request, MethodNotAllowed(), BAD_REQUEST_TEMPLATE, status=405)
+        response["Allow"] = allowed["Allow"]
+        return response
 
 
 def switch_account(request: HttpRequest, next_url: str) -> HttpResponse:
