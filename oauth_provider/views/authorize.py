@@ -62,7 +62,9 @@ class AuthorizeView(SensitivePageMixin, View):
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
-        action = request.POST.get("action")
+        actions = request.POST.getlist("action")
+        # One button was pressed, or none: anything else is a denial.
+        action = actions[0] if len(actions) == 1 else None
         if action == SWITCH_ACCOUNT:
             return switch_account(request, request.get_full_path())
         if action != "allow":
