@@ -15,6 +15,8 @@ from django.apps import apps
 from django.conf import global_settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import trans_real
 
 from oauth_provider.models import AccessToken
 from tests.factories import (
@@ -435,3 +437,27 @@ def test_signed_out_visitor_with_an_endless_query_gets_the_page(client, caplog):
 
     assert_error_page(response, 400)
     assert errors_logged(caplog) == []
+
+
+def test_error_page_is_in_the_visitors_language(browser, pages, monkeypatch):
+    """The page goes through the translation machinery (the French catalog is filled in later)."""
+    french = trans_real.translation("fr")
+    texts = {
+        "Bad request": "Requête incorrecte",
+        "This request can't be processed": "Cette requête ne peut pas être traitée",
+        "The request has too many parameters.": "La requête a trop de paramètres.",
+        "Go back to the previous page and try again.": "Revenez à la page précédente et réessayez.",
+    }
+    gettext = french.gettext
+    monkeypatch.setattr(french, "gettext", lambda message: texts.get(message) or gettext(message))
+    path, pairs, name = pages["client_create"]
+
+    response = browser.post(
+        path, too_many_fields(pairs, name)[1], content_type=FORM, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    translation.deactivate()
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<html lang="fr"' in page
+    assert all(text in page for text in texts.values()), page
