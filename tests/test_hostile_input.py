@@ -461,3 +461,33 @@ def test_error_page_is_in_the_visitors_language(browser, pages, monkeypatch):
     page = response.content.decode()
     assert '<html lang="fr"' in page
     assert all(text in page for text in texts.values()), page
+
+
+class CutShort:
+    """A request body whose client went away halfway (Django raises UnreadablePostError)."""
+
+    def read(self, *args):
+        raise OSError("connection reset")
+
+    readline = read
+
+
+def test_body_cut_short_is_invalid_request_at_protocol_endpoints(api_client, caplog):
+    response = api_client.post(
+        "/o/token/", "grant_type=client_credentials", content_type=FORM, **{"wsgi.input": CutShort()}
+    )
+
+    assert_protocol_error(response, 400)
+    assert errors_logged(caplog) == []
+
+
+def test_body_cut_short_gets_the_page_on_peoples_pages(browser, pages, caplog):
+    # With the CSRF check on, Django's CSRF failure page (403) answers first.
+    path, pairs, _name = pages["client_create"]
+    before = snapshot()
+
+    response = browser.post(path, urlencode(pairs), content_type=FORM, **{"wsgi.input": CutShort()})
+
+    assert_error_page(response, 400)
+    assert snapshot() == before
+    assert errors_logged(caplog) == []
