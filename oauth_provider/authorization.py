@@ -118,7 +118,8 @@ def check_request_length(full_path: str) -> None:
     follows ``next`` back only when it is at most ``MAX_URL_LENGTH``
     characters, so a longer request would be lost after signing in. It is
     refused whether or not the user is signed in, so that a link either works
-    for everyone or fails for everyone. Within this, every answer fits in a redirect.
+    for everyone or fails for everyone. It also keeps every answer, which
+    echoes ``state``, far within Django's limit on redirects.
     """
     if len(full_path) > MAX_URL_LENGTH:
         raise InvalidRequest(

@@ -26,12 +26,13 @@ if TYPE_CHECKING:
 # (PostgreSQL rejects NUL outright).
 INVALID_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ufffd]")
 
-# The longest value, in characters, of every parameter this server reads; the
-# README's "Input limits" table is this one. A longer value is invalid_request
-# before anything is looked up, shown to a person or written. Every answer to
-# an authorization request carries state (and redirect_uri is where it goes),
-# and the whole request must survive Django's login round trip (at most
-# MAX_URL_LENGTH characters), so those two fit in that with room to spare.
+# The longest value, in characters, of every parameter this server reads (the
+# README's "Input limits" table). A longer value is invalid_request before
+# anything is looked up, shown to a person or written. Every name read through
+# single_values is looked up here, so a new parameter without a limit fails at
+# once. state and redirect_uri, which every authorization answer carries, fit
+# together in the 2,048 characters the whole request may have
+# (authorization.check_request_length).
 MAX_LENGTHS: dict[str, int] = {
     # Client authentication (RFC 6749 §2.3.1), in the body or the Basic header.
     "client_id": 255,
