@@ -491,3 +491,8 @@ def test_body_cut_short_gets_the_page_on_peoples_pages(browser, pages, caplog):
     assert_error_page(response, 400)
     assert snapshot() == before
     assert errors_logged(caplog) == []
+
+
+@pytest.mark.parametrize("page", ["authorized_apps", "client_list", "client_detail"])
+def test_account_pages_still_answer_head(browser, pages, page):
+    assert browser.head(pages[page][0]).status_code == 200

@@ -85,7 +85,7 @@ class AccountPageMixin(SensitivePageMixin, LoginRequiredMixin):
     """A page of the signed-in user's own things (authorized apps, own clients)."""
 
     # Forms are posted; Django's form and delete views would also take PUT and DELETE.
-    http_method_names = ["get", "post"]
+    http_method_names = ["get", "head", "post"]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         # For the navigation between the account pages.
