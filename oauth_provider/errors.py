@@ -28,7 +28,7 @@ def _interpolate(text: str | Promise, params: Mapping[str, object]) -> str:
 
 # ``gettext_lazy("... %(name)s ...") % params`` would translate at once, in
 # the language active when the error is raised; this waits until rendered.
-interpolate_lazy = lazy(_interpolate, str)
+_interpolate_lazy = lazy(_interpolate, str)
 
 
 class OAuthError(Exception):
@@ -43,7 +43,7 @@ class OAuthError(Exception):
         if description is not None:
             self.description = description
         if params:
-            self.description = interpolate_lazy(self.description, params)
+            self.description = _interpolate_lazy(self.description, params)
         super().__init__(self.description)
 
     def challenge(self) -> str | None:

@@ -51,7 +51,9 @@ def every_grant(settings):
     settings.OAUTH_PROVIDER = {
         **settings.OAUTH_PROVIDER,
         "GRANT_TYPES": ["authorization_code", "client_credentials", "refresh_token", DEVICE_CODE, "password"],
+        "INTROSPECTION_SCOPE": "admin",
     }
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
 
 
 def auth(app):
@@ -272,6 +274,28 @@ def _(language):
     return token("grant_type=client_credentials" + "&x=" * 1001, language)
 
 
+@case("token: body too large")
+def _(language):
+    return token("grant_type=client_credentials&x=" + "a" * 4096, language)
+
+
+@case("token: stray percent sign")
+def _(language):
+    return token("grant_type=client_credentials&scope=100%", language)
+
+
+@case("token: client_id too long in the Basic header")
+def _(language):
+    return token(
+        {"grant_type": "client_credentials"}, language, HTTP_AUTHORIZATION=basic_auth("a" * 256, "x")
+    )
+
+
+@case("revoke: token too long")
+def _(language):
+    return post("/o/revoke/", {"token": "a" * 4097}, language, **auth(confidential("authorization_code")))
+
+
 @case("revoke: no token")
 def _(language):
     return post("/o/revoke/", {}, language, **auth(confidential("authorization_code")))
@@ -292,6 +316,17 @@ def _(language):
 @case("introspect: client not allowed")
 def _(language):
     return post("/o/introspect/", {"token": "x"}, language, **auth(confidential("client_credentials")))
+
+
+@case("introspect: invalid bearer token")
+def _(language):
+    return post("/o/introspect/", {"token": "x"}, language, HTTP_AUTHORIZATION="Bearer opat_unknown")
+
+
+@case("introspect: bearer token without the scope")
+def _(language):
+    bearer = AccessTokenFactory(scope="read")
+    return post("/o/introspect/", {"token": "x"}, language, HTTP_AUTHORIZATION=f"Bearer {bearer.value}")
 
 
 @case("device_authorization: grant not allowed for the client")
