@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import trans_real
 
 from oauth_provider.models import AccessToken
+from oauth_provider.models import Client as OAuthClient
 from tests.factories import (
     AccessTokenFactory,
     ClientFactory,
@@ -496,3 +497,28 @@ def test_body_cut_short_gets_the_page_on_peoples_pages(browser, pages, caplog):
 @pytest.mark.parametrize("page", ["authorized_apps", "client_list", "client_detail"])
 def test_account_pages_still_answer_head(browser, pages, page):
     assert browser.head(pages[page][0]).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["client_create", "client_update"])
+@pytest.mark.parametrize("name", ["name", "client_type", "redirect_uris", "website"])
+def test_repeated_field_in_a_client_form_is_refused(browser, pages, caplog, page, name):
+    path, pairs, _name = pages[page]
+    pairs = [*pairs, ("website", "https://client.example.com")]
+    before = snapshot()
+
+    response = browser.post(path, urlencode([*pairs, (name, dict(pairs)[name])]), content_type=FORM)
+
+    assert response.status_code == 200
+    assert "This field was sent more than once." in response.context["form"].errors[name]
+    assert snapshot() == before
+    assert errors_logged(caplog) == []
+
+
+def test_checkbox_groups_may_repeat(browser, pages):
+    path, pairs, _name = pages["client_create"]
+
+    response = browser.post(path, urlencode([*pairs, ("grant_types", "refresh_token")]), content_type=FORM)
+
+    assert response.status_code == 200
+    app = OAuthClient.objects.get(name="New app")
+    assert app.grant_types == ["authorization_code", "refresh_token"]
