@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.http import QueryDict
+from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
@@ -32,7 +33,7 @@ from .errors import (
 )
 from .issuance import issue_tokens
 from .models import AuthorizationCode, Client, Consent
-from .payload import AuthorizationRequest, single_values
+from .payload import AuthorizationRequest, check_length, single_values
 from .pkce import validate_challenge
 from .redirect_uris import is_claimable_by_any_app, redirect_uri_matches
 from .scopes import describe, format_scope, resolve_scope
@@ -95,7 +96,12 @@ def redirect_target(query: QueryDict) -> RedirectTarget:
 def _state(query: QueryDict) -> str | None:
     # Echoed in error redirects too, so read it even when other parameters are bad.
     values = query.getlist("state")
-    return values[0] if len(values) == 1 and values[0] else None
+    if len(values) != 1 or not values[0]:
+        return None
+    # Every answer must carry it (§4.1.2, §4.1.2.1): one too long to echo is
+    # told to the user rather than dropped or sent where it may not fit.
+    check_length("state", values[0])
+    return values[0]
 
 
 def _fragment(query: QueryDict) -> bool:
@@ -106,6 +112,22 @@ def _fragment(query: QueryDict) -> bool:
     return (
         len(values) == 1 and values[0] in FRAGMENT_RESPONSE_TYPES and values[0] in supported_response_types()
     )
+
+
+def check_request_length(full_path: str) -> None:
+    """Refuse a request longer than its way through the login page allows.
+
+    ``full_path`` is the request's path and query. Django's login view
+    follows ``next`` back only when it is at most ``MAX_URL_LENGTH``
+    characters, so a longer request would be lost after signing in. It is
+    refused whether or not the user is signed in, so that a link either works
+    for everyone or fails for everyone. It also keeps every answer, which
+    echoes ``state``, far within Django's limit on redirects.
+    """
+    if len(full_path) > MAX_URL_LENGTH:
+        raise InvalidRequest(
+            _("The authorization request is longer than %(limit)d characters."), limit=MAX_URL_LENGTH
+        )
 
 
 def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:

@@ -20,7 +20,7 @@ from .compiled_lookup import CompiledLookup
 from .crypto import hash_secret, secrets_match
 from .errors import InvalidClient, InvalidRequest
 from .models import Client
-from .payload import INVALID_CHARACTERS
+from .payload import INVALID_CHARACTERS, check_length
 from .signals import client_authentication_failed
 
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
@@ -61,6 +61,9 @@ def basic_credentials(meta: Mapping[str, str]) -> tuple[str, str] | None:
     client_id, secret = unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
     if not sep or not client_id or INVALID_CHARACTERS.search(client_id + secret):
         raise InvalidClient(_("The Authorization header is malformed."))
+    # The same limits as in the body (InvalidRequest, like there).
+    check_length("client_id", client_id)
+    check_length("client_secret", secret)
     return client_id, secret
 
 

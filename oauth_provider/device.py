@@ -22,6 +22,7 @@ from .consents import record_consent
 from .crypto import hash_user_code
 from .models import Client, DeviceAuthorization
 from .models.base import get_or_none
+from .payload import MAX_LENGTHS
 from .scopes import allowed_scopes, format_scope
 from .settings import oauth_settings
 
@@ -31,8 +32,6 @@ USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 # §6.1's example: 20^8 ≈ 2^34.5 codes, enough with rate limiting (§5.1).
 USER_CODE_LENGTH = 8
 USER_CODE_GROUP = 4
-# Longer input is not worth normalizing: even "XXXX - XXXX" with spaces fits.
-MAX_USER_CODE_INPUT = 32
 # user_code_hash is unique; a new random code is drawn on the rare collision.
 USER_CODE_ATTEMPTS = 5
 
@@ -84,7 +83,8 @@ def normalize_user_code(value: str) -> str:
     "the dash [...] should be ignored". Whitespace is dropped too; any other
     character (including look-alikes from outside ASCII) makes the code invalid.
     """
-    if len(value) > MAX_USER_CODE_INPUT:
+    # Longer input is not worth normalizing (payload.MAX_LENGTHS).
+    if len(value) > MAX_LENGTHS["user_code"]:
         raise InvalidUserCode
     code = "".join(value.split()).replace("-", "")
     if not code.isascii():

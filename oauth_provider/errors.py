@@ -7,13 +7,28 @@ turned into HTTP responses in ``responses.py`` and nowhere else.
 
 Descriptions are constant strings chosen by the server. They never echo
 request input, so building an error can never fail and never leaks a value.
+They stay lazy until rendered: the same error is English on the wire and in
+the person's language on a page, so a description must never be translated
+(``gettext``) or interpolated (``%``) when the error is built; placeholders
+are filled in by the error itself, in whichever language it is rendered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils import translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
+
+
+def _interpolate(text: str | Promise, params: Mapping[str, object]) -> str:
+    return str(text) % params
+
+
+# ``gettext_lazy("... %(name)s ...") % params`` would translate at once, in
+# the language active when the error is raised; this waits until rendered.
+_interpolate_lazy = lazy(_interpolate, str)
 
 
 class OAuthError(Exception):
@@ -22,10 +37,14 @@ class OAuthError(Exception):
     description: str | Promise = _("The request could not be processed.")
     redirectable: bool = True
 
-    def __init__(self, description: str | Promise | None = None) -> None:
+    def __init__(self, description: str | Promise | None = None, **params: object) -> None:
+        """``description`` replaces the class's; ``params`` fill its ``%(name)s``
+        placeholders when it is rendered (server-chosen values, never request input)."""
         if description is not None:
             self.description = description
-        super().__init__(str(self.description))
+        if params:
+            self.description = _interpolate_lazy(self.description, params)
+        super().__init__(self.description)
 
     def challenge(self) -> str | None:
         """The ``WWW-Authenticate`` value this error's response carries, if any."""
@@ -197,3 +216,21 @@ class InsufficientScope(BearerError):
 
     def challenge(self) -> str:
         return f'{super().challenge()}, scope="{self.scope}"'
+
+
+# Requests refused before they are read, and RFC 7009 §2.1's check of whose token it is.
+
+
+class RequestTooLarge(InvalidRequest):
+    """A body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (RFC 9110 §15.5.14)."""
+
+    status_code = 413
+    description = _("The request body is too large.")
+
+
+class TokenOfAnotherClient(UnauthorizedClient):
+    """RFC 7009 §2.1: the server "verifies whether the token was issued to the
+    client making the revocation request. If this validation fails, the request
+    is refused and the client is informed of the error"."""
+
+    description = _("The token was issued to another client.")

@@ -129,6 +129,19 @@ class ClientForm(forms.ModelForm):
                 name for name in DEFAULT_GRANT_TYPES if name in oauth_settings.GRANT_TYPES
             ]
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # A browser sends a single-valued field once: a repeat is refused
+        # rather than silently resolved to its last value.
+        getlist = getattr(self.data, "getlist", None)
+        for name, field in self.fields.items():
+            multiple = getattr(field.widget, "allow_multiple_selected", False)
+            if getlist is not None and not multiple and len(getlist(self.add_prefix(name))) > 1:
+                self.add_error(
+                    name, forms.ValidationError(_("This field was sent more than once."), code="repeated")
+                )
+        return cleaned
+
     def clean_redirect_uris(self) -> str:
         # Each URI is then checked by Client.redirect_uris' validator
         # (redirect_uris.validate_redirect_uri) during model validation.

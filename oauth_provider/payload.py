@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.http import QueryDict
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from .errors import InvalidRequest
 
@@ -26,25 +26,70 @@ if TYPE_CHECKING:
 # (PostgreSQL rejects NUL outright).
 INVALID_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ufffd]")
 
+# The longest value, in characters, of every parameter this server reads (the
+# README's "Input limits" table). A longer value is invalid_request before
+# anything is looked up, shown to a person or written. Every name read through
+# single_values is looked up here, so a new parameter without a limit fails at
+# once. state and redirect_uri, which every authorization answer carries, fit
+# together in the 2,048 characters the whole request may have
+# (authorization.check_request_length).
+MAX_LENGTHS: dict[str, int] = {
+    # Client authentication (RFC 6749 §2.3.1), in the body or the Basic header.
+    "client_id": 255,
+    "client_secret": 255,
+    # Authorization request (§4.1.1, RFC 7636 §4.3, OpenID Connect's prompt).
+    "response_type": 64,
+    "redirect_uri": 1024,
+    "scope": 1024,
+    "state": 1024,
+    "code_challenge": 128,
+    "code_challenge_method": 16,
+    "prompt": 64,
+    # Token request (§4.1.3, §4.3.2, §6, RFC 7636 §4.5, RFC 8628 §3.4).
+    "grant_type": 128,
+    "code": 255,
+    "code_verifier": 128,
+    "refresh_token": 255,
+    "device_code": 255,
+    "username": 255,
+    "password": 1024,
+    # Revocation and introspection (RFC 7009 §2.1, RFC 7662 §2.1).
+    "token": 4096,
+    "token_type_hint": 64,
+    # What a person types on the device verification page (RFC 8628 §3.3):
+    # even "XXXX - XXXX" with spaces fits.
+    "user_code": 32,
+}
+
+
+def check_length(name: str, value: str) -> None:
+    """Raise ``InvalidRequest`` if ``value`` is longer than ``MAX_LENGTHS[name]``."""
+    limit = MAX_LENGTHS[name]
+    if len(value) > limit:
+        raise InvalidRequest(
+            _("The %(name)s parameter is longer than %(limit)d characters."), name=name, limit=limit
+        )
+
 
 def single_values(data: QueryDict | Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     """The allow-listed parameters of ``data``, each at most once.
 
     RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they
     were omitted from the request. [...] Request and response parameters MUST
-    NOT be included more than once."  Unknown parameters are dropped.
+    NOT be included more than once."  Unknown parameters are dropped; known
+    ones longer than ``MAX_LENGTHS`` allows, or with invalid characters, are
+    ``InvalidRequest``.
     """
     params = {}
     for name in names:
         # DRF gives a plain dict, not a QueryDict, for a request without a body.
         values = data.getlist(name) if isinstance(data, QueryDict) else []
         if len(values) > 1:
-            raise InvalidRequest(_("The %(name)s parameter was sent more than once.") % {"name": name})
+            raise InvalidRequest(_("The %(name)s parameter was sent more than once."), name=name)
         if values and values[0] != "":
+            check_length(name, values[0])
             if INVALID_CHARACTERS.search(values[0]):
-                raise InvalidRequest(
-                    _("The %(name)s parameter contains invalid characters.") % {"name": name}
-                )
+                raise InvalidRequest(_("The %(name)s parameter contains invalid characters."), name=name)
             params[name] = values[0]
     return params
 
@@ -64,7 +109,7 @@ class TokenRequest:
         try:
             return self.params[name]
         except KeyError:
-            raise InvalidRequest(_("The %(name)s parameter is required.") % {"name": name}) from None
+            raise InvalidRequest(_("The %(name)s parameter is required."), name=name) from None
 
 
 @dataclass(frozen=True)

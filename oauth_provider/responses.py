@@ -6,13 +6,15 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
-from .errors import InvalidRequest, MethodNotAllowed, OAuthError, ServerError
+from .errors import InvalidRequest, MethodNotAllowed, OAuthError, RequestTooLarge, ServerError
 
 logger = logging.getLogger("oauth_provider")
 
@@ -27,18 +29,48 @@ def token_response(data: Mapping[str, object]) -> Response:
     return Response(dict(data), headers=NO_STORE)
 
 
+def client_fault(exc: Exception) -> OAuthError | None:
+    """The OAuthError for an exception Django or DRF raise because the client
+    sent a request they refuse to read, or None for any other exception.
+
+    These are what Django itself answers with 400 (``SuspiciousOperation``,
+    ``BadRequest``, ``MultiPartParserError``; ``request.POST`` and
+    ``request.GET`` raise them lazily, on first use): a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, more fields than
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS``, a body that is not UTF-8 or not
+    parseable, a body cut short (``UnreadablePostError``); and DRF's parse and
+    content-type errors. The client's mistake, not the server's: logged as
+    such (never at ERROR), the exception's text left out, since it may quote
+    the request.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        error: OAuthError = RequestTooLarge()
+    elif isinstance(exc, TooManyFieldsSent):
+        error = InvalidRequest(_("The request has too many parameters."))
+    elif isinstance(exc, (drf_exceptions.ParseError, drf_exceptions.UnsupportedMediaType)):
+        error = InvalidRequest(_("The request body must be application/x-www-form-urlencoded."))
+    elif isinstance(exc, (SuspiciousOperation, BadRequest, MultiPartParserError, UnreadablePostError)):
+        error = InvalidRequest(_("The request could not be read."))
+    else:
+        return None
+    logger.info("Refused a request the client got wrong (%s)", type(exc).__name__)
+    return error
+
+
 def as_oauth_error(exc: Exception) -> OAuthError:
     """Map any exception raised while serving a protocol endpoint to an OAuthError.
 
-    DRF's own parse and content-type errors become ``invalid_request``;
-    anything unexpected is logged and becomes a detail-free ``server_error``.
+    Requests Django or DRF refuse to read become ``invalid_request``
+    (``client_fault``); anything unexpected is logged and becomes a
+    detail-free ``server_error``.
     """
     if isinstance(exc, OAuthError):
         return exc
     if isinstance(exc, drf_exceptions.MethodNotAllowed):
         return MethodNotAllowed()
-    if isinstance(exc, (drf_exceptions.ParseError, drf_exceptions.UnsupportedMediaType)):
-        return InvalidRequest(_("The request body must be application/x-www-form-urlencoded."))
+    error = client_fault(exc)
+    if error is not None:
+        return error
     logger.exception("Unexpected error in an OAuth endpoint")
     return ServerError()
 
@@ -101,6 +133,13 @@ def error_redirect(
     )
 
 
-def error_page(request: HttpRequest, error: OAuthError, template_name: str) -> HttpResponse:
-    """Tell the user about an error that must not be redirected (§4.1.2.1)."""
-    return render(request, template_name, {"error": error}, status=400)
+def error_page(
+    request: HttpRequest, error: OAuthError, template_name: str, status: int = 400
+) -> HttpResponse:
+    """Tell the user about an error that must not be redirected (§4.1.2.1), or
+    about a request a page refuses (``BAD_REQUEST_TEMPLATE``)."""
+    return render(request, template_name, {"error": error}, status=status)
+
+
+# The page people get for a request Django refuses to read, or a method a page does not take.
+BAD_REQUEST_TEMPLATE = "oauth_provider/bad_request.html"

@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..crypto import (
@@ -218,11 +217,14 @@ class Client(models.Model):
         return True
 
     def configuration_warnings(self) -> list[str]:
-        """What will not work as configured, for whoever saved it (admin, ``createclient``)."""
+        """What will not work as configured, for whoever saved it (admin,
+        ``createclient``), in their language now: these are never protocol errors."""
         warnings = [
-            gettext(
-                "The server does not offer %(grant_type)s; add it to "
-                "OAUTH_PROVIDER['GRANT_TYPES'] before this client can use it."
+            str(
+                _(
+                    "The server does not offer %(grant_type)s; add it to "
+                    "OAUTH_PROVIDER['GRANT_TYPES'] before this client can use it."
+                )
             )
             % {"grant_type": grant_type}
             for grant_type in self.grant_types
@@ -230,7 +232,7 @@ class Client(models.Model):
         ]
         if self.allow_introspection and not self.is_confidential:
             warnings.append(
-                gettext("Public clients cannot authenticate, so the introspection endpoint refuses them.")
+                str(_("Public clients cannot authenticate, so the introspection endpoint refuses them."))
             )
         return warnings
 

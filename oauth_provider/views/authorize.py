@@ -36,6 +36,7 @@ class AuthorizeView(SensitivePageMixin, View):
         except OAuthError as error:
             return error_page(request, error, self.error_template_name)
         try:
+            authorization.check_request_length(request.get_full_path())
             auth_request = authorization.validate(request.GET, target)
             # Login comes after the request is known to be good, so a bad
             # link never sends a user through the login form.
@@ -61,7 +62,9 @@ class AuthorizeView(SensitivePageMixin, View):
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
-        action = request.POST.get("action")
+        actions = request.POST.getlist("action")
+        # One button was pressed, or none: anything else is a denial.
+        action = actions[0] if len(actions) == 1 else None
         if action == SWITCH_ACCOUNT:
             return switch_account(request, request.get_full_path())
         if action != "allow":

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import codecs
+import io
+import re
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import QueryDict
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser
+from rest_framework.parsers import FormParser, get_encoding
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +32,36 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+# A "%" that does not start a percent-encoded octet (RFC 3986 §2.1).
+STRAY_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+class StrictFormParser(FormParser):
+    """``application/x-www-form-urlencoded`` in UTF-8, well formed, or ``ParseError``.
+
+    RFC 6749 Appendix B: parameters are UTF-8, then percent-encoded. Python's
+    parser would take a stray "%" literally and read a body that is not UTF-8
+    as Latin-1, turning a broken request into other values; it is refused instead.
+    """
+
+    def parse(
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> QueryDict:
+        if codecs.lookup(get_encoding(parser_context or {})).name != "utf-8":
+            raise ParseError
+        body = stream.read()
+        if STRAY_PERCENT.search(body):
+            raise ParseError
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError from None
+        return super().parse(io.BytesIO(body), media_type, parser_context)
+
+
 class ProtocolView(APIView):
     """A DRF view speaking OAuth: form-encoded in, JSON out, OAuth errors.
 
@@ -37,7 +73,7 @@ class ProtocolView(APIView):
     authentication_classes: tuple = ()
     permission_classes: tuple = ()
     throttle_classes: tuple = ()
-    parser_classes = (FormParser,)
+    parser_classes = (StrictFormParser,)
     renderer_classes = (JSONRenderer,)
     content_negotiation_class = JSONOnlyNegotiation
 
@@ -47,6 +83,9 @@ class ProtocolView(APIView):
 
 class AccountPageMixin(SensitivePageMixin, LoginRequiredMixin):
     """A page of the signed-in user's own things (authorized apps, own clients)."""
+
+    # Forms are posted; Django's form and delete views would also take PUT and DELETE.
+    http_method_names = ["get", "head", "post"]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         # For the navigation between the account pages.

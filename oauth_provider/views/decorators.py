@@ -11,7 +11,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from ..errors import MethodNotAllowed
+from ..responses import BAD_REQUEST_TEMPLATE, client_fault, error_page
 
 View = Callable[..., HttpResponse]
 
@@ -36,10 +39,38 @@ def _privacy_headers(view: View) -> View:
     return wrapper
 
 
+def _refuse_unreadable_requests(view: View) -> View:
+    """Answer a request Django refuses to read with a page, not Django's bare 400.
+
+    ``request.POST`` and ``request.GET`` raise on a body that is too large,
+    has too many fields or cannot be parsed, wherever they are first read:
+    in the CSRF check or in the view. Other exceptions are left to Django.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Exception as exc:
+            error = client_fault(exc)
+            if error is None:
+                raise
+            return error_page(request, error, BAD_REQUEST_TEMPLATE, status=error.status_code)
+
+    return wrapper
+
+
 def sensitive_page(view: View) -> View:
     """Never cached, unframeable (RFC 6749 §10.13), no Referer to other
-    sites, and CSRF-protected even where a host project lacks the middleware."""
-    return never_cache(xframe_options_deny(csrf_protect(_privacy_headers(view))))
+    sites, and CSRF-protected even where a host project lacks the middleware.
+
+    Django's own CSRF check (``csrf_protect``, unmodified) runs here instead
+    of in ``CsrfViewMiddleware``: the check is the first to read a POST body,
+    and a body Django refuses to read must get this app's error page, which
+    the middleware, running before any view decorator, would not give.
+    """
+    protected = _privacy_headers(_refuse_unreadable_requests(csrf_protect(view)))
+    return csrf_exempt(never_cache(xframe_options_deny(protected)))
 
 
 class SensitivePageMixin:
@@ -49,6 +80,13 @@ class SensitivePageMixin:
     @classmethod
     def as_view(cls, **initkwargs: Any) -> View:
         return sensitive_page(super().as_view(**initkwargs))  # type: ignore[misc]
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A readable 405 page, with the ``Allow`` header Django's empty one has."""
+        allowed = super().http_method_not_allowed(request, *args, **kwargs)  # type: ignore[misc]
+        response = error_page(request, MethodNotAllowed(), BAD_REQUEST_TEMPLATE, status=405)
+        response["Allow"] = allowed["Allow"]
+        return response
 
 
 def switch_account(request: HttpRequest, next_url: str) -> HttpResponse:

@@ -19,7 +19,7 @@ from ..consents import previous_consent
 from ..errors import UnauthorizedClient, UnsupportedGrantType
 from ..metadata import endpoint_url
 from ..models import DeviceAuthorization
-from ..payload import INVALID_CHARACTERS, single_values
+from ..payload import INVALID_CHARACTERS, MAX_LENGTHS, single_values
 from ..responses import NO_STORE
 from ..scopes import resolve_scope
 from ..settings import DEVICE_CODE, oauth_settings
@@ -106,7 +106,7 @@ class DeviceVerificationView(SensitivePageMixin, View):
                 throttling.record_wrong_code(request)
             # What was typed goes back into the form to be corrected, minus
             # characters no code contains and no page should carry.
-            echo = INVALID_CHARACTERS.sub("", typed)[: device.MAX_USER_CODE_INPUT]
+            echo = INVALID_CHARACTERS.sub("", typed)[: MAX_LENGTHS["user_code"]]
             return self.entry_page(request, user_code=echo, error=error.message)
         context = {"client": authorization.client, "approved": action == "allow"}
         return render(request, self.done_template_name, context)

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
+from ..errors import TokenOfAnotherClient
 from ..payload import single_values
 from ..responses import NO_STORE
 from ..revocation import revoke_token
@@ -29,10 +30,11 @@ class RevokeView(ProtocolView):
         client = authenticate_client(request.META, params)
         token = find_token(require_token(params), params.get("token_type_hint"))
         # §2.2: "invalid tokens do not cause an error response since the client
-        # cannot handle such an error in a reasonable way". Another client's
-        # token is answered the same way, so this endpoint never tells anyone
-        # whether a value is a live token; it is left untouched.
-        if token is not None and token.client_id == client.pk:
+        # cannot handle such an error in a reasonable way".
+        if token is not None:
+            # §2.1: another client's token is refused, and left untouched.
+            if token.client_id != client.pk:
+                raise TokenOfAnotherClient
             revoke_token(token)
         # §2.2: "The content of the response body is ignored by the client".
         return Response(headers=NO_STORE)

@@ -105,7 +105,9 @@ def test_public_client_revokes_its_refresh_token_and_the_grant_ends(
     assert not RefreshToken.objects.filter(revoked_at__isnull=True).exists()
 
 
-def test_another_clients_revocation_changes_nothing(live_server, make_session, resource_server):
+def test_another_clients_revocation_is_refused_and_changes_nothing(
+    live_server, make_session, resource_server
+):
     service = ClientFactory(grant_types=["client_credentials"], redirect_uris="")
     token = make_session(service.client_id, client_secret=service.secret).fetch_token(
         f"{live_server.url}/o/token/", grant_type="client_credentials"
@@ -115,7 +117,9 @@ def test_another_clients_revocation_changes_nothing(live_server, make_session, r
 
     response = intruder_app.revoke_token(f"{live_server.url}/o/revoke/", token=token["access_token"])
 
-    assert response.status_code == 200
+    # RFC 7009 §2.1: refused, and the client is told.
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
     introspected = resource_server.introspect_token(
         f"{live_server.url}/o/introspect/", token=token["access_token"]
     )

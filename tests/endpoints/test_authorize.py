@@ -8,8 +8,11 @@ from django.test import Client as BrowserClient
 from django.test import override_settings
 
 from oauth_provider.crypto import hash_secret
+from oauth_provider.errors import InsufficientScope, OAuthError
 from oauth_provider.models import AuthorizationCode, Consent
-from tests.factories import ClientFactory, ConsentFactory, PublicClientFactory
+from oauth_provider.payload import MAX_LENGTHS
+from oauth_provider.responses import error_redirect, redirect_with_params
+from tests.factories import PASSWORD, ClientFactory, ConsentFactory, PublicClientFactory
 from tests.helpers import REDIRECT_URI, authorize_url, pkce_pair, redirect_params
 
 ISSUER = "https://auth.example.com"
@@ -487,3 +490,115 @@ def test_not_you_signs_out_and_comes_back_to_the_same_request(browser, oauth_cli
     assert "_auth_user_id" not in browser.session
     assert not AuthorizationCode.objects.exists()
     assert not Consent.objects.filter(user=user).exists()
+
+
+# -- input limits: refused before the consent screen and before anything is written ---------------
+
+
+def assert_nothing_written():
+    assert not AuthorizationCode.objects.exists()
+    assert not Consent.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["get", "post"], ids=["before_the_consent_screen", "pressing_authorize"])
+def test_state_too_long_to_echo_is_told_to_the_user_and_writes_nothing(browser, oauth_client, method):
+    """A state the answer must carry but cannot is refused on the error page (no redirect, no code)."""
+    url = authorize_url(oauth_client, state="s" * 1025)
+
+    response = browser.get(url) if method == "get" else approve(browser, url)
+
+    assert response.status_code == 400
+    assert "The state parameter is longer than 1024 characters." in response.content.decode()
+    assert_nothing_written()
+
+
+def test_state_of_the_longest_length_still_works(browser, oauth_client):
+    state = "s" * 1024
+    params = redirect_params(approve(browser, authorize_url(oauth_client, state=state)))
+
+    assert params["state"] == state
+    assert "code" in params
+
+
+@pytest.mark.parametrize("method", ["get", "post"], ids=["before_the_consent_screen", "pressing_authorize"])
+def test_long_state_that_would_not_fit_a_redirect_is_refused_before_writing(browser, oauth_client, method):
+    """The issue's case: Django refuses a redirect over its limit, after the code was minted."""
+    url = authorize_url(oauth_client, state="s" * 20000)
+
+    response = browser.get(url) if method == "get" else approve(browser, url)
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    "name", ["scope", "code_challenge", "code_challenge_method", "response_type", "prompt"]
+)
+@pytest.mark.parametrize("method", ["get", "post"], ids=["before_the_consent_screen", "pressing_authorize"])
+def test_other_parameter_too_long_is_redirected_as_invalid_request(browser, oauth_client, name, method):
+    url = authorize_url(oauth_client, **{name: "a" * 1025})
+
+    response = browser.get(url) if method == "get" else approve(browser, url)
+
+    params = redirect_params(response)
+    assert params["error"] == "invalid_request"
+    assert (
+        params["error_description"] == f"The {name} parameter is longer than {MAX_LENGTHS[name]} characters."
+    )
+    assert params["state"] == "af0ifjsldkj"
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("name", ["client_id", "redirect_uri"])
+def test_client_id_or_redirect_uri_too_long_gets_the_error_page(browser, oauth_client, name):
+    response = browser.get(authorize_url(oauth_client, **{name: "a" * 3000}))
+
+    assert response.status_code == 400
+    assert f"The {name} parameter is longer than" in response.content.decode()
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_request_too_long_to_come_back_from_login_is_redirected_as_invalid_request(
+    client, user, oauth_client, signed_in
+):
+    """Django's login view drops a ``next`` over 2,048 characters: the request would be lost."""
+    if signed_in:
+        client.force_login(user)
+    url = authorize_url(oauth_client, scope="read", x="a" * 2048)
+
+    params = redirect_params(client.get(url))
+
+    assert params["error"] == "invalid_request"
+    assert params["error_description"] == "The authorization request is longer than 2048 characters."
+    assert_nothing_written()
+
+
+def test_request_of_the_longest_length_survives_the_login_round_trip(client, user, oauth_client):
+    url = authorize_url(oauth_client)
+    url += "&x=" + "a" * (2048 - len(url) - 3)
+    assert len(url) == 2048
+
+    login = client.get(url)
+    response = client.post(login["Location"], {"username": user.username, "password": PASSWORD})
+
+    assert response["Location"] == url
+
+
+def test_every_answer_to_the_longest_request_fits_in_a_redirect(settings):
+    """Within the limits, an answer never exceeds what Django lets a redirect be."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "ISSUER": "https://" + "i" * 240 + ".example"}
+    redirect_uri = "https://client.example.com/" + "p" * (MAX_LENGTHS["redirect_uri"] - 27)
+    # Every character of the state percent-encoded as four UTF-8 bytes: the longest it can get.
+    state = "\U0001f600" * MAX_LENGTHS["state"]
+    longest_error = max(
+        (error_class() for error_class in all_subclasses(OAuthError) if error_class is not InsufficientScope),
+        key=lambda error: len(error.wire_description()),
+    )
+
+    error_redirect(redirect_uri, longest_error, state=state, iss=settings.OAUTH_PROVIDER["ISSUER"])
+    redirect_with_params(redirect_uri, {"code": "opac_" + "c" * 43, "state": state, "iss": "i" * 255})
+
+
+def all_subclasses(cls):
+    return {cls, *(sub for child in cls.__subclasses__() for sub in all_subclasses(child))}

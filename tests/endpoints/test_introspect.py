@@ -435,8 +435,15 @@ def test_control_characters_in_token_are_invalid_request(api_client, resource_se
     assert_error(response, 400, "invalid_request")
 
 
-def test_long_token_is_inactive_not_500(api_client, resource_server):
-    assert answer(introspect(api_client, {"token": "a" * 10000}, **as_client(resource_server))) == INACTIVE
+def test_token_at_the_length_limit_is_inactive(api_client, resource_server):
+    assert answer(introspect(api_client, {"token": "a" * 4096}, **as_client(resource_server))) == INACTIVE
+
+
+def test_token_over_the_length_limit_is_invalid_request(api_client, resource_server):
+    response = introspect(api_client, {"token": "a" * 4097}, **as_client(resource_server))
+
+    assert_error(response, 400, "invalid_request")
+    assert response.json()["error_description"] == "The token parameter is longer than 4096 characters."
 
 
 def test_post_without_a_body_is_invalid_request(api_client, resource_server):

@@ -164,9 +164,18 @@ def test_public_client_redeems_with_the_right_verifier(api_client, pkce_code):
     assert "access_token" in response.json()
 
 
-@pytest.mark.parametrize("verifier", [None, "x" * 43, "short", "a" * 129, "é" * 50])
+@pytest.mark.parametrize("verifier", [None, "x" * 43, "short", "a" * 127 + "=", "é" * 50])
 def test_wrong_missing_or_malformed_verifier_is_invalid_grant(api_client, pkce_code, verifier):
     assert_invalid_grant(redeem(api_client, pkce_code, code_verifier=verifier))
+    assert not AccessToken.objects.exists()
+
+
+def test_verifier_over_the_length_limit_is_invalid_request(api_client, pkce_code):
+    # RFC 7636 §4.1: at most 128 characters, which is also this parameter's limit.
+    response = redeem(api_client, pkce_code, code_verifier="a" * 129)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
     assert not AccessToken.objects.exists()
 
 
