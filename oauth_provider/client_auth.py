@@ -95,7 +95,7 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
 
     Raises ``TooManyRequests`` (429, also announced) when the claimed
     client_id or the address failed ``CLIENT_AUTH_MAX_ATTEMPTS`` times
-    within the window: then neither the client nor the secret is looked at.
+    within the window: then the secret is not compared.
     """
     try:
         basic = basic_credentials(meta)
@@ -114,15 +114,17 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
         client_id, secret = params.get("client_id"), params.get("client_secret")
     if client_id is None:
         raise failed(meta, None, MISSING_CLIENT_ID)
-    # Counted before anything is looked up, so that of a burst of guesses no
-    # more than the limit get checked; a success gives its place back.
+    client = CLIENT.get(client_id)
+    # Counted before the secret is compared, so that of a burst of guesses no
+    # more than the limit get checked; a success gives its place back. The
+    # lookup stays outside: a reservation is held for as short a time as
+    # possible, since a client's concurrent correct requests hold places too.
     try:
         reservation = throttling.reserve(throttling.CLIENT_AUTH, client_id, meta, counted=(InvalidClient,))
     except TooManyRequests:
         announce_failure(meta, client_id, THROTTLED)
         raise
     with reservation:
-        client = CLIENT.get(client_id)
         if client is None or not client.is_active:
             secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
             raise failed(meta, client_id, UNKNOWN_CLIENT)
