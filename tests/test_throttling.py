@@ -265,7 +265,10 @@ def test_wrong_secrets_are_limited_per_client(endpoint, app, throttle_cache, com
     for _ in range(LIMIT):
         assert call(endpoint, app.client_id, "wrong", REMOTE_ADDR=f"10.1.0.{_}").status_code == 401
     # Even the right secret, from yet another address, is not compared any more.
-    assert_throttled(call(endpoint, app.client_id, app.secret, REMOTE_ADDR="10.2.0.1"))
+    # The description is English whatever the language asked for (RFC 6749 §5.2).
+    assert_throttled(
+        call(endpoint, app.client_id, app.secret, REMOTE_ADDR="10.2.0.1", HTTP_ACCEPT_LANGUAGE="fr")
+    )
     assert len(compared) == LIMIT
 
 
