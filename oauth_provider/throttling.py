@@ -18,6 +18,8 @@ What is limited (settings in parentheses):
   forcing of the user code" (``USER_CODE_MAX_ATTEMPTS`` per ``..._WINDOW_SECONDS``).
 - ``DEVICE_AUTHORIZATION``: every device authorization request, per client
   (``DEVICE_AUTHORIZATION_MAX_REQUESTS`` per ``..._REQUEST_WINDOW_SECONDS``).
+  The cap on a client's pending ones is counted in the database instead
+  (``device.check_pending_capacity``).
 
 Atomic by reservation: an attempt is counted *before* the guessable work is
 done (``reserve``), by ``cache.incr``, and goes ahead only if the value that
