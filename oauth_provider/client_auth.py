@@ -36,7 +36,7 @@ UNKNOWN_CLIENT = "unknown_client"  # no such client, or it is deactivated
 MISSING_SECRET = "missing_secret"  # noqa: S105 - a reason, not a secret
 INVALID_SECRET = "invalid_secret"  # noqa: S105
 SECRET_FROM_PUBLIC_CLIENT = "secret_from_public_client"  # noqa: S105
-THROTTLED = "throttled"  # too many failures for this client_id or address: nothing was checked
+THROTTLED = "throttled"  # too many failures for this client_id or address: the secret was not compared
 
 # Compared against when the client_id is unknown, so that unknown and known
 # clients take the same time to fail.

@@ -33,9 +33,10 @@ attempt is being checked it holds its place, so a counter briefly includes
 attempts in flight: ``limit`` concurrent *correct* attempts for one subject
 plus earlier failures can see a 429; the limits leave room for that.
 
-The window starts with the first attempt a counter sees while at zero and
-lasts ``window`` seconds (the cache entry's timeout); the answer's
-``Retry-After`` is the time left. Keys hold a keyed hash (HMAC with
+A window starts with a counter's first attempt and lasts ``window``
+seconds (the cache entry's timeout); the next attempt after it opens a new
+one. The answer's ``Retry-After`` is the time left. Only creating a counter
+and refusing cost more than the one ``incr`` (and ``decr``) per attempt. Keys hold a keyed hash (HMAC with
 ``SECRET_KEY``) of the subject and of the address: addresses are personal
 data, and memcached refuses keys with unusual characters.
 """
@@ -196,22 +197,13 @@ def _increment(cache: BaseCache, key: str, window: int) -> int:
     """Add one to ``key``'s counter, creating it for ``window`` seconds; the new value."""
     while True:
         try:
-            count = cache.incr(key)
-            break
+            return cache.incr(key)
         except ValueError:
-            # No counter yet; of concurrent creators ``add`` lets one win and
-            # the others increment what it created.
+            # No counter yet: this attempt opens the window. Of concurrent
+            # creators ``add`` lets one win; the others increment its counter.
             if cache.add(key, 1, timeout=window):
-                count = 1
-                break
-    if count == 1:
-        # The window starts with the first attempt on an idle counter. The
-        # touch also gives back a timeout to a counter that expired between
-        # Django's Redis backend checking it exists and INCR recreating it
-        # (with no timeout, which would block for ever).
-        cache.touch(key, window)
-        cache.set(f"{key}:ends", time.time() + window, timeout=window)
-    return count
+                cache.set(_ends_key(key), time.time() + window, timeout=window)
+                return 1
 
 
 def _decrement(cache: BaseCache, key: str) -> None:
@@ -221,8 +213,18 @@ def _decrement(cache: BaseCache, key: str) -> None:
 
 
 def _retry_after(cache: BaseCache, key: str, window: int) -> int:
-    """Whole seconds until ``key``'s window ends (RFC 9110 §10.2.3), at least 1."""
-    ends = cache.get(f"{key}:ends")
+    """Whole seconds until full counter ``key``'s window ends (RFC 9110 §10.2.3), at least 1."""
+    ends = cache.get(_ends_key(key))
     if ends is None:
+        # A full counter whose window has no end. Django's Redis backend
+        # checks that a key exists and then INCRs it: a counter expiring in
+        # between comes back without a timeout and would block for ever.
+        cache.touch(key, window)
+        cache.set(_ends_key(key), time.time() + window, timeout=window)
         return window
     return max(1, math.ceil(ends - time.time()))
+
+
+def _ends_key(key: str) -> str:
+    """Where the end of ``key``'s window is kept (a Unix time), for ``Retry-After``."""
+    return f"{key}:ends"

@@ -168,6 +168,7 @@ def test_a_counter_without_timeout_gets_the_window(throttle_cache, now):
     throttle_cache.set(subject_key, 0, timeout=None)
     for _ in range(LIMIT):
         fail("app", HERE)
+    assert refused("app", HERE).retry_after == WINDOW
     now[0] += WINDOW + 1
     assert throttle_cache.get(subject_key) is None
     assert refused("app", HERE) is None
