@@ -28,17 +28,20 @@ therefore gets exactly ``limit`` of them checked, where reading the counters
 first and counting afterwards would let the whole burst through. When the work
 succeeds, the reservation is given back (``decr``): only failures stay counted.
 A success never clears earlier failures, or an attacker holding one valid
-account or a client's own traffic could keep resetting the counters. While an
-attempt is being checked it holds its place, so a counter briefly includes
-attempts in flight: ``limit`` concurrent *correct* attempts for one subject
-plus earlier failures can see a 429; the limits leave room for that.
+account or a client's own traffic could keep resetting the counters. Refused
+attempts are given back too, so hammering from a blocked address does not
+lengthen anyone's block. While an attempt is being checked it holds its
+place: when earlier failures plus attempts in flight for one subject (or one
+address) exceed the limit, a *correct* attempt can see a 429 too. Callers
+therefore hold a reservation only around the check itself.
 
-A window starts with a counter's first attempt and lasts ``window``
-seconds (the cache entry's timeout); the next attempt after it opens a new
-one. The answer's ``Retry-After`` is the time left. Only creating a counter
-and refusing cost more than the one ``incr`` (and ``decr``) per attempt. Keys hold a keyed hash (HMAC with
-``SECRET_KEY``) of the subject and of the address: addresses are personal
-data, and memcached refuses keys with unusual characters.
+A window starts with a counter's first attempt and lasts ``window`` seconds
+(the cache entry's timeout); the next attempt after it opens a new one. The
+answer's ``Retry-After`` is the time left. Only creating a counter and
+refusing cost more than the one ``incr`` (and ``decr``) per counter. Keys
+hold a keyed hash (HMAC with ``SECRET_KEY``) of the subject and of the
+address: addresses are personal data, and memcached refuses keys with
+unusual characters.
 """
 
 from __future__ import annotations
