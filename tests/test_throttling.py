@@ -22,7 +22,7 @@ from django.db import connections
 from django.test import Client as BrowserClient
 from rest_framework.test import APIClient
 
-from oauth_provider import device, throttling
+from oauth_provider import client_auth, device, throttling
 from oauth_provider.errors import InvalidClient, InvalidRequest, TooManyRequests
 from oauth_provider.models import Client, DeviceAuthorization
 from oauth_provider.settings import CLIENT_CREDENTIALS, DEVICE_CODE, PASSWORD
@@ -280,13 +280,24 @@ def test_wrong_secrets_are_limited_per_address(endpoint, app, throttle_cache, co
     assert_throttled(call(endpoint, app.client_id, app.secret, **HERE))
     assert len(compared) == LIMIT
     # The client itself is not blocked elsewhere.
-    assert call(endpoint, app.client_id, app.secret, **THERE).status_code in (200, 400)
+    assert call(endpoint, app.client_id, app.secret, **THERE).status_code == 200
 
 
 def test_unknown_client_ids_count_per_address(app, throttle_cache):
     for index in range(LIMIT):
         assert call(ENDPOINTS["token"], f"guess-{index}", "wrong", **HERE).status_code == 401
     assert_throttled(call(ENDPOINTS["token"], app.client_id, app.secret, **HERE))
+
+
+def test_unknown_clients_are_compared_like_known_ones_until_throttled(app, throttle_cache, monkeypatch):
+    compares = spy(monkeypatch, client_auth, "secrets_match")
+    monkeypatch.setattr("oauth_provider.models.clients.secrets_match", client_auth.secrets_match)
+    call(ENDPOINTS["token"], "unknown", "wrong", **HERE)
+    call(ENDPOINTS["token"], app.client_id, "wrong", **HERE)
+    assert len(compares) == 2  # one constant-time compare each
+    call(ENDPOINTS["token"], "unknown", "wrong", **HERE)
+    assert call(ENDPOINTS["token"], "unknown", "wrong", **HERE).status_code == 429
+    assert len(compares) == 3
 
 
 def test_successful_authentications_do_not_count(app, throttle_cache):
