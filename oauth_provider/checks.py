@@ -264,6 +264,30 @@ def _check_privileged_scopes() -> list[Error]:
     return []
 
 
+# Throttling (throttling.py): counts and windows in seconds.
+THROTTLE_LIMITS = (
+    "CLIENT_AUTH_MAX_ATTEMPTS",
+    "CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS",
+    "PASSWORD_GRANT_MAX_ATTEMPTS",
+    "PASSWORD_GRANT_ATTEMPT_WINDOW_SECONDS",
+    "DEVICE_AUTHORIZATION_MAX_REQUESTS",
+    "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS",
+    "DEVICE_AUTHORIZATION_MAX_PENDING",
+)
+
+
+def _check_throttle_limits() -> list[Error]:
+    return [
+        _error(
+            21,
+            f"OAUTH_PROVIDER['{name}'] must be a positive whole number.",
+            f"The default is {DEFAULTS[name]}; throttling cannot be turned off.",
+        )
+        for name in THROTTLE_LIMITS
+        if not _positive_int(getattr(oauth_settings, name))
+    ]
+
+
 SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_scopes,
     _check_lifetimes,
@@ -277,6 +301,7 @@ SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_switches,
     _check_self_service,
     _check_privileged_scopes,
+    _check_throttle_limits,
 )
 
 
@@ -333,6 +358,7 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
             )
         )
     warnings.extend(_unshared_cache_warnings())
+    warnings.extend(_non_atomic_throttle_cache_warnings())
     return warnings
 
 
@@ -340,7 +366,7 @@ def _unshared_cache_warnings() -> list[Warning]:
     warnings = []
     for name, consequence in (
         ("TOKEN_CACHE", "a token revoked in one process stays valid in the others until it expires"),
-        ("THROTTLE_CACHE", "each process counts wrong user codes on its own"),
+        ("THROTTLE_CACHE", "each process counts failed attempts on its own"),
     ):
         alias = getattr(oauth_settings, name)
         backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
@@ -521,3 +547,26 @@ def check_login_url(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
                 )
             ]
     return []
+
+
+# Cache backends whose incr is a get then a set: concurrent attempts can
+# read the same count, so a burst of guesses gets past the limit.
+NON_ATOMIC_CACHE_BACKENDS = (
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+)
+
+
+def _non_atomic_throttle_cache_warnings() -> list[Warning]:
+    alias = oauth_settings.THROTTLE_CACHE
+    backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+    if backend not in NON_ATOMIC_CACHE_BACKENDS:
+        return []
+    return [
+        Warning(
+            f"OAUTH_PROVIDER['THROTTLE_CACHE'] uses {backend.rsplit('.', 1)[-1]}, whose incr is not atomic: "
+            "concurrent guesses can get past the limits.",
+            hint="Point it at Redis or memcached (Django's RedisCache or PyMemcacheCache).",
+            id="oauth_provider.W008",
+        )
+    ]

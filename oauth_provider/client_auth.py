@@ -16,9 +16,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from . import throttling
 from .compiled_lookup import CompiledLookup
 from .crypto import hash_secret, secrets_match
-from .errors import InvalidClient, InvalidRequest
+from .errors import InvalidClient, InvalidRequest, TooManyRequests
 from .models import Client
 from .payload import INVALID_CHARACTERS, check_length
 from .signals import client_authentication_failed
@@ -35,6 +36,7 @@ UNKNOWN_CLIENT = "unknown_client"  # no such client, or it is deactivated
 MISSING_SECRET = "missing_secret"  # noqa: S105 - a reason, not a secret
 INVALID_SECRET = "invalid_secret"  # noqa: S105
 SECRET_FROM_PUBLIC_CLIENT = "secret_from_public_client"  # noqa: S105
+THROTTLED = "throttled"  # too many failures for this client_id or address: the secret was not compared
 
 # Compared against when the client_id is unknown, so that unknown and known
 # clients take the same time to fail.
@@ -75,10 +77,15 @@ def failed(
     ``client_id`` is the one claimed (None when none could be read); the
     secret is never passed on, right or wrong.
     """
+    announce_failure(meta, client_id, reason)
+    return InvalidClient(description)
+
+
+def announce_failure(meta: Mapping[str, str], client_id: str | None, reason: str) -> None:
+    """Send ``client_authentication_failed``; the secret is never passed on."""
     client_authentication_failed.send(
         sender=Client, client_id=client_id, reason=reason, remote_addr=meta.get("REMOTE_ADDR")
     )
-    return InvalidClient(description)
 
 
 @sensitive_variables("secret", "basic", "params", "meta")
@@ -88,6 +95,10 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
     ``meta`` is the request's ``META`` (for the Authorization header) and
     ``params`` its parsed form parameters. Every ``InvalidClient`` is
     announced by the ``client_authentication_failed`` signal.
+
+    Raises ``TooManyRequests`` (429, also announced) when the claimed
+    client_id or the address failed ``CLIENT_AUTH_MAX_ATTEMPTS`` times
+    within the window: then the secret is not compared.
     """
     try:
         basic = basic_credentials(meta)
@@ -107,17 +118,27 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
     if client_id is None:
         raise failed(meta, None, MISSING_CLIENT_ID)
     client = CLIENT.get(client_id)
-    if client is None or not client.is_active:
-        secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
-        raise failed(meta, client_id, UNKNOWN_CLIENT)
-    if client.is_confidential:
-        if secret is None:
-            raise failed(meta, client_id, MISSING_SECRET)
-        if not client.check_secret(secret):
-            raise failed(meta, client_id, INVALID_SECRET)
-    elif secret is not None:
-        # A public client has no secret; one that sends a value is misconfigured.
-        raise failed(
-            meta, client_id, SECRET_FROM_PUBLIC_CLIENT, _("Public clients must not send a client secret.")
-        )
+    # Counted before the secret is compared, so that of a burst of guesses no
+    # more than the limit get checked; a success gives its place back. The
+    # lookup stays outside: a reservation is held for as short a time as
+    # possible, since a client's concurrent correct requests hold places too.
+    try:
+        reservation = throttling.reserve(throttling.CLIENT_AUTH, client_id, meta, counted=(InvalidClient,))
+    except TooManyRequests:
+        announce_failure(meta, client_id, THROTTLED)
+        raise
+    with reservation:
+        if client is None or not client.is_active:
+            secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
+            raise failed(meta, client_id, UNKNOWN_CLIENT)
+        if client.is_confidential:
+            if secret is None:
+                raise failed(meta, client_id, MISSING_SECRET)
+            if not client.check_secret(secret):
+                raise failed(meta, client_id, INVALID_SECRET)
+        elif secret is not None:
+            # A public client has no secret; one that sends a value is misconfigured.
+            raise failed(
+                meta, client_id, SECRET_FROM_PUBLIC_CLIENT, _("Public clients must not send a client secret.")
+            )
     return client

@@ -8,6 +8,7 @@ where the signed-in user finds the request (``find_pending``) and decides it
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from . import clock
 from .consents import record_consent
 from .crypto import hash_user_code
+from .errors import TooManyRequests
 from .models import Client, DeviceAuthorization
 from .models.base import get_or_none
 from .payload import MAX_LENGTHS
@@ -39,14 +41,9 @@ Status = DeviceAuthorization.Status
 
 
 class UserCodeError(Exception):
-    """A user code the verification page cannot act on; ``message`` is shown to the user.
-
-    ``wrong`` marks a code that matches no authorization at all: those are the
-    guesses that rate limiting counts (§5.1).
-    """
+    """A user code the verification page cannot act on; ``message`` is shown to the user."""
 
     message: str | Promise = _("This code is not valid.")
-    wrong = False
 
 
 class MissingUserCode(UserCodeError):
@@ -54,8 +51,9 @@ class MissingUserCode(UserCodeError):
 
 
 class InvalidUserCode(UserCodeError):
+    """A code that matches no authorization at all: the guesses rate limiting counts (§5.1)."""
+
     message = _("That code is not valid. Check the code shown on your device and try again.")
-    wrong = True
 
 
 class ExpiredUserCode(UserCodeError):
@@ -95,15 +93,24 @@ def normalize_user_code(value: str) -> str:
     return code
 
 
+TOO_MANY_PENDING = _("This client has too many device authorizations waiting. Try again later.")
+
+
+@transaction.atomic
 def start(client: Client, scopes: list[str], *, verification_uri: str) -> dict[str, Any]:
-    """Create a device authorization and return the §3.2 response body."""
+    """Create a device authorization and return the §3.2 response body.
+
+    Raises ``TooManyRequests`` when the client already has
+    ``DEVICE_AUTHORIZATION_MAX_PENDING`` undecided, unexpired ones.
+    """
     now = clock.now()
     lifetime = oauth_settings.DEVICE_CODE_EXPIRE_SECONDS
     interval = oauth_settings.DEVICE_CODE_INTERVAL
+    check_pending_capacity(client, now)
     for attempt in range(USER_CODE_ATTEMPTS):
         user_code = generate_user_code()
         try:
-            # A savepoint, so a collision leaves any outer transaction usable.
+            # A savepoint, so a collision leaves the transaction usable.
             with transaction.atomic():
                 _authorization, device_code = DeviceAuthorization.issue(
                     client=client,
@@ -127,6 +134,30 @@ def start(client: Client, scopes: list[str], *, verification_uri: str) -> dict[s
         "expires_in": lifetime,
         "interval": interval,
     }
+
+
+def check_pending_capacity(client: Client, now: datetime) -> None:
+    """Refuse a new device authorization for a client whose pending ones are at the cap.
+
+    Anyone can start device authorizations for a public client, so without a
+    cap the table could be filled. The count is the database's, not a cache
+    counter: pending rows stop counting when decided or expired with nothing
+    to keep in step. The client's row is locked (``SELECT … FOR UPDATE``),
+    so on PostgreSQL concurrent starts for one client count one after the
+    other and the cap holds under concurrency (SQLite takes no row locks).
+    Must run inside the transaction that creates the row.
+    ``Retry-After`` is the time until the oldest pending one expires.
+    """
+    list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
+    cap = oauth_settings.DEVICE_AUTHORIZATION_MAX_PENDING
+    pending = DeviceAuthorization.objects.filter(
+        client=client, status=Status.PENDING, used_at__isnull=True, expires_at__gt=now
+    )
+    # Counting at most `cap` rows bounds the work whatever the table holds.
+    if pending[:cap].count() < cap:
+        return
+    first_expiry = pending.order_by("expires_at").values_list("expires_at", flat=True)[0]
+    raise TooManyRequests(max(1, math.ceil((first_expiry - now).total_seconds())), TOO_MANY_PENDING)
 
 
 def find_pending(user_code: str) -> DeviceAuthorization:

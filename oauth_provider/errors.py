@@ -234,3 +234,27 @@ class TokenOfAnotherClient(UnauthorizedClient):
     is refused and the client is informed of the error"."""
 
     description = _("The token was issued to another client.")
+
+
+# RFC 6585 §4: throttled requests (throttling.py).
+
+
+class TooManyRequests(InvalidRequest):
+    """429 with ``Retry-After``: too many failures or requests lately.
+
+    The code is ``invalid_request`` because RFC 6749 §5.2 (which RFC 7009
+    §2.2.1, RFC 7662 §2.3 and RFC 8628 §3.2 reuse) has no code for rate
+    limiting: ``slow_down`` is RFC 8628 §3.5's answer to a device polling with
+    a device_code and means "add 5 seconds to the interval", ``invalid_client``
+    and ``invalid_grant`` would tell a client whose credentials were never
+    checked that they are wrong, and ``temporarily_unavailable`` exists only at
+    the authorization endpoint. The status and ``Retry-After`` tell the client
+    what to do; ``retry_after`` is in whole seconds.
+    """
+
+    status_code = 429
+    description = _("Too many requests. Try again later.")
+
+    def __init__(self, retry_after: int, description: str | Promise | None = None) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after

@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
-from .errors import InvalidRequest, MethodNotAllowed, OAuthError, RequestTooLarge, ServerError
+from .errors import (
+    InvalidRequest,
+    MethodNotAllowed,
+    OAuthError,
+    RequestTooLarge,
+    ServerError,
+    TooManyRequests,
+)
 
 logger = logging.getLogger("oauth_provider")
 
@@ -86,6 +93,8 @@ def error_json(request: HttpRequest, exc: Exception) -> Response:
     # the "WWW-Authenticate" response header field matching the authentication scheme".
     elif error.status_code == 401 and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic"):
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
     body = {"error": error.error, "error_description": error.wire_description()}
     return Response(body, status=error.status_code, headers=headers)
 

@@ -101,6 +101,19 @@ DEFAULTS: dict[str, Any] = {
     # Scopes (from SCOPES) only an admin may give a client, besides
     # INTROSPECTION_SCOPE: never self-service, never "every scope" by default.
     "PRIVILEGED_SCOPES": [],
+    # Brute force and flooding (throttling.py), counted in THROTTLE_CACHE per
+    # client or account and, separately, per client address.
+    # Failed client authentications per window (token, revoke, introspect, device_authorization).
+    "CLIENT_AUTH_MAX_ATTEMPTS": 20,
+    "CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS": 600,
+    # Failed password-grant logins per username per window (RFC 6749 §4.3.2).
+    "PASSWORD_GRANT_MAX_ATTEMPTS": 10,
+    "PASSWORD_GRANT_ATTEMPT_WINDOW_SECONDS": 600,
+    # Device authorization requests (RFC 8628 §3.1) per client per window,
+    # and how many undecided, unexpired ones a client may have at once.
+    "DEVICE_AUTHORIZATION_MAX_REQUESTS": 30,
+    "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS": 60,
+    "DEVICE_AUTHORIZATION_MAX_PENDING": 500,
 }
 
 

@@ -1,69 +1,233 @@
-"""Limits on guessing user codes at the verification page (RFC 8628 §5.1).
+"""Limits on guessing and flooding, counted atomically in ``THROTTLE_CACHE``.
 
-§5.1: "the authorization server MUST protect against brute forcing of the
-user code [...] rate-limiting, e.g., by limiting the number of failed
-attempts". Wrong codes are counted per signed-in user and per client address
-in the ``THROTTLE_CACHE``; when either counter reaches
-``USER_CODE_MAX_ATTEMPTS`` within ``USER_CODE_ATTEMPT_WINDOW_SECONDS``, the
-page refuses to look codes up until the window, which starts at the first
-wrong code, has passed.
+Every limit has two counters, each on its own: one for the account or
+client the attempt names (the *subject*) and one for the client address.
+Either counter reaching the limit refuses the attempt, so a new address is
+still blocked for the account, and another account from a blocked address is
+blocked too.
+
+What is limited (settings in parentheses):
+
+- ``CLIENT_AUTH``: failed client authentications, per claimed ``client_id``
+  (``CLIENT_AUTH_MAX_ATTEMPTS`` per ``CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS``).
+- ``PASSWORD_GRANT``: failed password-grant logins, per username; RFC 6749
+  §4.3.2: "the authorization server MUST protect the endpoint against brute
+  force attacks" (``PASSWORD_GRANT_MAX_ATTEMPTS`` per ``..._WINDOW_SECONDS``).
+- ``USER_CODE``: wrong user codes on the verification page, per signed-in
+  user; RFC 8628 §5.1: "the authorization server MUST protect against brute
+  forcing of the user code" (``USER_CODE_MAX_ATTEMPTS`` per ``..._WINDOW_SECONDS``).
+- ``DEVICE_AUTHORIZATION``: every device authorization request, per client
+  (``DEVICE_AUTHORIZATION_MAX_REQUESTS`` per ``..._REQUEST_WINDOW_SECONDS``).
+  The cap on a client's pending ones is counted in the database instead
+  (``device.check_pending_capacity``).
+
+Atomic by reservation: an attempt is counted *before* the guessable work is
+done (``reserve``), by ``cache.incr``, and goes ahead only if the value that
+increment returned is within the limit. A burst of concurrent wrong guesses
+therefore gets exactly ``limit`` of them checked, where reading the counters
+first and counting afterwards would let the whole burst through. When the work
+succeeds, the reservation is given back (``decr``): only failures stay counted.
+A success never clears earlier failures, or an attacker holding one valid
+account or a client's own traffic could keep resetting the counters. Refused
+attempts are given back too, so hammering from a blocked address does not
+lengthen anyone's block. While an attempt is being checked it holds its
+place: when earlier failures plus attempts in flight for one subject (or one
+address) exceed the limit, a *correct* attempt can see a 429 too. Callers
+therefore hold a reservation only around the check itself.
+
+A window starts with a counter's first attempt and lasts ``window`` seconds
+(the cache entry's timeout); the next attempt after it opens a new one. The
+answer's ``Retry-After`` is the time left. Only creating a counter and
+refusing cost more than the one ``incr`` (and ``decr``) per counter. Keys
+hold a keyed hash (HMAC with ``SECRET_KEY``) of the subject and of the
+address: addresses are personal data, and memcached refuses keys with
+unusual characters.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
 
 from django.core.cache import BaseCache, caches
-from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from .errors import TooManyRequests
 from .settings import oauth_settings
 
-KEY_PREFIX = "oauth_provider:user_code_attempts"
+KEY_PREFIX = "oauth_provider:throttle"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``max_attempts`` per ``window`` seconds, for each subject and each address.
+
+    ``name`` separates the counters of different limits; the two setting
+    names are read at each use, so ``override_settings`` applies at once.
+    ``description`` is the ``error_description`` of the 429 (constant, ASCII
+    English on the wire).
+    """
+
+    name: str
+    max_setting: str
+    window_setting: str
+    description: str | Promise
+
+    @property
+    def max_attempts(self) -> int:
+        return getattr(oauth_settings, self.max_setting)
+
+    @property
+    def window(self) -> int:
+        return getattr(oauth_settings, self.window_setting)
+
+    def keys(self, subject: str, meta: Mapping[str, str]) -> tuple[str, str]:
+        """The subject's counter key and the address's (``REMOTE_ADDR``)."""
+        address = meta.get("REMOTE_ADDR") or ""
+        return (
+            f"{KEY_PREFIX}:{self.name}:subject:{_digest(subject)}",
+            f"{KEY_PREFIX}:{self.name}:addr:{_digest(address)}",
+        )
+
+
+TOO_MANY_FAILURES = _("Too many failed attempts. Try again later.")
+
+CLIENT_AUTH = Limit(
+    "client_auth", "CLIENT_AUTH_MAX_ATTEMPTS", "CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS", TOO_MANY_FAILURES
+)
+PASSWORD_GRANT = Limit(
+    "password", "PASSWORD_GRANT_MAX_ATTEMPTS", "PASSWORD_GRANT_ATTEMPT_WINDOW_SECONDS", TOO_MANY_FAILURES
+)
+USER_CODE = Limit(
+    "user_code", "USER_CODE_MAX_ATTEMPTS", "USER_CODE_ATTEMPT_WINDOW_SECONDS", TOO_MANY_FAILURES
+)
+DEVICE_AUTHORIZATION = Limit(
+    "device_authorization",
+    "DEVICE_AUTHORIZATION_MAX_REQUESTS",
+    "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS",
+    _("Too many device authorization requests. Try again later."),
+)
 
 
 def _cache() -> BaseCache:
     return caches[oauth_settings.THROTTLE_CACHE]
 
 
-def _keys(request: HttpRequest) -> list[str]:
-    """One counter for the user, one for the address.
+def _digest(value: str) -> str:
+    return salted_hmac(KEY_PREFIX, value, algorithm="sha256").hexdigest()
 
-    The address is hashed: it is personal data, and cache backends such as
-    memcached refuse keys with unusual characters.
+
+class Reservation:
+    """One attempt, counted against each of its counters until ``release``.
+
+    As a context manager it releases the attempt when the block ends
+    normally or raises anything but ``counted``: only those failures count.
     """
-    keys = [f"{KEY_PREFIX}:user:{request.user.pk}"]
-    address = request.META.get("REMOTE_ADDR") or ""
-    keys.append(f"{KEY_PREFIX}:addr:{hashlib.sha256(address.encode('utf-8', 'surrogatepass')).hexdigest()}")
-    return keys
+
+    def __init__(self, cache: BaseCache, keys: tuple[str, ...], counted: tuple[type[BaseException], ...]):
+        self.cache = cache
+        self.keys = keys
+        self.counted = counted
+
+    def release(self) -> None:
+        """Give the attempt back: it was not a failure."""
+        for key in self.keys:
+            _decrement(self.cache, key)
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not isinstance(exc, self.counted):
+            self.release()
 
 
-class Throttled(Exception):
-    """Too many wrong user codes; ``message`` is shown to the user."""
+def reserve(
+    limit: Limit,
+    subject: str,
+    meta: Mapping[str, str],
+    *,
+    counted: tuple[type[BaseException], ...] = (),
+) -> Reservation:
+    """Count one attempt by ``subject`` from ``meta``'s address, before making it.
 
-    message = _("Too many wrong codes were entered. Wait a few minutes, then try again.")
-
-
-def check(request: HttpRequest) -> None:
-    """Raise ``Throttled`` if this user or address entered too many wrong codes lately."""
-    counts = _cache().get_many(_keys(request))
-    if any(count >= oauth_settings.USER_CODE_MAX_ATTEMPTS for count in counts.values()):
-        raise Throttled
-
-
-def record_wrong_code(request: HttpRequest) -> None:
-    """Count one wrong code against the user and the address.
-
-    ``add`` then ``incr`` is atomic in every shared cache backend, so
-    concurrent guesses are all counted; ``add`` only sets the window's expiry
-    when a counter is created.
+    Raises ``TooManyRequests`` (with ``Retry-After`` seconds) when either
+    counter is already full; the refused attempt is then not counted, so
+    hammering from a blocked address does not lengthen anyone's block.
     """
     cache = _cache()
-    window = oauth_settings.USER_CODE_ATTEMPT_WINDOW_SECONDS
-    for key in _keys(request):
-        cache.add(key, 0, timeout=window)
+    window = limit.window
+    taken: list[str] = []
+    for key in limit.keys(subject, meta):
+        count = _increment(cache, key, window)
+        taken.append(key)
+        if count > limit.max_attempts:
+            retry_after = _retry_after(cache, key, window)
+            for reserved in taken:
+                _decrement(cache, reserved)
+            raise TooManyRequests(retry_after, limit.description)
+    return Reservation(cache, tuple(taken), counted)
+
+
+def count_request(limit: Limit, subject: str, meta: Mapping[str, str]) -> None:
+    """Count a request that always counts (a rate, not a guess), or raise ``TooManyRequests``."""
+    reserve(limit, subject, meta)
+
+
+def check(limit: Limit, subject: str, meta: Mapping[str, str]) -> None:
+    """Raise ``TooManyRequests`` if either counter is full, counting nothing.
+
+    For pages that show "try later" instead of a form; it guards nothing
+    (a read can be outdated at once): the attempt itself must ``reserve``.
+    """
+    cache = _cache()
+    keys = limit.keys(subject, meta)
+    counts = cache.get_many(keys)
+    for key in keys:
+        if counts.get(key, 0) >= limit.max_attempts:
+            raise TooManyRequests(_retry_after(cache, key, limit.window), limit.description)
+
+
+def _increment(cache: BaseCache, key: str, window: int) -> int:
+    """Add one to ``key``'s counter, creating it for ``window`` seconds; the new value."""
+    while True:
         try:
-            cache.incr(key)
+            return cache.incr(key)
         except ValueError:
-            # The window ended between add and incr: this guess opens a new one.
-            cache.add(key, 1, timeout=window)
+            # No counter yet: this attempt opens the window. Of concurrent
+            # creators ``add`` lets one win; the others increment its counter.
+            if cache.add(key, 1, timeout=window):
+                cache.set(_ends_key(key), time.time() + window, timeout=window)
+                return 1
+
+
+def _decrement(cache: BaseCache, key: str) -> None:
+    # A counter gone meanwhile (its window ended) has nothing to give back.
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
+
+
+def _retry_after(cache: BaseCache, key: str, window: int) -> int:
+    """Whole seconds until full counter ``key``'s window ends (RFC 9110 §10.2.3), at least 1."""
+    ends = cache.get(_ends_key(key))
+    if ends is None:
+        # A full counter whose window has no end. Django's Redis backend
+        # checks that a key exists and then INCRs it: a counter expiring in
+        # between comes back without a timeout and would block for ever.
+        cache.touch(key, window)
+        cache.set(_ends_key(key), time.time() + window, timeout=window)
+        return window
+    return max(1, math.ceil(ends - time.time()))
+
+
+def _ends_key(key: str) -> str:
+    """Where the end of ``key``'s window is kept (a Unix time), for ``Retry-After``."""
+    return f"{key}:ends"

@@ -66,3 +66,13 @@ def frozen_clock(monkeypatch):
     frozen = FrozenClock(clock.now())
     monkeypatch.setattr(clock, "now", frozen)
     return frozen
+
+
+@pytest.fixture(autouse=True)
+def _empty_throttle_cache():
+    """Throttling counters (oauth_provider.throttling) start empty in every test."""
+    from django.core.cache import caches
+
+    from oauth_provider.settings import oauth_settings
+
+    caches[oauth_settings.THROTTLE_CACHE].clear()

@@ -241,3 +241,37 @@ def test_manage_py_check_deploy_reports_plain_pkce(capsys):
     with override_settings(OAUTH_PROVIDER={**VALID, "PKCE_CODE_CHALLENGE_METHODS": ["plain"]}):
         call_command("check", "--deploy", "--tag", "security")
     assert "oauth_provider.W001" in capsys.readouterr().err
+
+
+# -- throttling (E021, W008) ----------------------------------------------------------------------
+
+THROTTLE_LIMITS = [
+    "CLIENT_AUTH_MAX_ATTEMPTS",
+    "CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS",
+    "PASSWORD_GRANT_MAX_ATTEMPTS",
+    "PASSWORD_GRANT_ATTEMPT_WINDOW_SECONDS",
+    "DEVICE_AUTHORIZATION_MAX_REQUESTS",
+    "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS",
+    "DEVICE_AUTHORIZATION_MAX_PENDING",
+]
+
+
+@pytest.mark.parametrize("name", THROTTLE_LIMITS)
+@pytest.mark.parametrize("value", [0, -1, None, True, 2.5, "10"])
+def test_e018_throttle_limit_not_a_positive_int(name, value):
+    assert errors_for(**{name: value}) == ["oauth_provider.E021"]
+
+
+@pytest.mark.parametrize("name", THROTTLE_LIMITS)
+def test_throttle_limits_accept_a_positive_int(name):
+    assert errors_for(**{name: 1}) == []
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.cache.backends.db.DatabaseCache", "django.core.cache.backends.filebased.FileBasedCache"],
+)
+def test_w006_throttle_cache_without_atomic_incr(settings, backend):
+    settings.CACHES = {"default": SHARED_CACHE, "counters": {"BACKEND": backend, "LOCATION": "counters"}}
+    assert deploy_warnings_for(THROTTLE_CACHE="counters") == ["oauth_provider.W008"]
+    assert deploy_warnings_for(TOKEN_CACHE="counters") == []

@@ -14,6 +14,7 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from .. import throttling
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..payload import TokenRequest
@@ -38,12 +39,19 @@ class PasswordGrant(Grant):
         # The scope first: a request that would fail anyway costs no password check.
         scopes = resolve_scope(request.params.get("scope"), request.client)
         # §4.3.2: "the authorization server MUST protect the endpoint against
-        # brute force attacks". Going through django.contrib.auth runs every
-        # configured backend with the HTTP request and sends user_login_failed,
-        # which is what lockout and rate-limiting packages hook into.
-        user = authenticate(request.http_request, username=username, password=password)
-        # Backends such as AllowAllUsersModelBackend do return inactive users.
-        if user is None or not user.is_active:
-            raise InvalidGrant(WRONG_CREDENTIALS)
+        # brute force attacks". Failures are limited per username (casefolded,
+        # as backends often match it without case) and per address, counted
+        # before the password is checked so that a burst of guesses cannot
+        # get more than the limit checked; refused, it answers 429.
+        # Going through django.contrib.auth runs every configured backend with
+        # the HTTP request and sends user_login_failed, which is what lockout
+        # packages hook into.
+        meta = request.http_request.META if request.http_request is not None else {}
+        account = username.casefold()
+        with throttling.reserve(throttling.PASSWORD_GRANT, account, meta, counted=(InvalidGrant,)):
+            user = authenticate(request.http_request, username=username, password=password)
+            # Backends such as AllowAllUsersModelBackend do return inactive users.
+            if user is None or not user.is_active:
+                raise InvalidGrant(WRONG_CREDENTIALS)
         # §4.3.3: a refresh token is issued when the client may use one.
         return issue_tokens(client=request.client, user=user, scopes=scopes, grant_type=self.grant_type)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
@@ -16,7 +17,7 @@ from .. import device, throttling
 from ..authorization import consent_context
 from ..client_auth import authenticate_client
 from ..consents import previous_consent
-from ..errors import UnauthorizedClient, UnsupportedGrantType
+from ..errors import TooManyRequests, UnauthorizedClient, UnsupportedGrantType
 from ..metadata import endpoint_url
 from ..models import DeviceAuthorization
 from ..payload import INVALID_CHARACTERS, MAX_LENGTHS, single_values
@@ -27,6 +28,7 @@ from .base import ProtocolView
 from .decorators import SWITCH_ACCOUNT, SensitivePageMixin, switch_account
 
 PARAMETERS = ("client_id", "client_secret", "scope")
+LIMITED = _("Too many wrong codes were entered. Wait a few minutes, then try again.")
 
 
 @method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
@@ -47,6 +49,9 @@ class DeviceAuthorizationView(ProtocolView):
         # A client awaiting review keeps polling what users approved before, but starts nothing new.
         if not client.allows_grant_type(DEVICE_CODE) or not client.accepts_new_authorizations:
             raise UnauthorizedClient
+        # Anyone may ask on behalf of a public client: requests are limited
+        # per client and per address, and device.start caps pending ones.
+        throttling.count_request(throttling.DEVICE_AUTHORIZATION, client.client_id, request.META)
         scopes = resolve_scope(params.get("scope"), client)
         body = device.start(client, scopes, verification_uri=endpoint_url(request, "device"))
         # The body carries the device_code, a credential (RFC 6749 §5.1).
@@ -72,10 +77,10 @@ class DeviceVerificationView(SensitivePageMixin, View):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         try:
-            throttling.check(request)
-        except throttling.Throttled as error:
-            # Refused before any lookup, so a guesser learns nothing more (§5.1).
-            return self.entry_page(request, error=error.message, limited=True, status=429)
+            # Only shows "try later" instead of the form: post() reserves each guess.
+            throttling.check(throttling.USER_CODE, guesser(request), request.META)
+        except TooManyRequests as error:
+            return self.limited_page(request, error)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -91,8 +96,14 @@ class DeviceVerificationView(SensitivePageMixin, View):
             return switch_account(request, request.path)
         typed = ""
         try:
-            typed = typed_user_code(request.POST)
-            authorization = device.find_pending(typed)
+            # §5.1: a wrong code (InvalidUserCode) counts against the user and
+            # the address, reserved before the lookup so that concurrent
+            # guesses cannot get past the limit.
+            with throttling.reserve(
+                throttling.USER_CODE, guesser(request), request.META, counted=(device.InvalidUserCode,)
+            ):
+                typed = typed_user_code(request.POST)
+                authorization = device.find_pending(typed)
             shown = device.format_user_code(device.normalize_user_code(typed))
             action = decision(request.POST)
             if action is None:
@@ -101,9 +112,10 @@ class DeviceVerificationView(SensitivePageMixin, View):
                 device.approve(authorization, request.user)
             else:
                 device.deny(authorization, request.user)
+        except TooManyRequests as error:
+            # Refused before any lookup, so a guesser learns nothing more (§5.1).
+            return self.limited_page(request, error)
         except device.UserCodeError as error:
-            if error.wrong:
-                throttling.record_wrong_code(request)
             # What was typed goes back into the form to be corrected, minus
             # characters no code contains and no page should carry.
             echo = INVALID_CHARACTERS.sub("", typed)[: MAX_LENGTHS["user_code"]]
@@ -123,6 +135,12 @@ class DeviceVerificationView(SensitivePageMixin, View):
         status = status or (400 if error else 200)
         return render(request, self.template_name, {"error": error, **context}, status=status)
 
+    def limited_page(self, request: HttpRequest, error: TooManyRequests) -> HttpResponse:
+        """429 with ``Retry-After`` (RFC 6585 §4) and a message instead of the form."""
+        response = self.entry_page(request, error=LIMITED, limited=True, status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
+
     def consent_page(
         self, request: HttpRequest, authorization: DeviceAuthorization, shown: str
     ) -> HttpResponse:
@@ -134,6 +152,11 @@ class DeviceVerificationView(SensitivePageMixin, View):
         consent = previous_consent(authorization.client, request.user)
         context = consent_context(authorization.client, request.user, authorization.scopes, consent)
         return render(request, self.consent_template_name, {**context, "user_code": shown})
+
+
+def guesser(request: HttpRequest) -> str:
+    """Whose user code guesses these are: the signed-in user's (the address is counted too)."""
+    return str(request.user.pk)
 
 
 def typed_user_code(data: QueryDict) -> str:

@@ -1,10 +1,13 @@
 """The device authorization endpoint (RFC 8628 §3.1-§3.2)."""
 
 import re
+import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from oauth_provider import device
 from oauth_provider.crypto import hash_secret, hash_user_code
@@ -242,3 +245,106 @@ def test_other_methods_are_405(api_client, public_device_client, method):
 
 def test_empty_body_is_invalid_client_not_500(api_client):
     assert_error(api_client.post(URL), 401, "invalid_client")
+
+
+# -- flooding: request rate and pending cap --------------------------------------------------------
+
+
+def start(client, address="10.0.0.1"):
+    """A public client's device authorization request from ``address``."""
+    return post(APIClient(REMOTE_ADDR=address), {"client_id": client.client_id})
+
+
+def assert_too_many(response, description, retry_after):
+    assert_error(response, 429, "invalid_request")
+    assert response.json()["error_description"] == description
+    assert response["Retry-After"] == str(retry_after)
+
+
+RATE_LIMITED = "Too many device authorization requests. Try again later."
+CAPPED = "This client has too many device authorizations waiting. Try again later."
+
+
+@pytest.fixture
+def rate(settings):
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "DEVICE_AUTHORIZATION_MAX_REQUESTS": 3,
+        "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS": 60,
+    }
+
+
+def test_requests_are_limited_per_client(rate, public_device_client):
+    for index in range(3):
+        assert start(public_device_client, f"10.0.0.{index}").status_code == 200
+    assert_too_many(start(public_device_client, "10.0.1.1"), RATE_LIMITED, 60)
+    assert DeviceAuthorization.objects.count() == 3
+
+
+def test_requests_are_limited_per_address(rate, public_device_client):
+    for _ in range(3):
+        assert start(PublicClientFactory(grant_types=[DEVICE_CODE])).status_code == 200
+    assert_too_many(start(public_device_client), RATE_LIMITED, 60)
+    assert start(public_device_client, "10.0.0.2").status_code == 200
+
+
+def test_confidential_clients_are_limited_too(rate, device_client):
+    for _ in range(3):
+        assert authorize(APIClient(), device_client).status_code == 200
+    assert_too_many(authorize(APIClient(), device_client), RATE_LIMITED, 60)
+
+
+def test_the_rate_limit_ends_with_its_window(rate, public_device_client, monkeypatch):
+    for _ in range(3):
+        start(public_device_client)
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert start(public_device_client).status_code == 200
+
+
+def test_requests_refused_before_counting_do_not_count(rate, public_device_client):
+    other = PublicClientFactory(grant_types=[AUTHORIZATION_CODE])
+    for _ in range(5):
+        assert_error(start(other), 400, "unauthorized_client")
+    assert start(public_device_client).status_code == 200
+
+
+@pytest.fixture
+def cap(settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "DEVICE_AUTHORIZATION_MAX_PENDING": 3}
+
+
+def test_pending_authorizations_are_capped_per_client(cap, public_device_client, frozen_clock):
+    DeviceAuthorizationFactory(
+        client=public_device_client, expires_at=frozen_clock.current + timedelta(seconds=90)
+    )
+    for index in range(2):
+        assert start(public_device_client, f"10.0.0.{index}").status_code == 200
+    # Until the first pending one expires (90 s from now).
+    assert_too_many(start(public_device_client, "10.0.1.1"), CAPPED, 90)
+    assert DeviceAuthorization.objects.filter(client=public_device_client).count() == 3
+    # Other clients are not affected.
+    assert start(PublicClientFactory(grant_types=[DEVICE_CODE])).status_code == 200
+    frozen_clock.advance(seconds=90)
+    assert start(public_device_client).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "finished",
+    [
+        {"status": DeviceAuthorization.Status.APPROVED},
+        {"status": DeviceAuthorization.Status.DENIED},
+        {"expires_at": timezone.now() - timedelta(seconds=1)},
+    ],
+    ids=["approved", "denied", "expired"],
+)
+def test_only_pending_authorizations_count_against_the_cap(cap, public_device_client, finished):
+    for _ in range(3):
+        DeviceAuthorizationFactory(client=public_device_client, **finished)
+    assert start(public_device_client).status_code == 200
+
+
+def test_default_limits(public_device_client):
+    for _ in range(30):
+        assert start(public_device_client).status_code == 200
+    assert start(public_device_client).status_code == 429

@@ -459,6 +459,30 @@ def test_counters_live_in_the_throttle_cache(browser, settings, throttle_cache):
     assert browser.get(URL).status_code == 200
 
 
+def test_limited_pages_say_when_to_retry(browser, pending, settings, monkeypatch):
+    limit(settings)
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start)
+    for _ in range(3):
+        enter(browser, WRONG)
+    later = start + 100.5
+    monkeypatch.setattr(time, "time", lambda: later)
+    for response in (browser.get(URL), enter(browser, pending.user_code)):
+        assert response.status_code == 429
+        assert response["Retry-After"] == "500"  # USER_CODE_ATTEMPT_WINDOW_SECONDS is 600
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_limited_page_is_translated(browser, settings):
+    limit(settings)
+    for _ in range(3):
+        enter(browser, WRONG)
+    page = browser.get(URL, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<title>Connecter un appareil</title>" in page
+    assert "Trop de codes erronés ont été saisis." in page
+    assert LIMITED not in page
+
+
 def test_default_limit_is_ten_wrong_codes(browser):
     for _ in range(9):
         enter(browser, WRONG)

@@ -1,5 +1,6 @@
 """Resource owner password credentials grant (RFC 6749 §4.3): legacy, off unless enabled."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter
+from rest_framework.test import APIClient
 
 from oauth_provider.crypto import hash_secret
 from oauth_provider.grants import password as password_grant
@@ -248,3 +250,100 @@ def test_no_client_authentication_is_invalid_client(api_client, enabled, app, us
 
 def test_get_is_405(api_client, enabled):
     assert_error(api_client.get("/o/token/", {"grant_type": GRANT}), 405, "invalid_request")
+
+
+# -- brute force (§4.3.2: "MUST protect the endpoint against brute force attacks") ---------------
+
+
+@pytest.fixture
+def limited(settings, enabled):
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "PASSWORD_GRANT_MAX_ATTEMPTS": 3,
+        "PASSWORD_GRANT_ATTEMPT_WINDOW_SECONDS": 300,
+    }
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """The passwords Django's backends compared."""
+    calls = []
+    check_password = UserFactory._meta.model.check_password
+    monkeypatch.setattr(
+        UserFactory._meta.model,
+        "check_password",
+        lambda self, raw: calls.append(1) or check_password(self, raw),
+    )
+    return calls
+
+
+def at(address):
+    """An API client whose requests come from ``address``."""
+    return APIClient(REMOTE_ADDR=address)
+
+
+def wrong_login(app, username, address="10.0.0.1"):
+    return request_token(at(address), app, username=username, password="wrong")
+
+
+def assert_throttled(response):
+    body = assert_error(response, 429, "invalid_request")
+    assert body["error_description"] == "Too many failed attempts. Try again later."
+    assert response["Retry-After"] == "300"
+
+
+def test_wrong_passwords_are_limited_per_account(limited, app, user, checked):
+    for index in range(3):
+        assert wrong_login(app, user.username, f"10.0.0.{index}").status_code == 400
+    # Even the right password, from a new address and in another case, is not checked.
+    response = request_token(at("10.0.1.1"), app, username=user.username.upper(), password=PASSWORD)
+    assert_throttled(response)
+    assert len(checked) == 3
+    assert not AccessToken.objects.exists()
+
+
+def test_wrong_passwords_are_limited_per_address(limited, app, user, checked):
+    for _ in range(3):
+        assert wrong_login(app, UserFactory().username, "10.0.0.1").status_code == 400
+    assert_throttled(login(at("10.0.0.1"), app, user))
+    assert len(checked) == 3
+    # The account is not blocked from elsewhere.
+    assert login(at("10.0.0.2"), app, user).status_code == 200
+
+
+def test_unknown_usernames_count(limited, app, user):
+    for index in range(3):
+        assert wrong_login(app, f"nobody-{index}", "10.0.0.1").status_code == 400
+    assert_throttled(login(at("10.0.0.1"), app, user))
+
+
+def test_successful_logins_do_not_count_or_clear_failures(limited, app, user):
+    for _ in range(5):
+        assert login(at("10.0.0.1"), app, user).status_code == 200
+    assert wrong_login(app, user.username, "10.0.0.1").status_code == 400
+    assert wrong_login(app, user.username, "10.0.0.1").status_code == 400
+    assert login(at("10.0.0.1"), app, user).status_code == 200
+    assert wrong_login(app, user.username, "10.0.0.1").status_code == 400
+    assert_throttled(login(at("10.0.0.1"), app, user))
+
+
+def test_requests_refused_before_the_password_do_not_count(limited, app, user):
+    for _ in range(5):
+        response = request_token(at("10.0.0.1"), app, username=user.username, password=PASSWORD, scope="nope")
+        assert_error(response, 400, "invalid_scope")
+    assert login(at("10.0.0.1"), app, user).status_code == 200
+
+
+def test_limit_ends_with_its_window(limited, app, user, monkeypatch):
+    for _ in range(3):
+        wrong_login(app, user.username, "10.0.0.1")
+    assert login(at("10.0.0.1"), app, user).status_code == 429
+    later = time.time() + 301
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert login(at("10.0.0.1"), app, user).status_code == 200
+
+
+def test_default_limit_is_ten_failures(enabled, app, user):
+    for _ in range(10):
+        assert wrong_login(app, user.username, "10.0.0.1").status_code == 400
+    assert login(at("10.0.0.1"), app, user).status_code == 429
