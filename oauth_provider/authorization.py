@@ -171,10 +171,10 @@ def consent_context(
     """What the consent screen shows: the client, the account, each scope
     described, and which of them the user has not granted before.
 
-    ``asks_for_more`` is true only when the request mixes scopes allowed
-    before with new ones: then the screen says so and marks each scope. A
-    request for nothing new (``prompt=consent``, a repeated device flow) or
-    for nothing allowed before reads as a first request, with no marks.
+    ``asks_for_more`` is true only when the user allowed the client
+    something before and the request adds something new: then the screen
+    says so and marks each scope. A request for nothing new (``prompt=consent``,
+    a repeated device flow) or a first request has no marks.
     """
     granted = consent.scopes if consent else []
     new_scopes = [scope for scope in scopes if scope not in granted]
@@ -183,7 +183,7 @@ def consent_context(
         "user": user,
         "scopes": describe(scopes),
         "new_scopes": new_scopes,
-        "asks_for_more": 0 < len(new_scopes) < len(scopes),
+        "asks_for_more": bool(granted and new_scopes),
     }
 
 

@@ -607,3 +607,11 @@ def test_every_answer_to_the_longest_request_fits_in_a_redirect(settings):
 
 def all_subclasses(cls):
     return {cls, *(sub for child in cls.__subclasses__() for sub in all_subclasses(child))}
+
+
+def test_a_request_for_other_scopes_than_allowed_before_says_it_asks_for_more(browser, oauth_client, user):
+    ConsentFactory(user=user, client=oauth_client, scope="read")
+    response = browser.get(authorize_url(oauth_client, scope="write"))
+    assert response.context["asks_for_more"] is True
+    assert response.context["new_scopes"] == ["write"]
+    assert "It now asks for more" in response.content.decode()
