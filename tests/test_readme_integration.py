@@ -225,6 +225,16 @@ def test_login_page_works_and_leads_back_to_the_app(project):
     page = session.get(project.url + "/accounts/login/?next=/o/device/", timeout=10)
     assert page.status_code == 200
     assert 'name="username"' in page.text and 'name="password"' in page.text
+    assert "<title>Log in</title>" in page.text and "<h1>Log in</h1>" in page.text
+    wrong = session.post(
+        page.url,
+        data={"username": "alice", "password": "wrong", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    assert wrong.status_code == 200
+    # Django's own (translated) message, in the page's alert.
+    assert re.search(r'role="alert">\s*<ul class="errorlist nonfield"><li>Please enter a correct', wrong.text)
     signed_in = session.post(
         page.url,
         data={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
