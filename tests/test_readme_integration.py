@@ -6,7 +6,8 @@ The snippets are read from README.md itself (each follows a
 new user would: ``check``, ``migrate`` and ``createclient`` from the README,
 ``runserver`` as a real process on a free port, the login page, then the
 README's Authlib script (client credentials, a protected request,
-introspection).
+introspection) and its code flow (PKCE pair, consent, curl exchange, a
+user-bound request).
 
 The project runs on ``README_TEST_PYTHON`` when it is set: a Python whose
 environment has the package installed and nothing of this checkout (CI
@@ -28,6 +29,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import polib
 import pytest
@@ -291,3 +293,57 @@ def test_installed_package_carries_its_templates_and_translations(project):
         assert ROOT not in installed.parents, f"{installed} is this checkout, not the installed package"
     else:
         assert installed.parent == ROOT / "oauth_provider"
+
+
+def shell_commands(script: str) -> list[str]:
+    """The commands of a README ``sh`` block: backslash continuations joined, comment lines dropped."""
+    return [
+        command
+        for command in script.replace("\\\n", " ").splitlines()
+        if command.strip() and not command.lstrip().startswith("#")
+    ]
+
+
+def test_readme_code_flow_gets_a_token_for_the_signed_in_user(project):
+    """The README's code flow: createclient with a redirect URI, the PKCE pair
+    and authorization URL its shell lines print, logging in and pressing
+    Authorize, then its curl lines: the exchange and ProfileView."""
+    found = snippets()
+    flow = shell_commands(found["code flow"].replace(README_SITE, project.url))
+    register = [command for command in flow if "createclient" in command]
+    assert len(register) == 1
+    client = json.loads(bash(project, register[0]).stdout)
+    ((id_name, secret_name),) = exported_names(found["code flow"])
+    env = {id_name: client["client_id"], secret_name: client["client_secret"]}
+    rest = "\n".join(
+        command for command in flow if command not in register and not command.startswith("export ")
+    )
+    url, verifier = project.run(
+        "bash", "-euo", "pipefail", "-c", rest + '\necho "$VERIFIER"', **env
+    ).stdout.split()
+
+    browser = requests.Session()
+    login = browser.get(project.url + "/accounts/login/", timeout=10)
+    signing_in = {
+        "username": "alice",
+        "password": PASSWORD,
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+    }
+    browser.post(login.url, data=signing_in, timeout=10)
+    consent = browser.get(url, timeout=10)
+    assert consent.status_code == 200 and 'value="allow"' in consent.text, consent.text
+    csrf = {"csrfmiddlewaretoken": browser.cookies["csrftoken"]}  # logging in rotated it
+    decided = browser.post(url, data={"action": "allow", **csrf}, allow_redirects=False, timeout=10)
+    assert decided.status_code == 302, decided.text
+    code = parse_qs(urlsplit(decided.headers["Location"]).query)["code"][0]
+
+    exchange, call = shell_commands(found["code exchange"].replace(README_SITE, project.url))
+    answer = json.loads(
+        project.run(
+            "bash", "-c", exchange.replace("CODE_FROM_THE_ADDRESS_BAR", code), **env, VERIFIER=verifier
+        ).stdout
+    )
+    assert answer["scope"] == "read" and answer["token_type"] == "Bearer"
+    assert "opat_…" in call
+    me = project.run("bash", "-c", call.replace("opat_…", answer["access_token"])).stdout
+    assert json.loads(me) == {"username": "alice"}
