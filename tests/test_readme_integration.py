@@ -66,10 +66,14 @@ import oauth_provider
 from django.template.loader import get_template
 from django.utils import translation
 
+from oauth_provider.settings import oauth_settings
+
 get_template("oauth_provider/authorize.html")
 get_template("oauth_provider/device.html")
 with translation.override("fr"):
     print(translation.gettext({MSGID!r}))
+    # The README's SCOPES, translated by the app's catalog.
+    print(oauth_settings.SCOPES["read"])
 print(oauth_provider.__file__)
 """
 
@@ -285,9 +289,10 @@ def test_metadata_is_mounted(project):
 
 def test_installed_package_carries_its_templates_and_translations(project):
     result = project.run("python", "manage.py", "shell", "--verbosity", "0", "-c", PACKAGE_DATA)
-    translated, location = result.stdout.splitlines()
+    translated, scope, location = result.stdout.splitlines()
     po = polib.pofile(str(ROOT / "oauth_provider" / "locale" / "fr" / "LC_MESSAGES" / "django.po"))
     assert translated == po.find(MSGID).msgstr
+    assert scope == po.find("Read your data").msgstr
     installed = Path(location).resolve()
     if os.environ.get("README_TEST_PYTHON"):
         assert ROOT not in installed.parents, f"{installed} is this checkout, not the installed package"
