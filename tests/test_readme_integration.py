@@ -254,6 +254,10 @@ def test_login_page_works_and_leads_back_to_the_app(project):
     # The project's own API view still accepts the session (REST_FRAMEWORK kept SessionAuthentication).
     whoami = session.get(project.url + "/api/whoami/", timeout=10)
     assert whoami.json() == {"username": "alice"}
+    # ...while the scope-guarded views want a token (the README's table of answers).
+    notes = session.get(project.url + "/api/notes/", timeout=10)
+    assert notes.status_code == 403
+    assert "WWW-Authenticate" not in notes.headers
 
 
 def test_readme_client_gets_a_token_calls_the_api_and_introspects_it(project):
