@@ -334,7 +334,8 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
         warnings.append(
             Warning(
                 "OAUTH_PROVIDER['ISSUER'] is not set; it is derived from each request's Host header.",
-                hint="Set ISSUER to your public https URL (RFC 9207 mix-up defence relies on it).",
+                hint="Set OAUTH_PROVIDER['ISSUER'] to the site's public https URL, such as "
+                '"https://auth.example.com": the RFC 9207 mix-up defence relies on it.',
                 id="oauth_provider.W002",
             )
         )
@@ -371,11 +372,15 @@ def _unshared_cache_warnings() -> list[Warning]:
         alias = getattr(oauth_settings, name)
         backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
         if backend in UNSHARED_CACHE_BACKENDS:
+            # Name the alias and both ways out: in a new project nobody set either
+            # setting, and the cache is Django's default LocMemCache.
             warnings.append(
                 Warning(
-                    f"OAUTH_PROVIDER['{name}'] uses {backend.rsplit('.', 1)[-1]}, which processes do not "
-                    f"share: {consequence}.",
-                    hint="Point it at a shared cache such as Django's RedisCache.",
+                    f"OAUTH_PROVIDER['{name}'] is the cache {alias!r}, a {backend.rsplit('.', 1)[-1]}, which "
+                    f"processes do not share: {consequence}.",
+                    hint=f"Give CACHES[{alias!r}] a backend every process shares, such as "
+                    "django.core.cache.backends.redis.RedisCache, or set "
+                    f"OAUTH_PROVIDER['{name}'] to the alias of such a cache.",
                     id="oauth_provider.W005",
                 )
             )
@@ -542,7 +547,9 @@ def check_login_url(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
                 Warning(
                     f"LOGIN_URL ({settings.LOGIN_URL!r}) is Django's LoginView, but its template "
                     f"{template!r} does not exist (Django ships none).",
-                    hint=hint,
+                    # The login URL is mounted already: only the template is missing.
+                    hint=f"Create {template} in a folder of TEMPLATES' DIRS (such as "
+                    'BASE_DIR / "templates"), or set LOGIN_URL to your login page.',
                     id="oauth_provider.W007",
                 )
             ]

@@ -205,6 +205,44 @@ def test_w002_issuer_unset_in_deploy_checks():
     assert deploy_warnings_for(ISSUER=None) == ["oauth_provider.W002"]
 
 
+def test_w002_hint_says_which_setting_and_gives_an_example():
+    with override_settings(OAUTH_PROVIDER={**VALID, "ISSUER": None}):
+        (warning,) = check_deploy_settings()
+    assert "OAUTH_PROVIDER['ISSUER']" in warning.hint
+    assert '"https://auth.example.com"' in warning.hint
+
+
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+def test_w005_new_project_default_cache_counts_attempts_per_process(settings):
+    # startproject sets no CACHES: Django's default is a LocMemCache, and THROTTLE_CACHE is "default".
+    settings.CACHES = {"default": LOCMEM}
+    with override_settings(OAUTH_PROVIDER=VALID):
+        (warning,) = check_deploy_settings()
+    assert warning.id == "oauth_provider.W005"
+    assert warning.msg == (
+        "OAUTH_PROVIDER['THROTTLE_CACHE'] is the cache 'default', a LocMemCache, which processes do not "
+        "share: each process counts failed attempts on its own."
+    )
+    assert "CACHES['default']" in warning.hint
+    assert "django.core.cache.backends.redis.RedisCache" in warning.hint
+    assert "OAUTH_PROVIDER['THROTTLE_CACHE']" in warning.hint
+
+
+def test_w005_unshared_token_cache_names_its_alias(settings):
+    settings.CACHES = {"default": SHARED_CACHE, "tokens": LOCMEM}
+    with override_settings(OAUTH_PROVIDER={**VALID, "TOKEN_CACHE": "tokens"}):
+        (warning,) = check_deploy_settings()
+    assert warning.id == "oauth_provider.W005"
+    assert "OAUTH_PROVIDER['TOKEN_CACHE'] is the cache 'tokens'" in warning.msg
+    assert "CACHES['tokens']" in warning.hint
+
+
+def test_w005_not_for_a_shared_cache():
+    assert deploy_warnings_for(TOKEN_CACHE="default") == []
+
+
 def test_w003_http_issuer_in_deploy_checks():
     assert deploy_warnings_for(ISSUER="http://auth.example.com") == ["oauth_provider.W003"]
 

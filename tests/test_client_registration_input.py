@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from oauth_provider.management.commands.createclient import OPTION_OF_FIELD
 from oauth_provider.models import Client
 from oauth_provider.redirect_uris import MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS
 from oauth_provider.text import validate_display_text, validate_website
@@ -109,7 +110,8 @@ def test_createclient_refuses(field, kind, value):
     data = registration(**{field: value})
     args = ["--name", data["name"], *(f"--redirect-uri={uri}" for uri in data["redirect_uris"].split("\n"))]
 
-    with pytest.raises(CommandError, match=f"{field}: "):
+    # The error names the option that sets the field (--name, --redirect-uri).
+    with pytest.raises(CommandError, match=f"^{OPTION_OF_FIELD[field]}: "):
         call_command("createclient", *args, stdout=StringIO(), stderr=StringIO())
     assert not Client.objects.exists()
 

@@ -136,15 +136,38 @@ def test_bad_input_raises_command_error(args, message):
 
 
 def test_authorization_code_without_redirect_uri_is_rejected_by_the_model():
-    with pytest.raises(CommandError, match=r"redirect_uris: .*at least one redirect URI"):
+    with pytest.raises(CommandError, match=r"^--redirect-uri: .*at least one redirect URI"):
         run("--name", "No callback")
     assert not Client.objects.exists()
 
 
+def test_missing_redirect_uri_with_default_grant_types_says_what_the_default_is():
+    # `createclient --name X` alone: the newcomer did not choose a browser-based grant, the default did.
+    with pytest.raises(CommandError) as raised:
+        run("--name", "No callback")
+    assert str(raised.value).splitlines()[1] == (
+        "No --grant-type given: the default, authorization_code refresh_token, "
+        "sends people back to a redirect URI."
+    )
+
+
+def test_missing_redirect_uri_with_chosen_grant_types_does_not_explain_the_default():
+    with pytest.raises(CommandError) as raised:
+        run("--name", "No callback", "--grant-type", "authorization_code")
+    assert "No --grant-type" not in str(raised.value)
+
+
 def test_blank_name_is_rejected():
-    with pytest.raises(CommandError, match="name: "):
+    with pytest.raises(CommandError, match=r"^--name: "):
         run("--name", "", "--redirect-uri", CALLBACK)
     assert not Client.objects.exists()
+
+
+def test_errors_name_the_option_not_the_model_field():
+    with pytest.raises(CommandError, match=r"^--grant-type: Unknown grant type 'magic'"):
+        run("--name", "Bad", "--redirect-uri", CALLBACK, "--grant-type", "magic")
+    with pytest.raises(CommandError, match=r"^--scope: Unknown scope"):
+        run("--name", "Bad", "--redirect-uri", CALLBACK, "--scope", "nope")
 
 
 def test_missing_name_is_rejected():

@@ -6,7 +6,8 @@ The snippets are read from README.md itself (each follows a
 new user would: ``check``, ``migrate`` and ``createclient`` from the README,
 ``runserver`` as a real process on a free port, the login page, then the
 README's Authlib script (client credentials, a protected request,
-introspection).
+introspection) and its code flow (PKCE pair, consent, curl exchange, a
+user-bound request).
 
 The project runs on ``README_TEST_PYTHON`` when it is set: a Python whose
 environment has the package installed and nothing of this checkout (CI
@@ -28,6 +29,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import polib
 import pytest
@@ -64,10 +66,14 @@ import oauth_provider
 from django.template.loader import get_template
 from django.utils import translation
 
+from oauth_provider.settings import oauth_settings
+
 get_template("oauth_provider/authorize.html")
 get_template("oauth_provider/device.html")
 with translation.override("fr"):
     print(translation.gettext({MSGID!r}))
+    # The README's SCOPES, translated by the app's catalog.
+    print(oauth_settings.SCOPES["read"])
 print(oauth_provider.__file__)
 """
 
@@ -225,6 +231,16 @@ def test_login_page_works_and_leads_back_to_the_app(project):
     page = session.get(project.url + "/accounts/login/?next=/o/device/", timeout=10)
     assert page.status_code == 200
     assert 'name="username"' in page.text and 'name="password"' in page.text
+    assert "<title>Log in</title>" in page.text and "<h1>Log in</h1>" in page.text
+    wrong = session.post(
+        page.url,
+        data={"username": "alice", "password": "wrong", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    assert wrong.status_code == 200
+    # Django's own (translated) message, in the page's alert.
+    assert re.search(r'role="alert">\s*<ul class="errorlist nonfield"><li>Please enter a correct', wrong.text)
     signed_in = session.post(
         page.url,
         data={"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
@@ -238,6 +254,10 @@ def test_login_page_works_and_leads_back_to_the_app(project):
     # The project's own API view still accepts the session (REST_FRAMEWORK kept SessionAuthentication).
     whoami = session.get(project.url + "/api/whoami/", timeout=10)
     assert whoami.json() == {"username": "alice"}
+    # ...while the scope-guarded views want a token (the README's table of answers).
+    notes = session.get(project.url + "/api/notes/", timeout=10)
+    assert notes.status_code == 403
+    assert "WWW-Authenticate" not in notes.headers
 
 
 def test_readme_client_gets_a_token_calls_the_api_and_introspects_it(project):
@@ -273,11 +293,66 @@ def test_metadata_is_mounted(project):
 
 def test_installed_package_carries_its_templates_and_translations(project):
     result = project.run("python", "manage.py", "shell", "--verbosity", "0", "-c", PACKAGE_DATA)
-    translated, location = result.stdout.splitlines()
+    translated, scope, location = result.stdout.splitlines()
     po = polib.pofile(str(ROOT / "oauth_provider" / "locale" / "fr" / "LC_MESSAGES" / "django.po"))
     assert translated == po.find(MSGID).msgstr
+    assert scope == po.find("Read your data").msgstr
     installed = Path(location).resolve()
     if os.environ.get("README_TEST_PYTHON"):
         assert ROOT not in installed.parents, f"{installed} is this checkout, not the installed package"
     else:
         assert installed.parent == ROOT / "oauth_provider"
+
+
+def shell_commands(script: str) -> list[str]:
+    """The commands of a README ``sh`` block: backslash continuations joined, comment lines dropped."""
+    return [
+        command
+        for command in script.replace("\\\n", " ").splitlines()
+        if command.strip() and not command.lstrip().startswith("#")
+    ]
+
+
+def test_readme_code_flow_gets_a_token_for_the_signed_in_user(project):
+    """The README's code flow: createclient with a redirect URI, the PKCE pair
+    and authorization URL its shell lines print, logging in and pressing
+    Authorize, then its curl lines: the exchange and ProfileView."""
+    found = snippets()
+    flow = shell_commands(found["code flow"].replace(README_SITE, project.url))
+    register = [command for command in flow if "createclient" in command]
+    assert len(register) == 1
+    client = json.loads(bash(project, register[0]).stdout)
+    ((id_name, secret_name),) = exported_names(found["code flow"])
+    env = {id_name: client["client_id"], secret_name: client["client_secret"]}
+    rest = "\n".join(
+        command for command in flow if command not in register and not command.startswith("export ")
+    )
+    url, verifier = project.run(
+        "bash", "-euo", "pipefail", "-c", rest + '\necho "$VERIFIER"', **env
+    ).stdout.split()
+
+    browser = requests.Session()
+    login = browser.get(project.url + "/accounts/login/", timeout=10)
+    signing_in = {
+        "username": "alice",
+        "password": PASSWORD,
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+    }
+    browser.post(login.url, data=signing_in, timeout=10)
+    consent = browser.get(url, timeout=10)
+    assert consent.status_code == 200 and 'value="allow"' in consent.text, consent.text
+    csrf = {"csrfmiddlewaretoken": browser.cookies["csrftoken"]}  # logging in rotated it
+    decided = browser.post(url, data={"action": "allow", **csrf}, allow_redirects=False, timeout=10)
+    assert decided.status_code == 302, decided.text
+    code = parse_qs(urlsplit(decided.headers["Location"]).query)["code"][0]
+
+    exchange, call = shell_commands(found["code exchange"].replace(README_SITE, project.url))
+    answer = json.loads(
+        project.run(
+            "bash", "-c", exchange.replace("CODE_FROM_THE_ADDRESS_BAR", code), **env, VERIFIER=verifier
+        ).stdout
+    )
+    assert answer["scope"] == "read" and answer["token_type"] == "Bearer"
+    assert "opat_…" in call
+    me = project.run("bash", "-c", call.replace("opat_…", answer["access_token"])).stdout
+    assert json.loads(me) == {"username": "alice"}

@@ -233,6 +233,16 @@ def test_w007_login_view_without_its_template():
     assert login_warnings("/accounts/login/", TEMPLATES=NO_TEMPLATES) == ["oauth_provider.W007"]
 
 
+def test_w007_hint_asks_only_for_the_template():
+    # LOGIN_URL is Django's LoginView already: telling to mount it again would mislead.
+    with override_settings(
+        LOGIN_URL="/accounts/login/", ROOT_URLCONF="tests.login_urls", TEMPLATES=NO_TEMPLATES
+    ):
+        (warning,) = check_login_url()
+    assert warning.hint.startswith("Create registration/login.html in a folder of TEMPLATES' DIRS")
+    assert "include(" not in warning.hint
+
+
 def test_w007_reads_the_template_name_given_to_as_view():
     assert login_warnings("signin") == ["oauth_provider.W007"]
 

@@ -18,6 +18,18 @@ from django.utils.translation import gettext as _
 from ...forms import DEFAULT_GRANT_TYPES, normalize_redirect_uris
 from ...models import Client
 
+# The command-line option that sets each model field, to name it in errors.
+OPTION_OF_FIELD = {
+    "name": "--name",
+    "client_type": "--type",
+    "grant_types": "--grant-type",
+    "redirect_uris": "--redirect-uri",
+    "scopes": "--scope",
+    "skip_consent": "--skip-consent",
+    "allow_introspection": "--allow-introspection",
+    "owner": "--owner",
+}
+
 
 class Command(BaseCommand):
     @property
@@ -91,7 +103,14 @@ class Command(BaseCommand):
         try:
             client.full_clean()
         except ValidationError as error:
-            raise CommandError(self.describe(error)) from None
+            message = self.describe(error)
+            if options["grant_types"] is None and "redirect_uris" in getattr(error, "error_dict", {}):
+                # Whoever left out --grant-type may not know the default needs a redirect URI.
+                explained = _(
+                    "No --grant-type given: the default, %(default)s, sends people back to a redirect URI."
+                )
+                message += "\n" + explained % {"default": " ".join(DEFAULT_GRANT_TYPES)}
+            raise CommandError(message) from None
         client.save()
 
         # The same warnings the admin shows after saving.
@@ -121,10 +140,13 @@ class Command(BaseCommand):
 
     @staticmethod
     def describe(error: ValidationError) -> str:
-        """A ValidationError as one readable line per field, without a traceback."""
+        """A ValidationError as one readable line per field, without a
+        traceback, each line named by the option that sets the field."""
         if not hasattr(error, "error_dict"):
             return " ".join(error.messages)
         return "\n".join(
-            f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+            f"{OPTION_OF_FIELD.get(field, field)}: {' '.join(messages)}"
+            if field != "__all__"
+            else " ".join(messages)
             for field, messages in error.message_dict.items()
         )
