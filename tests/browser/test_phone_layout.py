@@ -34,3 +34,28 @@ def test_account_pages_fit_a_phone(chromium, live_server, path, action, name):
         screenshot(page, name)
     finally:
         context.close()
+
+
+def test_a_new_secret_is_shown_whole_on_a_phone(chromium, live_server, settings):
+    """Nobody copies what they cannot see: the secret wraps instead of scrolling in its box."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "SELF_SERVICE_APPROVAL_REQUIRED": False}
+    user = UserFactory()
+    context = chromium.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/o/clients/new/")
+        sign_in(page, user)
+        page.fill("#id_name", "Phone App")
+        page.fill("#id_redirect_uris", "https://phone.example/callback")
+        page.click("button.primary")
+        page.wait_for_selector("#client_secret")
+        for field in ("#client_id", "#client_secret"):
+            fits = page.eval_on_selector(
+                field, "e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight"
+            )
+            assert fits, field
+        assert page.input_value("#client_secret").startswith("opcs_")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, "client-secret-phone")
+    finally:
+        context.close()
