@@ -2,8 +2,8 @@
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import update_last_login
 
 from oauth_provider import bearer
