@@ -131,6 +131,24 @@ def test_a_blocked_address_is_blocked_for_another_subject(throttle_cache):
     assert refused("other-app", THERE) is None
 
 
+@pytest.mark.parametrize(
+    ("blocked", "same", "other"),
+    [
+        # One IPv6 subscriber gets a whole /64 (RFC 6177): a guesser walking
+        # through its 2**64 addresses is still one address.
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:3::1"),
+        ("2001:db8:1:2::1", "2001:0DB8:0001:0002:0000:0000:0000:0009", "2001:db8:1:3::1"),
+        # A dual-stack server shows an IPv4 client either way.
+        ("203.0.113.9", "::ffff:203.0.113.9", "203.0.113.10"),
+    ],
+)
+def test_an_address_is_counted_as_the_network_one_client_holds(throttle_cache, blocked, same, other):
+    for index in range(LIMIT):
+        fail(f"app-{index}", {"REMOTE_ADDR": blocked})
+    assert refused("other-app", {"REMOTE_ADDR": same}) is not None
+    assert refused("other-app", {"REMOTE_ADDR": other}) is None
+
+
 def test_refused_attempts_count_against_nothing(throttle_cache):
     for index in range(LIMIT):
         fail(f"app-{index}", HERE)
