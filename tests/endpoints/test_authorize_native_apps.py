@@ -67,6 +67,25 @@ def test_prompt_none_answers_consent_required_for_a_native_public_client(browser
     assert not AuthorizationCode.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://127.0.0.1:8443/callback",
+        "https://[::1]/callback",
+        "https://localhost/callback",
+        "https://app.localhost/callback",  # RFC 6761 §6.3: every *.localhost is loopback
+    ],
+)
+def test_https_on_a_loopback_host_proves_no_app_either(browser, user, redirect_uri):
+    """Any local program can listen on a loopback port, https or not; a
+    certificate for localhost proves nothing either."""
+    app = PublicClientFactory(redirect_uris=redirect_uri)
+    ConsentFactory(user=user, client=app, scope="read")
+    params = redirect_params(browser.get(pkce_url(app, redirect_uri=redirect_uri, prompt="none")))
+    assert params["error"] == "consent_required"
+    assert not AuthorizationCode.objects.exists()
+
+
 def test_public_client_on_a_claimed_https_redirect_keeps_remembered_consent(browser, user):
     app = native_app()
     ConsentFactory(user=user, client=app, scope="read write")
