@@ -122,8 +122,12 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
     # more than the limit get checked; a success gives its place back. The
     # lookup stays outside: a reservation is held for as short a time as
     # possible, since a client's concurrent correct requests hold places too.
+    # Only a confidential client has a secret to guess: failures naming a
+    # public client or an unknown client_id count against their address
+    # alone, or anyone could lock every user of a public app out.
+    subject = client_id if client is not None and client.is_confidential else None
     try:
-        reservation = throttling.reserve(throttling.CLIENT_AUTH, client_id, meta, counted=(InvalidClient,))
+        reservation = throttling.reserve(throttling.CLIENT_AUTH, subject, meta, counted=(InvalidClient,))
     except TooManyRequests:
         announce_failure(meta, client_id, THROTTLED)
         raise

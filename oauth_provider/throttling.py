@@ -10,6 +10,7 @@ blocked too.
 What is limited (settings in parentheses):
 
 - ``CLIENT_AUTH``: failed client authentications, per claimed ``client_id``
+  of a confidential client (the others have no secret to guess)
   (``CLIENT_AUTH_MAX_ATTEMPTS`` per ``CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS``).
 - ``PASSWORD_GRANT``: failed password-grant logins, per username; RFC 6749
   §4.3.2: "the authorization server MUST protect the endpoint against brute
@@ -89,12 +90,12 @@ class Limit:
     def window(self) -> int:
         return getattr(oauth_settings, self.window_setting)
 
-    def keys(self, subject: str, meta: Mapping[str, str]) -> tuple[str, str]:
-        """The subject's counter key and the address's (``REMOTE_ADDR``)."""
-        return (
-            f"{KEY_PREFIX}:{self.name}:subject:{_digest(subject)}",
-            f"{KEY_PREFIX}:{self.name}:addr:{_digest(client_network(meta.get('REMOTE_ADDR') or ''))}",
-        )
+    def keys(self, subject: str | None, meta: Mapping[str, str]) -> tuple[str, ...]:
+        """The subject's counter key (none without a subject) and the address's (``REMOTE_ADDR``)."""
+        address = f"{KEY_PREFIX}:{self.name}:addr:{_digest(client_network(meta.get('REMOTE_ADDR') or ''))}"
+        if subject is None:
+            return (address,)
+        return (f"{KEY_PREFIX}:{self.name}:subject:{_digest(subject)}", address)
 
 
 TOO_MANY_FAILURES = _("Too many failed attempts. Try again later.")
@@ -174,12 +175,15 @@ class Reservation:
 
 def reserve(
     limit: Limit,
-    subject: str,
+    subject: str | None,
     meta: Mapping[str, str],
     *,
     counted: tuple[type[BaseException], ...] = (),
 ) -> Reservation:
     """Count one attempt by ``subject`` from ``meta``'s address, before making it.
+
+    With ``subject`` None only the address counts: for an attempt at nothing
+    guessable, where a subject counter would only let anyone lock it out.
 
     Raises ``TooManyRequests`` (with ``Retry-After`` seconds) when either
     counter is already full; the refused attempt is then not counted, so

@@ -318,6 +318,25 @@ def test_unknown_clients_are_compared_like_known_ones_until_throttled(app, throt
     assert len(compares) == 3
 
 
+@pytest.mark.parametrize("claimed", ["public", "unknown"])
+def test_nobody_can_lock_out_a_client_id_without_a_secret(db, throttle_cache, claimed):
+    """A public client, or a client_id nobody has, has no secret to guess:
+    failures naming it count only against their address. Else anyone could
+    stop every user of a mobile app or a single-page app (whose client_id is
+    public) from getting tokens, window after window."""
+    public = PublicClientFactory(grant_types=[DEVICE_CODE])
+    endpoint = ENDPOINTS["device_authorization"]
+    claimed_id = public.client_id if claimed == "public" else "no-such-client"
+    for index in range(LIMIT * 2):
+        bogus = {"client_id": claimed_id, "client_secret": "x"}
+        assert post(endpoint, bogus, REMOTE_ADDR=f"10.3.0.{index}").status_code == 401
+    assert post(endpoint, {"client_id": public.client_id}, **HERE).status_code == 200
+    # The addresses that failed are still counted.
+    for _ in range(LIMIT - 1):
+        post(endpoint, {"client_id": claimed_id, "client_secret": "x"}, REMOTE_ADDR="10.3.0.0")
+    assert_throttled(post(endpoint, {"client_id": public.client_id}, REMOTE_ADDR="10.3.0.0"))
+
+
 def test_successful_authentications_do_not_count(app, throttle_cache):
     for _ in range(LIMIT * 3):
         assert call(ENDPOINTS["token"], app.client_id, app.secret, **HERE).status_code == 200
