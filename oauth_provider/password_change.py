@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import is_password_usable
+from django.contrib.auth.hashers import get_hasher, identify_hasher, is_password_usable
 from django.db import models
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
@@ -65,14 +65,28 @@ def password_changed(instance: models.Model, using: str, update_fields: frozense
 
 
 def _rehashed(instance: models.Model, stored: str, update_fields: frozenset[str] | None) -> bool:
-    """Whether this save is ``check_password`` storing a usable password's new hash."""
+    """Whether this save is ``check_password`` storing a new hash of the
+    password ``stored`` holds: saved as it saves one, over a hash it would
+    replace (another hasher than the preferred one, or outdated parameters)."""
     return (
         getattr(instance, "_password", None) is None
         and update_fields is not None
         and set(update_fields) == {"password"}
-        and is_password_usable(stored)
         and is_password_usable(instance.password)
+        and _outdated(stored)
     )
+
+
+def _outdated(encoded: str) -> bool:
+    """Whether ``check_password`` would rehash ``encoded`` (Django's own test there)."""
+    if not is_password_usable(encoded):
+        return False
+    try:
+        hasher = identify_hasher(encoded)
+    except ValueError:
+        return False
+    preferred = get_hasher("default")
+    return hasher.algorithm != preferred.algorithm or preferred.must_update(encoded)
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.password_changing")

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import PasswordChangeForm
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.contrib.auth.models import update_last_login
 
 from oauth_provider import bearer
@@ -179,3 +179,13 @@ def test_a_hash_upgrade_at_login_is_not_a_password_change(user, holdings, settin
     assert authenticate(None, username=user.get_username(), password=PASSWORD) == user
     assert reloaded(user).password.startswith("pbkdf2_sha256$2$")  # rehashed
     assert_none_ended(holdings)
+
+
+def test_a_new_password_hash_written_directly_is_still_a_change(user, holdings):
+    """Only an outdated hash can be rehashed at login: a new hash saved the
+    way check_password saves a rehash, over one that is up to date, is a
+    password someone chose (a host's own password form, say)."""
+    fresh = get_user_model().objects.get(pk=user.pk)
+    fresh.password = make_password("chosen elsewhere 789")
+    fresh.save(update_fields=["password"])
+    assert_all_ended(holdings)
