@@ -97,8 +97,9 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
     announced by the ``client_authentication_failed`` signal.
 
     Raises ``TooManyRequests`` (429, also announced) when the claimed
-    client_id or the address failed ``CLIENT_AUTH_MAX_ATTEMPTS`` times
-    within the window: then the secret is not compared.
+    client_id (of a confidential client) or the address failed
+    ``CLIENT_AUTH_MAX_ATTEMPTS`` times within the window: then the secret is
+    not compared.
     """
     try:
         basic = basic_credentials(meta)
