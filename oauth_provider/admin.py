@@ -37,7 +37,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import clock, token_cache
 from .consents import withdraw_consent
 from .forms import ClientForm
 from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
@@ -573,6 +573,16 @@ class TokenAdmin(CredentialAdmin):
 @admin.register(AccessToken)
 class AccessTokenAdmin(TokenAdmin):
     fields = ["client", "user", "scope", "family_id", "created_at", "expires_at", "revoked_at"]
+
+    # A deleted token must not live on in TOKEN_CACHE: its cached copies are
+    # marked stale first (a racing reader's cache.add cannot replace the mark).
+    def delete_model(self, request: HttpRequest, obj: AccessToken) -> None:
+        token_cache.invalidate([obj.token_hash])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> None:
+        token_cache.invalidate(queryset.values_list("token_hash", flat=True))
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(RefreshToken)

@@ -207,15 +207,18 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     Remembered consent is only honoured for clients that can prove who they
     are. RFC 8252 §8.6: "the authorization server SHOULD NOT process
     authorization requests automatically without user consent or interaction,
-    except when the identity of the client can be assured"; for a public
-    client redirecting to a loopback address or a private-use scheme, any
-    local program could be the one receiving the code (RFC 6749 §10.2).
+    except when the identity of the client can be assured"; for a redirect
+    to a loopback address or a private-use scheme, any local program could
+    be the one receiving the answer (RFC 6749 §10.2). Only a code redeemed
+    with a confidential client's secret proves who got it; an implicit
+    grant's token is used as it arrives.
     """
     if request.prompt == "consent":
         return True
     if request.client.skip_consent:
         return False
-    if not request.client.is_confidential and is_claimable_by_any_app(request.redirect_uri):
+    proves_itself = request.client.is_confidential and request.response_type not in FRAGMENT_RESPONSE_TYPES
+    if not proves_itself and is_claimable_by_any_app(request.redirect_uri):
         return True
     return consent is None or not consent.covers(request.scopes)
 

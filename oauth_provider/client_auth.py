@@ -97,8 +97,9 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
     announced by the ``client_authentication_failed`` signal.
 
     Raises ``TooManyRequests`` (429, also announced) when the claimed
-    client_id or the address failed ``CLIENT_AUTH_MAX_ATTEMPTS`` times
-    within the window: then the secret is not compared.
+    client_id (of a confidential client) or the address failed
+    ``CLIENT_AUTH_MAX_ATTEMPTS`` times within the window: then the secret is
+    not compared.
     """
     try:
         basic = basic_credentials(meta)
@@ -122,8 +123,12 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
     # more than the limit get checked; a success gives its place back. The
     # lookup stays outside: a reservation is held for as short a time as
     # possible, since a client's concurrent correct requests hold places too.
+    # Only a confidential client has a secret to guess: failures naming a
+    # public client or an unknown client_id count against their address
+    # alone, or anyone could lock every user of a public app out.
+    subject = client_id if client is not None and client.is_confidential else None
     try:
-        reservation = throttling.reserve(throttling.CLIENT_AUTH, client_id, meta, counted=(InvalidClient,))
+        reservation = throttling.reserve(throttling.CLIENT_AUTH, subject, meta, counted=(InvalidClient,))
     except TooManyRequests:
         announce_failure(meta, client_id, THROTTLED)
         raise

@@ -9,8 +9,9 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from . import clock
+from .errors import InvalidScope
 from .models import AccessToken, Client, RefreshToken
-from .scopes import format_scope
+from .scopes import allowed_scopes, format_scope
 from .settings import REFRESH_TOKEN, oauth_settings
 from .signals import token_issued
 
@@ -36,7 +37,17 @@ def issue_tokens(
     it differs from the access token's (a narrowed refresh, RFC 6749 §6), and
     ``previous`` the refresh token this one replaces. Returns the §5.1
     response body; the raw values exist only in it.
+
+    The access token gets only the ``scopes`` the client may still have
+    (``scopes.allowed_scopes``): what a code, an approved device request or a
+    refresh token carries was granted earlier, and an admin may since have
+    taken a (privileged) scope away; the response's ``scope`` says what was
+    given (§5.1). ``InvalidScope`` when nothing is left.
     """
+    permitted = allowed_scopes(client)
+    scopes = [scope for scope in scopes if scope in permitted]
+    if not scopes:
+        raise InvalidScope
     now = clock.now()
     family_id = family_id or uuid.uuid4()
     scope = format_scope(scopes)

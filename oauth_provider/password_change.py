@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import get_hasher, identify_hasher, is_password_usable
 from django.db import models
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
@@ -31,11 +32,19 @@ _CHANGED = "_oauth_provider_password_changed"
 
 
 def password_changed(instance: models.Model, using: str, update_fields: frozenset[str] | None) -> bool:
-    """Whether saving ``instance`` stores a password hash other than the one in the database.
+    """Whether saving ``instance`` stores a password other than the one in the database.
 
     No query when the save cannot touch the password: a new user, a save
     limited to other fields (such as ``last_login`` at each login), or a user
     loaded without its password (the protocol's lookups never read it).
+
+    A new hash of the same password is no change: when a hasher's work factor
+    went up (every Django release raises PBKDF2's), ``check_password``
+    rehashes the password at the next login, saving exactly
+    ``update_fields=["password"]`` with ``_password`` cleared ("Password hash
+    upgrades shouldn't be considered password changes", Django's comment
+    there), whereas ``set_password`` keeps the raw password in ``_password``
+    until the save is over.
     """
     if instance._state.adding or instance.pk is None:
         return False
@@ -50,7 +59,34 @@ def password_changed(instance: models.Model, using: str, update_fields: frozense
         .values_list("password", flat=True)
         .first()
     )
-    return stored is not None and stored != instance.password
+    if stored is None or stored == instance.password:
+        return False
+    return not _rehashed(instance, stored, update_fields)
+
+
+def _rehashed(instance: models.Model, stored: str, update_fields: frozenset[str] | None) -> bool:
+    """Whether this save is ``check_password`` storing a new hash of the
+    password ``stored`` holds: saved as it saves one, over a hash it would
+    replace (another hasher than the preferred one, or outdated parameters)."""
+    return (
+        getattr(instance, "_password", None) is None
+        and update_fields is not None
+        and set(update_fields) == {"password"}
+        and is_password_usable(instance.password)
+        and _outdated(stored)
+    )
+
+
+def _outdated(encoded: str) -> bool:
+    """Whether ``check_password`` would rehash ``encoded`` (Django's own test there)."""
+    if not is_password_usable(encoded):
+        return False
+    try:
+        hasher = identify_hasher(encoded)
+    except ValueError:
+        return False
+    preferred = get_hasher("default")
+    return hasher.algorithm != preferred.algorithm or preferred.must_update(encoded)
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.password_changing")

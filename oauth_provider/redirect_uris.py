@@ -75,15 +75,18 @@ def is_claimable_by_any_app(uri: str) -> bool:
 
     RFC 8252 §8.6: loopback addresses and private-use URI schemes are not
     owned by one app, so a redirect to them does not prove which app gets the
-    code; only a claimed ``https`` URI (§7.2) does.
+    code; only a claimed ``https`` URI (§7.2) on a host that is not loopback
+    (an IP address, ``localhost`` or a ``*.localhost`` name, RFC 6761 §6.3) does.
     """
     parts = _split(uri)
     if parts is None:
         return True
-    scheme = parts.scheme.lower()
-    if scheme == "https":
-        return False
-    return scheme != "http" or is_loopback_ip(parts.hostname) or parts.hostname in LOOPBACK_NAMES
+    if parts.scheme.lower() not in ("https", "http"):
+        return True
+    # https proves nothing on a loopback host either: any local program can
+    # listen there, and no certificate authority vouches for "localhost".
+    host = parts.hostname or ""
+    return is_loopback_ip(host) or host in LOOPBACK_NAMES or host.endswith(".localhost")
 
 
 def shown(uri: str) -> str:

@@ -1,7 +1,8 @@
 """Limits on guessing and flooding, counted atomically in ``THROTTLE_CACHE``.
 
 Every limit has two counters, each on its own: one for the account or
-client the attempt names (the *subject*) and one for the client address.
+client the attempt names (the *subject*) and one for the client address
+(an IPv6 client's /64 network, ``client_network``).
 Either counter reaching the limit refuses the attempt, so a new address is
 still blocked for the account, and another account from a blocked address is
 blocked too.
@@ -9,6 +10,7 @@ blocked too.
 What is limited (settings in parentheses):
 
 - ``CLIENT_AUTH``: failed client authentications, per claimed ``client_id``
+  of a confidential client (the others have no secret to guess)
   (``CLIENT_AUTH_MAX_ATTEMPTS`` per ``CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS``).
 - ``PASSWORD_GRANT``: failed password-grant logins, per username; RFC 6749
   §4.3.2: "the authorization server MUST protect the endpoint against brute
@@ -47,6 +49,7 @@ unusual characters.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import math
 import time
 from collections.abc import Mapping
@@ -87,13 +90,12 @@ class Limit:
     def window(self) -> int:
         return getattr(oauth_settings, self.window_setting)
 
-    def keys(self, subject: str, meta: Mapping[str, str]) -> tuple[str, str]:
-        """The subject's counter key and the address's (``REMOTE_ADDR``)."""
-        address = meta.get("REMOTE_ADDR") or ""
-        return (
-            f"{KEY_PREFIX}:{self.name}:subject:{_digest(subject)}",
-            f"{KEY_PREFIX}:{self.name}:addr:{_digest(address)}",
-        )
+    def keys(self, subject: str | None, meta: Mapping[str, str]) -> tuple[str, ...]:
+        """The subject's counter key (none without a subject) and the address's (``REMOTE_ADDR``)."""
+        address = f"{KEY_PREFIX}:{self.name}:addr:{_digest(client_network(meta.get('REMOTE_ADDR') or ''))}"
+        if subject is None:
+            return (address,)
+        return (f"{KEY_PREFIX}:{self.name}:subject:{_digest(subject)}", address)
 
 
 TOO_MANY_FAILURES = _("Too many failed attempts. Try again later.")
@@ -113,6 +115,27 @@ DEVICE_AUTHORIZATION = Limit(
     "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS",
     _("Too many device authorization requests. Try again later."),
 )
+
+
+# An IPv6 subscriber is given a whole /64 at least (RFC 6177 §2), and can
+# use any of its 2**64 addresses: counting each would let one guesser walk
+# past the address limit.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_network(address: str) -> str:
+    """What one client's address counter is keyed by: an IPv4 address (also
+    when an IPv6 socket shows it as ``::ffff:a.b.c.d``), the /64 network of an
+    IPv6 address, in canonical form; anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
 
 
 def _cache() -> BaseCache:
@@ -152,12 +175,15 @@ class Reservation:
 
 def reserve(
     limit: Limit,
-    subject: str,
+    subject: str | None,
     meta: Mapping[str, str],
     *,
     counted: tuple[type[BaseException], ...] = (),
 ) -> Reservation:
     """Count one attempt by ``subject`` from ``meta``'s address, before making it.
+
+    With ``subject`` None only the address counts: for an attempt at nothing
+    guessable, where a subject counter would only let anyone lock it out.
 
     Raises ``TooManyRequests`` (with ``Retry-After`` seconds) when either
     counter is already full; the refused attempt is then not counted, so

@@ -8,7 +8,7 @@ client's mistake is not the server's).
 """
 
 import logging
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.apps import apps
@@ -522,3 +522,23 @@ def test_checkbox_groups_may_repeat(browser, pages):
     assert response.status_code == 200
     app = OAuthClient.objects.get(name="New app")
     assert app.grant_types == ["authorization_code", "refresh_token"]
+
+
+@pytest.mark.parametrize("name", ["client_detail", "client_update", "client_secret", "client_delete"])
+@pytest.mark.parametrize("client_id", ["\x00", "a\x00b", "\x1f", "\x7f"])
+def test_client_id_in_the_path_with_a_control_character_is_not_found(browser, user, caplog, name, client_id):
+    """No client_id holds control characters; PostgreSQL refuses NUL in a
+    query outright, which was a 500 for any signed-in user."""
+    ClientFactory(owner=user)
+    path = (
+        f"/o/clients/{quote(client_id)}/"
+        + {
+            "client_detail": "",
+            "client_update": "edit/",
+            "client_secret": "secret/",
+            "client_delete": "delete/",
+        }[name]
+    )
+    for response in (browser.get(path), browser.post(path, {"confirm": "yes"})):
+        assert response.status_code == 404
+    assert not errors_logged(caplog)

@@ -1,8 +1,9 @@
 """A password change ends what clients hold for the user (RFC 6819 §5.2.2.3)."""
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.contrib.auth.models import update_last_login
 
 from oauth_provider import bearer
@@ -158,3 +159,33 @@ def test_creating_a_user_ends_nothing(holdings):
     assert_none_ended(holdings)
     assert AccessToken.objects.filter(revoked_at__isnull=True).count() == 2
     assert RefreshToken.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+class CheapPBKDF2(PBKDF2PasswordHasher):
+    """PBKDF2 with few iterations, so that raising them (as every Django
+    release does) is cheap to test."""
+
+    iterations = 2
+
+
+def test_a_hash_upgrade_at_login_is_not_a_password_change(user, holdings, settings):
+    """Django rehashes a password at login when the hasher's work factor
+    went up (``check_password``'s setter): same password, new hash. Every
+    Django upgrade does that, and it must not sign every user out of every app."""
+    settings.PASSWORD_HASHERS = ["tests.test_password_change.CheapPBKDF2"]
+    # As stored before the upgrade.
+    old_hash = CheapPBKDF2().encode(PASSWORD, CheapPBKDF2().salt(), iterations=1)
+    get_user_model().objects.filter(pk=user.pk).update(password=old_hash)
+    assert authenticate(None, username=user.get_username(), password=PASSWORD) == user
+    assert reloaded(user).password.startswith("pbkdf2_sha256$2$")  # rehashed
+    assert_none_ended(holdings)
+
+
+def test_a_new_password_hash_written_directly_is_still_a_change(user, holdings):
+    """Only an outdated hash can be rehashed at login: a new hash saved the
+    way check_password saves a rehash, over one that is up to date, is a
+    password someone chose (a host's own password form, say)."""
+    fresh = get_user_model().objects.get(pk=user.pk)
+    fresh.password = make_password("chosen elsewhere 789")
+    fresh.save(update_fields=["password"])
+    assert_all_ended(holdings)

@@ -8,11 +8,12 @@ import pytest
 from django.urls import reverse
 
 from oauth_provider.checks import check_settings
+from oauth_provider.crypto import hash_secret
 from oauth_provider.forms import ClientForm, OwnClientForm
-from oauth_provider.models import Client
+from oauth_provider.models import AccessToken, Client
 from oauth_provider.scopes import allowed_scopes, privileged_scopes
 from oauth_provider.settings import CLIENT_CREDENTIALS, DEVICE_CODE
-from tests.factories import ClientFactory, DeviceAuthorizationFactory
+from tests.factories import AccessTokenFactory, ClientFactory, DeviceAuthorizationFactory, RefreshTokenFactory
 from tests.helpers import authorize_url, basic_auth, post_token, redirect_params
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,47 @@ def test_a_device_cannot_ask_for_a_privileged_scope_by_default(api_client):
     )
 
     assert response.json()["error"] == "invalid_scope"
+
+
+def refresh(api_client, client, token):
+    return post_token(
+        api_client,
+        {"grant_type": "refresh_token", "refresh_token": token.value},
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret),
+    )
+
+
+def test_a_privileged_scope_taken_away_is_not_refreshed(api_client, user):
+    """Once an admin takes a privileged scope away from a client (or marks a
+    scope it had by default privileged), refreshing does not keep issuing
+    it: else the client would hold it for as long as it keeps refreshing."""
+    client = ClientFactory(scopes=["read", "check"])
+    access = AccessTokenFactory(client=client, user=user, scope="read check")
+    token = RefreshTokenFactory(
+        client=client, user=user, scope="read check", access_token=access, family_id=access.family_id
+    )
+    client.scopes = ["read"]
+    client.save()
+
+    response = refresh(api_client, client, token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["scope"] == "read"
+    new_access = AccessToken.objects.get(token_hash=hash_secret(response.json()["access_token"]))
+    assert new_access.scope == "read"
+
+
+def test_nothing_left_to_refresh_is_invalid_scope(api_client, user):
+    client = ClientFactory(scopes=["check"])
+    token = RefreshTokenFactory(client=client, user=user, scope="check")
+    client.scopes = ["read"]
+    client.save()
+
+    response = refresh(api_client, client, token)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+    assert not AccessToken.objects.filter(client=client).exists()
 
 
 # -- self-service ------------------------------------------------------------------------------------

@@ -131,6 +131,24 @@ def test_a_blocked_address_is_blocked_for_another_subject(throttle_cache):
     assert refused("other-app", THERE) is None
 
 
+@pytest.mark.parametrize(
+    ("blocked", "same", "other"),
+    [
+        # One IPv6 subscriber gets a whole /64 (RFC 6177): a guesser walking
+        # through its 2**64 addresses is still one address.
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:3::1"),
+        ("2001:db8:1:2::1", "2001:0DB8:0001:0002:0000:0000:0000:0009", "2001:db8:1:3::1"),
+        # A dual-stack server shows an IPv4 client either way.
+        ("203.0.113.9", "::ffff:203.0.113.9", "203.0.113.10"),
+    ],
+)
+def test_an_address_is_counted_as_the_network_one_client_holds(throttle_cache, blocked, same, other):
+    for index in range(LIMIT):
+        fail(f"app-{index}", {"REMOTE_ADDR": blocked})
+    assert refused("other-app", {"REMOTE_ADDR": same}) is not None
+    assert refused("other-app", {"REMOTE_ADDR": other}) is None
+
+
 def test_refused_attempts_count_against_nothing(throttle_cache):
     for index in range(LIMIT):
         fail(f"app-{index}", HERE)
@@ -298,6 +316,25 @@ def test_unknown_clients_are_compared_like_known_ones_until_throttled(app, throt
     call(ENDPOINTS["token"], "unknown", "wrong", **HERE)
     assert call(ENDPOINTS["token"], "unknown", "wrong", **HERE).status_code == 429
     assert len(compares) == 3
+
+
+@pytest.mark.parametrize("claimed", ["public", "unknown"])
+def test_nobody_can_lock_out_a_client_id_without_a_secret(db, throttle_cache, claimed):
+    """A public client, or a client_id nobody has, has no secret to guess:
+    failures naming it count only against their address. Else anyone could
+    stop every user of a mobile app or a single-page app (whose client_id is
+    public) from getting tokens, window after window."""
+    public = PublicClientFactory(grant_types=[DEVICE_CODE])
+    endpoint = ENDPOINTS["device_authorization"]
+    claimed_id = public.client_id if claimed == "public" else "no-such-client"
+    for index in range(LIMIT * 2):
+        bogus = {"client_id": claimed_id, "client_secret": "x"}
+        assert post(endpoint, bogus, REMOTE_ADDR=f"10.3.0.{index}").status_code == 401
+    assert post(endpoint, {"client_id": public.client_id}, **HERE).status_code == 200
+    # The addresses that failed are still counted.
+    for _ in range(LIMIT - 1):
+        post(endpoint, {"client_id": claimed_id, "client_secret": "x"}, REMOTE_ADDR="10.3.0.0")
+    assert_throttled(post(endpoint, {"client_id": public.client_id}, REMOTE_ADDR="10.3.0.0"))
 
 
 def test_successful_authentications_do_not_count(app, throttle_cache):

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from oauth_provider import bearer, token_cache
 from oauth_provider.compiled_lookup import CompiledLookup
+from oauth_provider.models import AccessToken
 from oauth_provider.revocation import revoke_tokens
 
 from .factories import AccessTokenFactory, RefreshTokenFactory
@@ -183,6 +184,24 @@ def test_admin_revoke_action_takes_effect_at_once(api_client, admin_client, cach
     changelist = reverse("admin:oauth_provider_accesstoken_changelist")
     response = admin_client.post(changelist, {"action": "revoke_selected", "_selected_action": [cached.pk]})
     assert response.status_code == 302
+
+    assert me(api_client, cached.value).status_code == 401
+
+
+@pytest.mark.parametrize("how", ["delete page", "delete action"])
+def test_admin_deletion_takes_effect_at_once(api_client, admin_client, cached, how):
+    """The admin may delete a token as well as revoke it: a deleted token
+    must not live on in the cache either."""
+    if how == "delete page":
+        url = reverse("admin:oauth_provider_accesstoken_delete", args=[cached.pk])
+        response = admin_client.post(url, {"post": "yes"})
+    else:
+        changelist = reverse("admin:oauth_provider_accesstoken_changelist")
+        response = admin_client.post(
+            changelist, {"action": "delete_selected", "_selected_action": [cached.pk], "post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not AccessToken.objects.filter(pk=cached.pk).exists()
 
     assert me(api_client, cached.value).status_code == 401
 

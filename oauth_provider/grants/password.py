@@ -10,6 +10,8 @@ in the client's grant types.
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -39,15 +41,16 @@ class PasswordGrant(Grant):
         # The scope first: a request that would fail anyway costs no password check.
         scopes = resolve_scope(request.params.get("scope"), request.client)
         # §4.3.2: "the authorization server MUST protect the endpoint against
-        # brute force attacks". Failures are limited per username (casefolded,
-        # as backends often match it without case) and per address, counted
+        # brute force attacks". Failures are limited per account (the username
+        # in NFKC, stripped and casefolded: backends often find an account
+        # however its name was typed) and per address, counted
         # before the password is checked so that a burst of guesses cannot
         # get more than the limit checked; refused, it answers 429.
         # Going through django.contrib.auth runs every configured backend with
         # the HTTP request and sends user_login_failed, which is what lockout
         # packages hook into.
         meta = request.http_request.META if request.http_request is not None else {}
-        account = username.casefold()
+        account = unicodedata.normalize("NFKC", username).strip().casefold()
         with throttling.reserve(throttling.PASSWORD_GRANT, account, meta, counted=(InvalidGrant,)):
             user = authenticate(request.http_request, username=username, password=password)
             # Backends such as AllowAllUsersModelBackend do return inactive users.

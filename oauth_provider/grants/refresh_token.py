@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NoReturn
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from ..signals import refresh_token_reused
 from .base import Grant
 
 REPLAYED = _("The refresh token was already used or revoked.")
+ENDED = _("The refresh token is no longer valid.")
 
 
 class RefreshTokenGrant(Grant):
@@ -40,7 +42,8 @@ class RefreshTokenGrant(Grant):
         with transaction.atomic():
             if revoke(RefreshToken, [token], reason="rotated"):
                 return self.rotate(request, token, scopes)
-        self.replayed(token, REPLAYED)
+        # Revoked in the meantime: by a concurrent rotation, or otherwise.
+        self.ended(token)
 
     def rotate(self, request: TokenRequest, token: RefreshToken, scopes: list[str]) -> TokenResponse:
         """Issue the successor of ``token``, which the caller has just revoked."""
@@ -79,4 +82,14 @@ class RefreshTokenGrant(Grant):
                 )
                 if successor is not None and claimed and revoke(RefreshToken, [successor], reason="rotated"):
                     return self.rotate(request, successor, scopes)
-        self.replayed(token, REPLAYED)
+        self.ended(token)
+
+    def ended(self, token: RefreshToken) -> NoReturn:
+        """Refuse a revoked refresh token. Only a rotated one (it has a
+        successor) coming back is a replay, which revokes its family and is
+        announced (RFC 9700 §4.14.2); one revoked any other way (by its
+        client, RFC 7009; by an admin; by its user's withdrawal or password
+        change) is simply no longer valid, as its client will find out."""
+        if token.successors.exists():
+            self.replayed(token, REPLAYED)
+        raise InvalidGrant(ENDED)

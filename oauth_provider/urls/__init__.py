@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from ..views import clients
 from ..views.authorize import AuthorizeView
@@ -7,6 +7,26 @@ from ..views.device import DeviceAuthorizationView, DeviceVerificationView
 from ..views.introspect import IntrospectView
 from ..views.revoke import RevokeView
 from ..views.token import TokenView
+
+
+class ClientIdConverter:
+    """A client_id in a path: anything but "/" and control characters.
+
+    No client_id holds a control character (``payload.INVALID_CHARACTERS``
+    refuses them in parameters too), and PostgreSQL refuses NUL in a query
+    outright: such a path is a 404 before any lookup rather than a 500.
+    """
+
+    regex = r"[^/\x00-\x1f\x7f]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ClientIdConverter, "oauth_client_id")
 
 app_name = "oauth_provider"
 
@@ -21,8 +41,18 @@ urlpatterns = [
     path("authorized-apps/<int:pk>/withdraw/", WithdrawConsentView.as_view(), name="withdraw_consent"),
     path("clients/", clients.ClientListView.as_view(), name="client_list"),
     path("clients/new/", clients.ClientCreateView.as_view(), name="client_create"),
-    path("clients/<str:client_id>/", clients.ClientDetailView.as_view(), name="client_detail"),
-    path("clients/<str:client_id>/edit/", clients.ClientUpdateView.as_view(), name="client_update"),
-    path("clients/<str:client_id>/secret/", clients.ClientSecretView.as_view(), name="client_secret"),
-    path("clients/<str:client_id>/delete/", clients.ClientDeleteView.as_view(), name="client_delete"),
+    path("clients/<oauth_client_id:client_id>/", clients.ClientDetailView.as_view(), name="client_detail"),
+    path(
+        "clients/<oauth_client_id:client_id>/edit/", clients.ClientUpdateView.as_view(), name="client_update"
+    ),
+    path(
+        "clients/<oauth_client_id:client_id>/secret/",
+        clients.ClientSecretView.as_view(),
+        name="client_secret",
+    ),
+    path(
+        "clients/<oauth_client_id:client_id>/delete/",
+        clients.ClientDeleteView.as_view(),
+        name="client_delete",
+    ),
 ]

@@ -67,6 +67,25 @@ def test_prompt_none_answers_consent_required_for_a_native_public_client(browser
     assert not AuthorizationCode.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://127.0.0.1:8443/callback",
+        "https://[::1]/callback",
+        "https://localhost/callback",
+        "https://app.localhost/callback",  # RFC 6761 §6.3: every *.localhost is loopback
+    ],
+)
+def test_https_on_a_loopback_host_proves_no_app_either(browser, user, redirect_uri):
+    """Any local program can listen on a loopback port, https or not; a
+    certificate for localhost proves nothing either."""
+    app = PublicClientFactory(redirect_uris=redirect_uri)
+    ConsentFactory(user=user, client=app, scope="read")
+    params = redirect_params(browser.get(pkce_url(app, redirect_uri=redirect_uri, prompt="none")))
+    assert params["error"] == "consent_required"
+    assert not AuthorizationCode.objects.exists()
+
+
 def test_public_client_on_a_claimed_https_redirect_keeps_remembered_consent(browser, user):
     app = native_app()
     ConsentFactory(user=user, client=app, scope="read write")
@@ -79,6 +98,26 @@ def test_confidential_client_keeps_remembered_consent_on_any_redirect(browser, u
     app = ClientFactory(redirect_uris=redirect_uri)
     ConsentFactory(user=user, client=app, scope="read")
     assert "code" in redirect_params(browser.get(authorize_url(app, redirect_uri=redirect_uri)))
+
+
+@pytest.mark.parametrize("redirect_uri", ["http://127.0.0.1/callback", "com.example.app:/callback"])
+def test_a_confidential_clients_implicit_token_is_not_issued_silently_either(
+    browser, user, settings, redirect_uri
+):
+    """A confidential client proves itself only at the token endpoint; the
+    implicit grant hands the token straight to the redirect URI, where any
+    local program could be listening."""
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "GRANT_TYPES": ["authorization_code", "refresh_token", "implicit"],
+    }
+    app = ClientFactory(redirect_uris=redirect_uri, grant_types=["implicit"])
+    ConsentFactory(user=user, client=app, scope="read")
+    url = authorize_url(app, response_type="token", redirect_uri=redirect_uri, prompt="none")
+    response = browser.get(url)
+    assert response.status_code == 302
+    assert "error=consent_required" in response["Location"].partition("#")[2]
+    assert "access_token" not in response["Location"]
 
 
 def test_the_screen_still_works_for_a_native_public_client(browser, user):

@@ -1,6 +1,7 @@
 """Resource owner password credentials grant (RFC 6749 §4.3): legacy, off unless enabled."""
 
 import time
+import unicodedata
 from datetime import timedelta
 
 import pytest
@@ -347,3 +348,24 @@ def test_default_limit_is_ten_failures(enabled, app, user):
     for _ in range(10):
         assert wrong_login(app, user.username, "10.0.0.1").status_code == 400
     assert login(at("10.0.0.1"), app, user).status_code == 429
+
+
+class LenientBackend(ModelBackend):
+    """Finds the account however its name was typed: surrounding spaces,
+    any case, full-width letters (as many e-mail login backends do)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        typed = unicodedata.normalize("NFKC", username or "").strip()
+        return super().authenticate(request, username=typed.lower(), password=password, **kwargs)
+
+
+def test_spellings_of_one_account_share_its_limit(limited, app, user, checked, settings):
+    """Whatever spellings a backend takes for one account are one subject:
+    else each spelling would get its own attempts at the same password."""
+    settings.AUTHENTICATION_BACKENDS = [f"{__name__}.LenientBackend"]
+    # Full-width forms (U+FF01-U+FF5E) of the username's ASCII letters and digits.
+    wide = "".join(chr(ord(char) + 0xFEE0) for char in user.username)
+    for index, spelling in enumerate([f" {user.username} ", wide.upper(), f"{user.username}\u3000"]):
+        assert wrong_login(app, spelling, f"10.0.0.{index}").status_code == 400
+    assert len(checked) == 3  # each spelling did reach the account's password
+    assert_throttled(login(at("10.0.1.1"), app, user))

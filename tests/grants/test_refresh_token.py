@@ -1,13 +1,18 @@
 """Refresh token grant: rotation, reuse detection, narrowing (RFC 6749 §6, RFC 9700 §4.14.2)."""
 
+from urllib.parse import urlencode
+
 import pytest
 
+from oauth_provider.consents import withdraw_consent
 from oauth_provider.crypto import hash_secret
 from oauth_provider.models import AccessToken, RefreshToken
-from tests.factories import AccessTokenFactory, ClientFactory, RefreshTokenFactory
+from oauth_provider.signals import refresh_token_reused
+from tests.factories import AccessTokenFactory, ClientFactory, ConsentFactory, RefreshTokenFactory
 from tests.helpers import basic_auth, post_token
 
 pytestmark = pytest.mark.django_db
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -216,3 +221,38 @@ def test_grace_period_is_off_by_default(api_client, refresh_token):
     first = refresh(api_client, refresh_token).json()
     assert_error(refresh(api_client, refresh_token), "invalid_grant")
     assert stored(RefreshToken, first["refresh_token"]).revoked_at is not None
+
+
+def withdraw(api_client, token):
+    withdraw_consent(ConsentFactory(user=token.user, client=token.client))
+
+
+def change_password(api_client, token):
+    token.user.set_password("a new password 123")
+    token.user.save()
+
+
+def revoke_by_the_client(api_client, token):
+    client = token.client
+    auth = basic_auth(client.client_id, client.secret)
+    body = urlencode({"token": token.value})
+    response = api_client.post("/o/revoke/", body, content_type=FORM, HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("end", [withdraw, change_password, revoke_by_the_client])
+def test_a_refresh_token_ended_otherwise_than_by_rotation_is_no_replay(api_client, refresh_token, end):
+    """What a client holds after its user withdrew consent or changed the
+    password, or after it revoked its own token, is simply no longer valid.
+    Only a rotated token coming back is a replay (refresh_token_reused
+    announces theft); else every withdrawal would raise a false alarm."""
+    end(api_client, refresh_token)
+    replays = []
+    refresh_token_reused.connect(lambda **kw: replays.append(kw), weak=False, dispatch_uid="replays")
+    try:
+        response = refresh(api_client, refresh_token)
+    finally:
+        refresh_token_reused.disconnect(dispatch_uid="replays")
+    assert_error(response, "invalid_grant")
+    assert response.json()["error_description"] == "The refresh token is no longer valid."
+    assert replays == []
