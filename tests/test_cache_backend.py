@@ -1,4 +1,5 @@
-"""``oauth_provider.cache.RedisCache``: Django's Redis backend, one client per pool.
+"""``oauth_provider.cache.RedisCache``: Django's Redis backend, one client
+per pool, and throttling's counter scripts.
 
 Run against the local Redis at ``REDIS_URL`` (skipped when it is down,
 except in CI where that fails); the token cache's own behaviour on this backend is covered in
@@ -92,3 +93,20 @@ def test_shared_client_across_threads(cache, monkeypatch):
     assert errors == []
     assert len(cache._cache._clients) == 1
     assert len(cache._cache._pools) == 1
+
+
+def test_counters_in_one_script_each_way(cache):
+    """``reserve_counters`` / ``release_counters`` (throttling's counters): the
+    cache's own keys and plain integers, so ``incr`` and ``get`` agree with them."""
+    assert cache.reserve_counters(["a", "b"], 60) == [(1, 60), (1, 60)]
+    assert cache.incr("a") == 2
+    assert cache.reserve_counters(["a", "b"], 60) == [(3, 60), (2, 60)]
+    cache.release_counters(["a", "b", "missing"])
+    assert cache.get_many(["a", "b", "missing"]) == {"a": 2, "b": 1}
+    assert cache.counter_seconds_left("a", 60) == 60
+
+
+def test_a_counter_holding_something_else_is_an_error(cache):
+    cache.set("a", "text", 60)
+    with pytest.raises(redis.ResponseError):
+        cache.reserve_counters(["a"], 60)

@@ -7,6 +7,12 @@ PostgreSQL with real threads and with Redis as ``THROTTLE_CACHE``. Reading the
 counters first and counting failures afterwards (the design this replaced)
 lets the whole burst through. The password grant, the device authorization
 endpoint and the verification page have their own cases in their files.
+
+The counter's behaviour is checked on each backend: local memory and
+Django's ``RedisCache`` (the generic ``incr``/``decr`` path), and
+``oauth_provider.cache.RedisCache`` (its counter scripts, one round trip each
+way). Tests that move the clock run on local memory, whose timeouts follow
+``time.time``; on Redis the counter's own time to live is set instead.
 """
 
 import threading
@@ -28,31 +34,65 @@ from oauth_provider.models import Client, DeviceAuthorization
 from oauth_provider.settings import CLIENT_CREDENTIALS, DEVICE_CODE, PASSWORD
 from oauth_provider.signals import client_authentication_failed
 from tests.factories import ClientFactory, DeviceAuthorizationFactory, PublicClientFactory, UserFactory
-from tests.helpers import basic_auth
+from tests.helpers import REDIS_URL, basic_auth, require_redis
 
-REDIS_URL = "redis://127.0.0.1:6379/9"
 LIMIT = 3
 WINDOW = 600
 HERE = {"REMOTE_ADDR": "10.0.0.1"}
 THERE = {"REMOTE_ADDR": "10.0.0.2"}
 
+REDIS_BACKENDS = {
+    "oauth_provider-redis": "oauth_provider.cache.RedisCache",
+    "django-redis": "django.core.cache.backends.redis.RedisCache",
+}
+CACHE_KINDS = ["locmem", *REDIS_BACKENDS]
+
+
+def cache_config(kind, name):
+    """A cache of ``kind`` (``"locmem"`` or a REDIS_BACKENDS key) whose entries are under ``name``."""
+    if kind == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}
+    require_redis()
+    return {"BACKEND": REDIS_BACKENDS[kind], "LOCATION": REDIS_URL, "KEY_PREFIX": name}
+
+
+def empty(cache):
+    """Remove ``cache``'s entries; on Redis only those under its prefix, where
+    ``clear()`` (FLUSHDB) would empty the database other tests share."""
+    if not cache.key_prefix:
+        cache.clear()
+        return
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{cache.key_prefix}:*"):
+        client.delete(key)
+
+
+def use_throttle_cache(settings, alias, config, **limits):
+    """Make ``alias`` (``config``, emptied) THROTTLE_CACHE, with ``limits``; the cache."""
+    settings.CACHES = {**settings.CACHES, alias: config}
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "THROTTLE_CACHE": alias, **limits}
+    empty(caches[alias])
+    return caches[alias]
+
+
+LIMITS = {"CLIENT_AUTH_MAX_ATTEMPTS": LIMIT, "CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS": WINDOW}
+
 
 @pytest.fixture
 def throttle_cache(settings):
     """A local-memory THROTTLE_CACHE of its own, and CLIENT_AUTH limited to LIMIT per WINDOW."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttling"},
-    }
-    settings.OAUTH_PROVIDER = {
-        **settings.OAUTH_PROVIDER,
-        "THROTTLE_CACHE": "throttle",
-        "CLIENT_AUTH_MAX_ATTEMPTS": LIMIT,
-        "CLIENT_AUTH_ATTEMPT_WINDOW_SECONDS": WINDOW,
-    }
-    caches["throttle"].clear()
-    yield caches["throttle"]
-    caches["throttle"].clear()
+    cache = use_throttle_cache(settings, "throttle", cache_config("locmem", "throttling"), **LIMITS)
+    yield cache
+    empty(cache)
+
+
+@pytest.fixture(params=CACHE_KINDS)
+def any_throttle_cache(request, settings):
+    """Like ``throttle_cache``, on each backend in turn."""
+    name = f"throttle-test-{uuid.uuid4().hex}"
+    cache = use_throttle_cache(settings, "throttle", cache_config(request.param, name), **LIMITS)
+    yield cache
+    empty(cache)
 
 
 @pytest.fixture
@@ -86,7 +126,7 @@ def refused(subject, meta):
 # -- the counter ---------------------------------------------------------------------------------
 
 
-def test_failures_count_up_to_the_limit(throttle_cache):
+def test_failures_count_up_to_the_limit(any_throttle_cache):
     for _ in range(LIMIT):
         fail("app", HERE)
     error = refused("app", HERE)
@@ -94,7 +134,7 @@ def test_failures_count_up_to_the_limit(throttle_cache):
     assert (error.status_code, error.error, error.retry_after) == (429, "invalid_request", WINDOW)
 
 
-def test_successes_give_their_place_back(throttle_cache):
+def test_successes_give_their_place_back(any_throttle_cache):
     for _ in range(LIMIT * 5):
         succeed("app", HERE)
     for _ in range(LIMIT - 1):
@@ -102,7 +142,7 @@ def test_successes_give_their_place_back(throttle_cache):
     assert refused("app", HERE) is None
 
 
-def test_a_success_does_not_clear_earlier_failures(throttle_cache):
+def test_a_success_does_not_clear_earlier_failures(any_throttle_cache):
     fail("app", HERE)
     fail("app", HERE)
     succeed("app", HERE)
@@ -110,7 +150,7 @@ def test_a_success_does_not_clear_earlier_failures(throttle_cache):
     assert refused("app", HERE) is not None
 
 
-def test_errors_that_are_not_failures_give_their_place_back(throttle_cache):
+def test_errors_that_are_not_failures_give_their_place_back(any_throttle_cache):
     for _ in range(LIMIT * 2):
         reservation = throttling.reserve(throttling.CLIENT_AUTH, "app", HERE, counted=(InvalidClient,))
         with pytest.raises(InvalidRequest), reservation:
@@ -118,13 +158,13 @@ def test_errors_that_are_not_failures_give_their_place_back(throttle_cache):
     assert refused("app", HERE) is None
 
 
-def test_a_blocked_subject_is_blocked_from_a_new_address(throttle_cache):
+def test_a_blocked_subject_is_blocked_from_a_new_address(any_throttle_cache):
     for _ in range(LIMIT):
         fail("app", HERE)
     assert refused("app", THERE) is not None
 
 
-def test_a_blocked_address_is_blocked_for_another_subject(throttle_cache):
+def test_a_blocked_address_is_blocked_for_another_subject(any_throttle_cache):
     for index in range(LIMIT):
         fail(f"app-{index}", HERE)
     assert refused("other-app", HERE) is not None
@@ -142,14 +182,14 @@ def test_a_blocked_address_is_blocked_for_another_subject(throttle_cache):
         ("203.0.113.9", "::ffff:203.0.113.9", "203.0.113.10"),
     ],
 )
-def test_an_address_is_counted_as_the_network_one_client_holds(throttle_cache, blocked, same, other):
+def test_an_address_is_counted_as_the_network_one_client_holds(any_throttle_cache, blocked, same, other):
     for index in range(LIMIT):
         fail(f"app-{index}", {"REMOTE_ADDR": blocked})
     assert refused("other-app", {"REMOTE_ADDR": same}) is not None
     assert refused("other-app", {"REMOTE_ADDR": other}) is None
 
 
-def test_refused_attempts_count_against_nothing(throttle_cache):
+def test_refused_attempts_count_against_nothing(any_throttle_cache):
     for index in range(LIMIT):
         fail(f"app-{index}", HERE)
     for _ in range(LIMIT * 3):
@@ -192,7 +232,7 @@ def test_a_counter_without_timeout_gets_the_window(throttle_cache, now):
     assert refused("app", HERE) is None
 
 
-def test_check_counts_nothing(throttle_cache):
+def test_check_counts_nothing(any_throttle_cache):
     for _ in range(LIMIT * 3):
         throttling.check(throttling.CLIENT_AUTH, "app", HERE)
     for _ in range(LIMIT):
@@ -206,6 +246,140 @@ def test_keys_hide_the_subject_and_the_address(throttle_cache):
         assert "my-app" not in key
         assert "203.0.113.9" not in key
     assert throttling.CLIENT_AUTH.keys("a", HERE) != throttling.PASSWORD_GRANT.keys("a", HERE)
+
+
+def test_giving_back_to_an_ended_window_creates_nothing(any_throttle_cache):
+    reservation = throttling.reserve(throttling.CLIENT_AUTH, "app", HERE)
+    keys = throttling.CLIENT_AUTH.keys("app", HERE)
+    any_throttle_cache.delete_many(keys)  # both windows end while the attempt is checked
+    reservation.release()
+    # Not a counter at -1, which on Redis would never expire.
+    assert any_throttle_cache.get_many(keys) == {}
+
+
+# -- counting on Redis: one round trip each way ---------------------------------------------------
+
+
+@pytest.fixture
+def redis_caches(settings):
+    """THROTTLE_CACHE ``throttle`` on oauth_provider.cache.RedisCache, and
+    ``throttle-django`` on Django's RedisCache with the same keys (prefix and version)."""
+    name = f"throttle-test-{uuid.uuid4().hex}"
+    django_config = {**cache_config("django-redis", name), "VERSION": 2}
+    settings.CACHES = {**settings.CACHES, "throttle-django": django_config}
+    cache = use_throttle_cache(
+        settings, "throttle", {**cache_config("oauth_provider-redis", name), "VERSION": 2}, **LIMITS
+    )
+    yield cache
+    empty(cache)
+
+
+def throttle_with(settings, alias):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "THROTTLE_CACHE": alias}
+
+
+@pytest.fixture
+def raw_redis():
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def raw_key(cache, key):
+    """The Redis key holding throttling counter ``key`` in ``cache``."""
+    return cache.make_and_validate_key(key)
+
+
+@pytest.fixture
+def commands(monkeypatch):
+    """The name of every command redis-py sends to Redis from now on, in order."""
+    sent = []
+    send = redis.Redis.execute_command
+
+    def record(self, *args, **options):
+        sent.append(args[0])
+        return send(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", record)
+    return sent
+
+
+def test_a_success_costs_one_round_trip_each_way(redis_caches, commands):
+    succeed("warm-up", THERE)  # Redis learns the scripts (SCRIPT LOAD) once
+    commands.clear()
+    succeed("app", HERE)  # opens both windows
+    succeed("app", HERE)
+    assert commands == ["EVALSHA", "EVALSHA"] * 2
+
+
+def test_a_refusal_costs_one_round_trip_each_way(redis_caches, commands):
+    for _ in range(LIMIT):
+        fail("app", HERE)
+    commands.clear()
+    assert refused("app", HERE).retry_after == WINDOW
+    assert commands == ["EVALSHA", "EVALSHA"]
+
+
+def test_djangos_redis_cache_counts_one_command_at_a_time(redis_caches, commands, settings):
+    throttle_with(settings, "throttle-django")
+    succeed("app", HERE)
+    commands.clear()
+    succeed("app", HERE)
+    # Two counters, each INCRBY after an EXISTS, to reserve and again to release.
+    assert commands == ["EXISTS", "INCRBY"] * 4
+
+
+def test_retry_after_is_the_counters_time_to_live(redis_caches, raw_redis):
+    for _ in range(LIMIT):
+        fail("app", HERE)
+    subject_key, address_key = throttling.CLIENT_AUTH.keys("app", HERE)
+    # As if 476.6 s of the subject's window and 558 s of the address's had passed.
+    raw_redis.pexpire(raw_key(redis_caches, subject_key), 123_400)
+    raw_redis.pexpire(raw_key(redis_caches, address_key), 42_000)
+    assert refused("app", HERE).retry_after == 124  # rounded up
+    assert refused("other-app", HERE).retry_after == 42
+    with pytest.raises(TooManyRequests) as error:
+        throttling.check(throttling.CLIENT_AUTH, "app", HERE)
+    assert error.value.retry_after == 124
+    # Asking changed no window.
+    assert 123_000 < raw_redis.pttl(raw_key(redis_caches, subject_key)) <= 123_400
+
+
+@pytest.mark.parametrize(("count", "retry_after"), [(0, None), (LIMIT, WINDOW)])
+def test_a_counter_without_expiry_gets_the_window(redis_caches, raw_redis, count, retry_after):
+    # Django's incr checks that the key exists, then INCRs it: a counter
+    # expiring in between is recreated by Redis with no expiry.
+    subject_key, _address_key = throttling.CLIENT_AUTH.keys("app", HERE)
+    redis_caches.set(subject_key, count, timeout=None)
+    error = refused("app", HERE)
+    assert (error.retry_after if error else None) == retry_after
+    assert (WINDOW - 1) * 1000 < raw_redis.pttl(raw_key(redis_caches, subject_key)) <= WINDOW * 1000
+
+
+def test_check_gives_a_full_counter_without_expiry_the_window(redis_caches, raw_redis):
+    subject_key, _address_key = throttling.CLIENT_AUTH.keys("app", HERE)
+    redis_caches.set(subject_key, LIMIT, timeout=None)
+    with pytest.raises(TooManyRequests) as error:
+        throttling.check(throttling.CLIENT_AUTH, "app", HERE)
+    assert error.value.retry_after == WINDOW
+    assert (WINDOW - 1) * 1000 < raw_redis.pttl(raw_key(redis_caches, subject_key)) <= WINDOW * 1000
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [("throttle-django", "throttle"), ("throttle", "throttle-django")]
+)
+def test_scripts_and_djangos_incr_count_the_same_counters(redis_caches, settings, first, then):
+    """Processes may use either backend on one Redis (during a deploy that
+    switches, say): each continues the other's counters."""
+    throttle_with(settings, first)
+    fail("app", HERE)
+    succeed("app", HERE)
+    throttle_with(settings, then)
+    succeed("app", HERE)
+    fail("app", HERE)
+    for alias in ("throttle", "throttle-django"):
+        # Plain integers, as Django's serializer stores them.
+        assert list(caches[alias].get_many(throttling.CLIENT_AUTH.keys("app", HERE)).values()) == [2, 2]
+    fail("app", HERE)
+    assert refused("app", HERE) is not None
 
 
 # -- client authentication on every protocol endpoint ---------------------------------------------
@@ -375,37 +549,20 @@ BURST = 30
 BURST_LIMIT = 5
 
 
-def redis_cache(backend):
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.RedisError as error:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}")
-    return {"BACKEND": backend, "LOCATION": REDIS_URL, "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}"}
-
-
-CACHE_BACKENDS = {
-    "locmem": lambda: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "burst"},
-    "oauth_provider-redis": lambda: redis_cache("oauth_provider.cache.RedisCache"),
-    "django-redis": lambda: redis_cache("django.core.cache.backends.redis.RedisCache"),
-}
-
-
-@pytest.fixture(params=CACHE_BACKENDS)
+@pytest.fixture(params=CACHE_KINDS)
 def burst_cache(request, settings):
     """THROTTLE_CACHE on each backend, every limit BURST_LIMIT."""
-    settings.CACHES = {**settings.CACHES, "burst": CACHE_BACKENDS[request.param]()}
-    settings.OAUTH_PROVIDER = {
-        **settings.OAUTH_PROVIDER,
-        "THROTTLE_CACHE": "burst",
-        "GRANT_TYPES": [*settings.OAUTH_PROVIDER.get("GRANT_TYPES", ["client_credentials"]), PASSWORD],
-        "CLIENT_AUTH_MAX_ATTEMPTS": BURST_LIMIT,
-        "PASSWORD_GRANT_MAX_ATTEMPTS": BURST_LIMIT,
-        "USER_CODE_MAX_ATTEMPTS": BURST_LIMIT,
-    }
-    cache = caches["burst"]
-    cache.clear()
+    cache = use_throttle_cache(
+        settings,
+        "burst",
+        cache_config(request.param, f"throttle-test-{uuid.uuid4().hex}"),
+        GRANT_TYPES=[*settings.OAUTH_PROVIDER.get("GRANT_TYPES", ["client_credentials"]), PASSWORD],
+        CLIENT_AUTH_MAX_ATTEMPTS=BURST_LIMIT,
+        PASSWORD_GRANT_MAX_ATTEMPTS=BURST_LIMIT,
+        USER_CODE_MAX_ATTEMPTS=BURST_LIMIT,
+    )
     yield cache
-    cache.clear()
+    empty(cache)
 
 
 def burst(send):
