@@ -93,7 +93,7 @@ class ClientForm(forms.ModelForm):
         label=_("Allowed scopes"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Leave all unchecked to allow every scope the server defines."),
+        help_text=_("Leave all unchecked to allow every scope except the privileged ones."),
     )
 
     class Meta:
@@ -191,6 +191,7 @@ class OwnClientForm(ClientForm):
         offered = [name for name in oauth_settings.GRANT_TYPES if name not in LEGACY_GRANT_TYPES]
         self.fields["grant_types"].choices = grant_type_choices(offered, [])
         self.fields["scopes"].choices = scope_choices(privileged=False)
+        self.fields["scopes"].help_text = _("Leave all unchecked to allow every scope listed here.")
         if self.instance._state.adding and "grant_types" not in kwargs.get("initial", {}):
             self.initial["grant_types"] = [name for name in DEFAULT_GRANT_TYPES if name in offered]
 

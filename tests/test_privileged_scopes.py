@@ -149,6 +149,17 @@ def test_self_service_does_not_offer_privileged_scopes(user):
     assert offered == ["read", "write"]
 
 
+def test_each_form_says_what_leaving_scopes_empty_allows(user):
+    """Not "every scope the server defines": privileged ones are never included."""
+    assert OwnClientForm(owner=user).fields["scopes"].help_text == (
+        "Leave all unchecked to allow every scope listed here."
+    )
+    assert ClientForm().fields["scopes"].help_text == (
+        "Leave all unchecked to allow every scope except the privileged ones."
+    )
+    assert "privileged" in str(Client._meta.get_field("scopes").help_text)
+
+
 @pytest.mark.parametrize("scope", ["admin", "check"])
 def test_self_service_refuses_a_posted_privileged_scope(client, user, scope):
     client.force_login(user)

@@ -75,7 +75,7 @@ class Client(models.Model):
         _("allowed scopes"),
         default=list,
         blank=True,
-        help_text=_("Leave empty to allow every scope the server defines."),
+        help_text=_("Leave empty to allow every scope except the privileged ones."),
     )
     allow_introspection = models.BooleanField(
         _("may introspect tokens"),
