@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -44,6 +45,10 @@ from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAutho
 from .models.base import get_or_none
 from .redirect_uris import split_redirect_uris
 from .revocation import REVOKED_FIELDS, end_grants, revoke_tokens
+
+# The hidden field of the approval confirmation page that carries the
+# review_digest of what it showed for the client of this pk.
+REVIEW_DIGEST_FIELD = "review_digest_%s"
 
 # Where a secret generated while saving the admin form waits for response_add
 # or response_change; set on the saved instance only for that one request.
@@ -119,6 +124,21 @@ def format_review_changes(client: Client) -> SafeString:
     )
 
 
+def format_review_values(client: Client) -> SafeString:
+    """A new client's reviewed values, as "field: value" lines."""
+    return format_html(
+        '<ul class="oauth-review-changes">{}</ul>',
+        format_html_join(
+            "",
+            "<li><strong>{}</strong>: {}</li>",
+            (
+                (client._meta.get_field(name).verbose_name, format_review_value(value))
+                for name, value in client.reviewed_values().items()
+            ),
+        ),
+    )
+
+
 class ClientAdminForm(ClientForm):
     """The client form with the admin's approval of a reviewed client's changes."""
 
@@ -169,6 +189,9 @@ class ClientAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     actions = ["approve_selected", "revoke_all_tokens", "regenerate_secret"]
+    # What "Approve selected clients" shows before it approves; override like
+    # Django's delete_selected_confirmation_template.
+    approve_selected_confirmation_template = "admin/oauth_provider/client/approve_selected_confirmation.html"
 
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
         main = ["name", "website", "client_type", "redirect_uris", "grant_types", "scopes"]
@@ -344,18 +367,73 @@ class ClientAdmin(admin.ModelAdmin):
         return response
 
     @admin.action(description=_("Approve selected clients"), permissions=["change"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
-        """Make self-registered clients that await approval usable; skip the rest.
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Client]) -> HttpResponse | None:
+        """Approve self-registered clients, or their owners' changes, exactly as the admin saw them.
 
-        Only waiting clients are touched: "approving" a client an admin
-        deactivated on purpose must not switch it back on.
+        As Django's ``delete_selected``: the action first answers with a
+        confirmation page (``render_approval_confirmation``) listing what each
+        selected client awaiting approval would have approved, with each
+        client's ``review_digest``; the confirmation (``post=yes``) approves
+        only clients whose digest is still the one shown (``approve_as_shown``).
+        Clients not awaiting approval are skipped: "approving" a client an
+        admin deactivated on purpose must not switch it back on.
         """
         selected = list(queryset.values_list("pk", flat=True))
+        if request.POST.get("post") == "yes":
+            self.approve_as_shown(request, selected)
+            return None
+        waiting = list(Client.objects.filter(pk__in=selected, awaiting_approval=True).order_by("name", "pk"))
+        # Said on the confirmation page (it shows messages), or on the list if nothing waits.
+        self.warn_not_waiting(request, len(selected) - len(waiting))
+        if not waiting:
+            return None
+        return self.render_approval_confirmation(request, waiting)
+
+    def render_approval_confirmation(self, request: HttpRequest, clients: Sequence[Client]) -> HttpResponse:
+        """The page that shows what "Approve selected clients" would approve:
+        a new client's reviewed values, a changed one's old → new, and in
+        hidden fields ``review_digest_<pk>`` the digest of those values."""
+        opts = self.model._meta
+        rows = [
+            {
+                "client": client,
+                "changes": format_review_changes(client)
+                if client.under_review
+                else format_review_values(client),
+                "digest_field": REVIEW_DIGEST_FIELD % client.pk,
+                "digest": client.review_digest(),
+            }
+            for client in clients
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Approve clients"),
+            "subtitle": None,
+            "opts": opts,
+            "app_label": opts.app_label,
+            "rows": rows,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.approve_selected_confirmation_template, context)
+
+    def approve_as_shown(self, request: HttpRequest, selected: Sequence[Any]) -> None:
+        """Approve, in one transaction, each of the ``selected`` client ids that
+        awaits approval and whose ``review_digest`` is the one the confirmation
+        page posted; name the others in a warning, to be reviewed again."""
         approved = 0
+        changed: list[Client] = []
         with transaction.atomic():
-            # Locked, so two admins approving at once log one approval, not two.
+            # Locked from the digest check to the save (FOR UPDATE on PostgreSQL): an owner's
+            # edit committed in between would be approved unseen. Locked, too, so two admins
+            # approving at once log one approval, not two. Plain rows: FOR UPDATE is not
+            # allowed with get_queryset()'s GROUP BY.
             waiting = Client.objects.select_for_update().filter(pk__in=selected, awaiting_approval=True)
             for client in waiting.order_by("name", "pk"):
+                if not client.has_review_digest(request.POST.get(REVIEW_DIGEST_FIELD % client.pk, "")):
+                    changed.append(client)
+                    continue
                 client.approve()
                 client.save(update_fields=["awaiting_approval", "is_active", "approved_values", "updated_at"])
                 self.log_change(request, client, gettext("Approved the client."))
@@ -367,16 +445,33 @@ class ClientAdmin(admin.ModelAdmin):
                 % {"count": approved},
                 messages.SUCCESS,
             )
-        skipped = len(selected) - approved
-        if skipped:
+        if changed:
+            # Messages hold no markup: each name is isolated with FSI ... PDI (Client.__str__).
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d client was not approved: it changed since you looked. "
+                    "Review it again: %(names)s.",
+                    "%(count)d clients were not approved: they changed since you looked. "
+                    "Review them again: %(names)s.",
+                    len(changed),
+                )
+                % {"count": len(changed), "names": ", ".join(map(str, changed))},
+                messages.WARNING,
+            )
+        self.warn_not_waiting(request, len(selected) - approved - len(changed))
+
+    def warn_not_waiting(self, request: HttpRequest, count: int) -> None:
+        """Tell the admin that ``count`` selected clients were not awaiting approval (if any)."""
+        if count:
             self.message_user(
                 request,
                 ngettext(
                     "%(count)d client was skipped: it was not awaiting approval.",
                     "%(count)d clients were skipped: they were not awaiting approval.",
-                    skipped,
+                    count,
                 )
-                % {"count": skipped},
+                % {"count": count},
                 messages.WARNING,
             )
 

@@ -3,6 +3,7 @@
 import base64
 import os
 import secrets
+from html.parser import HTMLParser
 from typing import NoReturn
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -74,3 +75,17 @@ def post_token(api_client, data, **headers):
         content_type="application/x-www-form-urlencoded",
         **headers,
     )
+
+
+def hidden_fields(response) -> dict[str, list[str]]:
+    """The hidden inputs of an HTML response, as a form posts them back: {name: [values]}."""
+    fields: dict[str, list[str]] = {}
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if tag == "input" and found.get("type") == "hidden" and found.get("name"):
+                fields.setdefault(found["name"], []).append(found.get("value") or "")
+
+    Parser().feed(response.content.decode())
+    return fields

@@ -35,6 +35,7 @@ from .factories import (
     RefreshTokenFactory,
     UserFactory,
 )
+from .helpers import hidden_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -498,18 +499,20 @@ def test_approve_action_approves_only_clients_awaiting_approval(admin_client, ad
     # Deactivated on purpose by an admin: approving must not switch it back on.
     disabled = ClientFactory(is_active=False)
 
-    response = run_action(admin_client, Client, "approve_selected", [waiting, active, disabled])
+    page = run_action(admin_client, Client, "approve_selected", [waiting, active, disabled])
 
+    # The confirmation page lists the waiting client only, and says why.
+    assert page.status_code == 200
+    assert hidden_fields(page)["_selected_action"] == [str(waiting.pk)]
+    assert shown_messages(page) == ["2 clients were skipped: they were not awaiting approval."]
+    response = admin_client.post(url(Client, "changelist"), hidden_fields(page))
     assert response.status_code == 302
     for obj in (waiting, active, disabled):
         obj.refresh_from_db()
     assert (waiting.is_active, waiting.awaiting_approval) == (True, False)
     assert active.is_active
     assert not disabled.is_active
-    assert shown_messages(response) == [
-        "1 client was approved.",
-        "2 clients were skipped: they were not awaiting approval.",
-    ]
+    assert shown_messages(response) == ["1 client was approved."]
     [entry] = LogEntry.objects.all()
     assert (entry.object_id, entry.user, entry.change_message) == (
         str(waiting.pk),
@@ -535,6 +538,19 @@ def test_client_actions_need_change_permission(staff_client, action):
     token.refresh_from_db()
     assert waiting.awaiting_approval and not waiting.is_active
     assert token.revoked_at is None
+
+
+def test_confirming_an_approval_needs_change_permission(staff_client, admin_client):
+    waiting = AwaitingApprovalClientFactory()
+    confirmation = hidden_fields(run_action(admin_client, Client, "approve_selected", [waiting]))
+    staff_client.grant("view_client", "delete_client")
+
+    response = staff_client.post(url(Client, "changelist"), confirmation)
+
+    waiting.refresh_from_db()
+    assert waiting.awaiting_approval and not waiting.is_active
+    assert "1 client was approved." not in shown_messages(response)
+    assert not LogEntry.objects.exists()
 
 
 @pytest.mark.parametrize("action", ["approve_selected", "revoke_all_tokens"])

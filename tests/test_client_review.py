@@ -15,6 +15,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from oauth_provider.models import Client
+from oauth_provider.models.clients import REVIEWED_FIELDS
 from oauth_provider.settings import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -33,7 +34,7 @@ from tests.factories import (
     RefreshTokenFactory,
     UserFactory,
 )
-from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, pkce_pair, post_token
+from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, hidden_fields, pkce_pair, post_token
 
 pytestmark = pytest.mark.django_db
 
@@ -353,16 +354,146 @@ def test_approving_the_changes_in_the_admin(admin_client, approved):
     assert "Approved the client." in [entry.change_message for entry in LogEntry.objects.all()]
 
 
-def test_the_approve_action_approves_the_changes(admin_client, approved, user):
-    client = under_review(approved.client_id)
-
-    admin_client.post(
+def approve_in_admin(admin_client, *clients):
+    """Run "Approve selected clients" on ``clients``: the confirmation page it shows."""
+    return admin_client.post(
         reverse("admin:oauth_provider_client_changelist"),
-        {"action": "approve_selected", "_selected_action": [client.pk]},
+        {"action": "approve_selected", "_selected_action": [client.pk for client in clients]},
     )
 
+
+def confirm(admin_client, page, **changes):
+    """Post the confirmation ``page``'s form back, as its "Yes" button does (``changes`` replace fields)."""
+    data = {**hidden_fields(page), **changes}
+    return admin_client.post(reverse("admin:oauth_provider_client_changelist"), data, follow=True)
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_the_approve_action_first_shows_what_it_would_approve(browser, approved, owner, admin_client):
+    edit(browser, approved, redirect_uris="https://evil.example/callback")
+    new = ClientFactory(owner=owner, name="Brand New", is_active=False, awaiting_approval=True)
+
+    page = approve_in_admin(admin_client, approved, new)
+
+    assert page.status_code == 200
+    assert "admin/oauth_provider/client/approve_selected_confirmation.html" in [
+        t.name for t in page.templates
+    ]
+    html = page.content.decode()
+    assert (
+        "<li><strong>redirect URIs</strong>: <del><bdi>https://client.example.com/callback</bdi></del>"
+        " → <ins><bdi>https://evil.example/callback</bdi></ins></li>" in html
+    )
+    # A new client: every value it would be approved with.
+    assert "<li><strong>name</strong>: <bdi>Brand New</bdi></li>" in html
+    assert f"<li><strong>redirect URIs</strong>: <bdi>{REDIRECT_URI}</bdi></li>" in html
+    assert hidden_fields(page)["_selected_action"] == [str(new.pk), str(approved.pk)]
+    # Nothing approved yet.
+    for client in (approved, new):
+        client.refresh_from_db()
+        assert client.awaiting_approval
+    assert not new.is_active
+    assert not LogEntry.objects.exists()
+
+
+def test_confirming_approves_the_changes(admin_client, approved, user):
+    client = under_review(approved.client_id)
+
+    response = confirm(admin_client, approve_in_admin(admin_client, client))
+
+    assert messages_of(response) == ["1 client was approved."]
     client.refresh_from_db()
     assert not client.awaiting_approval and client.approved_values is None
+    assert "Approved the client." in [entry.change_message for entry in LogEntry.objects.all()]
     user_page = authorize_url(client, redirect_uri="https://evil.example/callback")
     admin_client.force_login(user)
     assert admin_client.get(user_page).status_code == 200
+
+
+@pytest.mark.parametrize("new", [True, False], ids=["new client", "changed client"])
+def test_a_client_changed_after_the_confirmation_page_is_not_approved(browser, approved, admin_client, new):
+    if new:
+        Client.objects.filter(pk=approved.pk).update(awaiting_approval=True, is_active=False)
+    else:
+        edit(browser, approved, name="Photo Printer Pro")
+    untouched = ClientFactory(is_active=False, awaiting_approval=True)
+    page = approve_in_admin(admin_client, approved, untouched)
+    # The owner edits between the admin's look and the confirmation.
+    edit(browser, approved, name="Photo Printer Pro", redirect_uris="https://evil.example/callback")
+
+    response = confirm(admin_client, page)
+
+    approved.refresh_from_db()
+    assert approved.awaiting_approval
+    assert approved.is_active is not new
+    untouched.refresh_from_db()
+    assert untouched.is_active and not untouched.awaiting_approval
+    assert messages_of(response) == [
+        "1 client was approved.",
+        "1 client was not approved: it changed since you looked. "
+        "Review it again: \u2068Photo Printer Pro\u2069.",
+    ]
+    assert [entry.object_id for entry in LogEntry.objects.all()] == [str(untouched.pk)]
+
+
+@pytest.mark.parametrize("forged", ["missing", "", "0" * 64, "another client's"])
+def test_a_forged_or_missing_digest_approves_nothing(admin_client, approved, forged):
+    client = under_review(approved.client_id)
+    other = ClientFactory(**{**OWNER_FIELDS, "name": "Other"}, is_active=False, awaiting_approval=True)
+    page = approve_in_admin(admin_client, client)
+    field = f"review_digest_{client.pk}"
+    data = {**hidden_fields(page)}
+    if forged == "missing":
+        del data[field]
+    else:
+        data[field] = other.review_digest() if forged == "another client's" else forged
+
+    response = admin_client.post(reverse("admin:oauth_provider_client_changelist"), data, follow=True)
+
+    client.refresh_from_db()
+    assert client.under_review
+    assert not LogEntry.objects.exists()
+    assert "changed since you looked" in messages_of(response)[0]
+
+
+def test_the_digest_follows_every_reviewed_field_and_the_client(approved):
+    digest = approved.review_digest()
+    assert len(digest) == 64 and approved.has_review_digest(digest)
+    for field, value in CHANGES.items():
+        changed = Client.objects.get(pk=approved.pk)
+        setattr(changed, field, value)
+        assert not changed.has_review_digest(digest), field
+    twin = ClientFactory(**OWNER_FIELDS)
+    assert not twin.has_review_digest(digest)
+
+
+def test_the_change_page_approves_what_it_showed(admin_client, approved, browser):
+    edit(browser, approved, name="Photo Printer Pro")
+    shown = admin_form(approved, approve_changes="on")
+    # The owner edits after the admin opened the change page.
+    edit(browser, approved, name="Evil Printer", redirect_uris="https://evil.example/callback")
+
+    response = admin_client.post(reverse("admin:oauth_provider_client_change", args=[approved.pk]), shown)
+
+    assert response.status_code == 302
+    approved.refresh_from_db()
+    assert not approved.awaiting_approval
+    assert (approved.name, approved.redirect_uris) == ("Photo Printer Pro", REDIRECT_URI)
+
+
+def test_the_change_page_posts_every_reviewed_field(admin_client, approved):
+    """The change page approves what it posts back; a reviewed field it did not
+    hold would be approved unseen."""
+    client = under_review(approved.client_id)
+
+    form = (
+        admin_client.get(reverse("admin:oauth_provider_client_change", args=[client.pk]))
+        .context["adminform"]
+        .form
+    )
+
+    assert set(REVIEWED_FIELDS) <= set(form.fields)
+    assert "approve_changes" in form.fields

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from oauth_provider.models import Client
 from tests.factories import AccessTokenFactory, ClientFactory, ConsentFactory, DeviceAuthorizationFactory
-from tests.helpers import authorize_url
+from tests.helpers import authorize_url, hidden_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ TEMPLATES = {
     "oauth_provider/client_confirm_secret.html",
     "oauth_provider/client_confirm_delete.html",
     "oauth_provider/admin/client_secret.html",
+    "admin/oauth_provider/client/approve_selected_confirmation.html",
 }
 
 
@@ -92,7 +93,11 @@ def test_every_page_people_see_isolates_the_clients_name_and_website(client, use
         assert unisolated(html, WEBSITE) == [], page
         rendered |= {template.name for template in response.templates}
     # Every template that shows a client's text, but the admin's, was rendered here.
-    assert TEMPLATES - {"oauth_provider/admin/client_secret.html"} <= rendered
+    admin_templates = {
+        "oauth_provider/admin/client_secret.html",
+        "admin/oauth_provider/client/approve_selected_confirmation.html",
+    }
+    assert TEMPLATES - admin_templates <= rendered
 
 
 def test_messages_isolate_the_name(client, user, app):
@@ -122,6 +127,10 @@ def test_admin_pages_isolate_the_clients_name(admin_client, app, user):
             reverse("admin:oauth_provider_client_changelist"),
             {"action": "regenerate_secret", "_selected_action": [app.pk]},
         ),
+        "approval confirmation": admin_client.post(
+            reverse("admin:oauth_provider_client_changelist"),
+            {"action": "approve_selected", "_selected_action": [app.pk]},
+        ),
     }
 
     for page, response in pages.items():
@@ -129,6 +138,41 @@ def test_admin_pages_isolate_the_clients_name(admin_client, app, user):
         html = response.content.decode()
         assert NAME in html, page
         assert unisolated(html, NAME) == [], page
+        assert unisolated(html, WEBSITE) == [], page
+
+
+def test_the_approval_confirmation_isolates_a_new_clients_values_and_owner(admin_client, app, user):
+    user.username = NAME
+    user.save()
+    Client.objects.filter(pk=app.pk).update(awaiting_approval=True, is_active=False)
+
+    response = admin_client.post(
+        reverse("admin:oauth_provider_client_changelist"),
+        {"action": "approve_selected", "_selected_action": [app.pk]},
+    )
+
+    html = response.content.decode()
+    # The name column, the owner column and the name among the values to approve.
+    assert html.count(f"<bdi>{NAME}</bdi>") == 3
+    assert f"<bdi>{WEBSITE}</bdi>" in html
+    assert unisolated(html, NAME) == unisolated(html, WEBSITE) == []
+
+
+def test_the_changed_since_you_looked_message_isolates_the_name(admin_client, app):
+    Client.objects.filter(pk=app.pk).update(awaiting_approval=True, is_active=False)
+    page = admin_client.post(
+        reverse("admin:oauth_provider_client_changelist"),
+        {"action": "approve_selected", "_selected_action": [app.pk]},
+    )
+    Client.objects.filter(pk=app.pk).update(redirect_uris="https://evil.example/callback")
+
+    response = admin_client.post(
+        reverse("admin:oauth_provider_client_changelist"), hidden_fields(page), follow=True
+    )
+
+    html = response.content.decode()
+    assert f"Review it again: \u2068{NAME}\u2069." in html
+    assert unisolated(html, NAME) == []
 
 
 def test_the_template_list_is_every_template_that_names_a_client():

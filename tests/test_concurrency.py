@@ -1,4 +1,5 @@
-"""One code, refresh token or device code redeemed by many requests at once yields one success.
+"""One code, refresh token or device code redeemed by many requests at once yields one success;
+an owner's edit racing an admin's approval is never approved unseen.
 
 These need PostgreSQL: SQLite serialises writers, so it proves nothing.
 """
@@ -8,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from oauth_provider.consents import withdraw_consent
-from oauth_provider.models import AccessToken, Consent, DeviceAuthorization, RefreshToken
+from oauth_provider.models import AccessToken, Client, Consent, DeviceAuthorization, RefreshToken
 from oauth_provider.settings import DEVICE_CODE, REFRESH_TOKEN
 from tests.factories import (
     AccessTokenFactory,
@@ -21,7 +23,7 @@ from tests.factories import (
     DeviceAuthorizationFactory,
     RefreshTokenFactory,
 )
-from tests.helpers import REDIRECT_URI, basic_auth, post_token
+from tests.helpers import REDIRECT_URI, basic_auth, hidden_fields, post_token
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -155,3 +157,40 @@ def test_withdrawal_racing_a_code_exchange_leaves_no_live_token(user):
         statuses.append(race_withdrawal(consent, data))
         assert live_tokens(consent.client, user) == 0
     assert set(statuses) <= {200, 400}
+
+
+def test_an_owner_edit_between_the_digest_check_and_the_approval_is_not_approved(admin_client, monkeypatch):
+    """The admin's approval holds the client's row from the digest check to the save,
+    so an owner's edit (the stale full save the self-service form makes) lands after it."""
+    client = ClientFactory(name="Photo Printer", is_active=False, awaiting_approval=True)
+    changelist = reverse("admin:oauth_provider_client_changelist")
+    page = admin_client.post(changelist, {"action": "approve_selected", "_selected_action": [client.pk]})
+    edits = []
+
+    def owner_edit():
+        try:
+            Client.objects.filter(pk=client.pk).update(
+                name="Evil Printer", awaiting_approval=True, is_active=False
+            )
+        finally:
+            connections.close_all()
+
+    checked = Client.has_review_digest
+
+    def check_then_edit(self, digest):
+        matches = checked(self, digest)
+        edit = threading.Thread(target=owner_edit)
+        edit.start()
+        edit.join(timeout=0.5)  # returns at once unless the row is locked
+        edits.append(edit)
+        return matches
+
+    monkeypatch.setattr(Client, "has_review_digest", check_then_edit)
+
+    admin_client.post(changelist, hidden_fields(page))
+    for edit in edits:
+        edit.join()
+
+    client.refresh_from_db()
+    assert client.name == "Evil Printer"
+    assert client.awaiting_approval and not client.is_active

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from ..crypto import (
@@ -139,6 +141,29 @@ class Client(models.Model):
     def reviewed_values(self) -> dict[str, Any]:
         """The ``REVIEWED_FIELDS`` values, as stored in ``approved_values``."""
         return {name: copy.deepcopy(getattr(self, name)) for name in REVIEWED_FIELDS}
+
+    def review_digest(self) -> str:
+        """A fingerprint of the ``REVIEWED_FIELDS`` values as they are now:
+        HMAC-SHA256 (64 hex characters, keyed with ``SECRET_KEY``) of this
+        client's id and those values as canonical JSON.
+
+        An admin's approval page carries the digest of what it showed; the
+        approval goes through only while the client still has that digest, so
+        an owner's change made after the admin looked is never approved unseen
+        (``has_review_digest``).
+        """
+        canonical = json.dumps(
+            {"client": self.pk, **self.reviewed_values()},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return salted_hmac("oauth_provider.Client.review_digest", canonical, algorithm="sha256").hexdigest()
+
+    def has_review_digest(self, digest: str) -> bool:
+        """Whether ``digest`` (as posted back; any string) is ``review_digest()``
+        now, compared in constant time."""
+        return constant_time_compare(digest, self.review_digest())
 
     def request_review(self, approved: dict[str, Any]) -> None:
         """Send the client back to review after its owner changed reviewed

@@ -53,6 +53,10 @@ def approve_in_admin(page, server, client):
     page.check(f"input[name=_selected_action][value='{client.pk}']")
     page.select_option("select[name=action]", "approve_selected")
     page.click("button[name=index]")
+    # The confirmation page shows what would be approved, then approves that.
+    page.wait_for_selector(".oauth-approve-selected-confirmation")
+    assert client.name in page.inner_text("#result_list")
+    page.click("input[type=submit][value='Yes, approve']")
     page.wait_for_selector("ul.messagelist")
     assert "1 client was approved." in page.inner_text("ul.messagelist")
 
