@@ -189,11 +189,18 @@ def test_every_entry_is_translated():
 
 def test_translations_keep_placeholders_and_html_tags():
     for entry in polib.pofile(str(PO_PATH)):
-        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
-        for text in translations:
-            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(entry.msgid)), entry.msgid
+        # French form 0 is the singular (n = 0 or 1); the others render the plural.
+        if entry.msgid_plural:
+            pairs = [
+                (text, entry.msgid if form == 0 else entry.msgid_plural)
+                for form, text in entry.msgstr_plural.items()
+            ]
+        else:
+            pairs = [(entry.msgstr, entry.msgid)]
+        for text, source in pairs:
+            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(source)), entry.msgid
             assert [tag.split()[0] for tag in HTML_TAG.findall(text)] == [
-                tag.split()[0] for tag in HTML_TAG.findall(entry.msgid)
+                tag.split()[0] for tag in HTML_TAG.findall(source)
             ], entry.msgid
 
 
