@@ -109,32 +109,28 @@ def format_review_value(value: Any) -> SafeString:
     return format_html_join(mark_safe("<br>"), "<bdi>{}</bdi>", ((item,) for item in items))
 
 
+def _review_list(item: str, rows: Iterable[tuple[Any, ...]]) -> SafeString:
+    return format_html('<ul class="oauth-review-changes">{}</ul>', format_html_join("", item, rows))
+
+
 def format_review_changes(client: Client) -> SafeString:
     """What changed since approval, as "field: old → new" lines."""
-    return format_html(
-        '<ul class="oauth-review-changes">{}</ul>',
-        format_html_join(
-            "",
-            "<li><strong>{}</strong>: <del>{}</del> → <ins>{}</ins></li>",
-            (
-                (label, format_review_value(old), format_review_value(new))
-                for label, old, new in client.review_changes()
-            ),
+    return _review_list(
+        "<li><strong>{}</strong>: <del>{}</del> → <ins>{}</ins></li>",
+        (
+            (label, format_review_value(old), format_review_value(new))
+            for label, old, new in client.review_changes()
         ),
     )
 
 
 def format_review_values(client: Client) -> SafeString:
     """A new client's reviewed values, as "field: value" lines."""
-    return format_html(
-        '<ul class="oauth-review-changes">{}</ul>',
-        format_html_join(
-            "",
-            "<li><strong>{}</strong>: {}</li>",
-            (
-                (client._meta.get_field(name).verbose_name, format_review_value(value))
-                for name, value in client.reviewed_values().items()
-            ),
+    return _review_list(
+        "<li><strong>{}</strong>: {}</li>",
+        (
+            (client._meta.get_field(name).verbose_name, format_review_value(value))
+            for name, value in client.reviewed_values().items()
         ),
     )
 

@@ -2,10 +2,9 @@
 
 Every protected request runs this lookup, so it is kept to the minimum: one
 indexed SELECT by token hash that joins the client and the user and reads
-only the columns a protected request needs (``compiled_lookup``; for a
-multi-table-inheritance user model the same row comes through the ORM, still
-one query). The same row, as plain values with its layout's fingerprint, is
-what ``token_cache`` stores.
+only the columns a protected request needs (``compiled_lookup``, which also
+joins a multi-table-inheritance user model's parent tables). The same row, as
+plain values with its layout's fingerprint, is what ``token_cache`` stores.
 """
 
 from __future__ import annotations

@@ -238,17 +238,16 @@ def _check_switches() -> list[Error]:
 
 
 def _check_self_service() -> list[Error]:
-    errors = []
     limit = oauth_settings.SELF_SERVICE_MAX_CLIENTS
     if limit is not None and not _positive_int(limit):
-        errors.append(
+        return [
             _error(
                 17,
                 "OAUTH_PROVIDER['SELF_SERVICE_MAX_CLIENTS'] must be a positive whole number or None.",
                 "None removes the limit.",
             )
-        )
-    return errors
+        ]
+    return []
 
 
 def _check_privileged_scopes() -> list[Error]:
@@ -363,6 +362,11 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
     return warnings
 
 
+def _cache_backend(alias: Any) -> str | None:
+    """The BACKEND of cache ``alias`` (a cache setting's value), or None if there is no such cache."""
+    return settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+
+
 def _unshared_cache_warnings() -> list[Warning]:
     warnings = []
     for name, consequence in (
@@ -370,7 +374,7 @@ def _unshared_cache_warnings() -> list[Warning]:
         ("THROTTLE_CACHE", "each process counts failed attempts on its own"),
     ):
         alias = getattr(oauth_settings, name)
-        backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+        backend = _cache_backend(alias)
         if backend in UNSHARED_CACHE_BACKENDS:
             # Name the alias and both ways out: in a new project nobody set either
             # setting, and the cache is Django's default LocMemCache.
@@ -565,8 +569,7 @@ NON_ATOMIC_CACHE_BACKENDS = (
 
 
 def _non_atomic_throttle_cache_warnings() -> list[Warning]:
-    alias = oauth_settings.THROTTLE_CACHE
-    backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+    backend = _cache_backend(oauth_settings.THROTTLE_CACHE)
     if backend not in NON_ATOMIC_CACHE_BACKENDS:
         return []
     return [

@@ -50,6 +50,11 @@ class OAuthError(Exception):
         """The ``WWW-Authenticate`` value this error's response carries, if any."""
         return None
 
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers this error's response carries, whatever renders it."""
+        challenge = self.challenge()
+        return {} if challenge is None else {"WWW-Authenticate": challenge}
+
     def wire_description(self) -> str:
         """The ``error_description`` sent to a client: always in English.
 
@@ -258,3 +263,6 @@ class TooManyRequests(InvalidRequest):
     def __init__(self, retry_after: int, description: str | Promise | None = None) -> None:
         super().__init__(description)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Retry-After": str(self.retry_after)}

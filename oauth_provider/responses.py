@@ -14,14 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
-from .errors import (
-    InvalidRequest,
-    MethodNotAllowed,
-    OAuthError,
-    RequestTooLarge,
-    ServerError,
-    TooManyRequests,
-)
+from .errors import InvalidRequest, MethodNotAllowed, OAuthError, RequestTooLarge, ServerError
 
 logger = logging.getLogger("oauth_provider")
 
@@ -85,16 +78,15 @@ def as_oauth_error(exc: Exception) -> OAuthError:
 def error_json(request: HttpRequest, exc: Exception) -> Response:
     """RFC 6749 §5.2 error response, as JSON with ``no-store``."""
     error = as_oauth_error(exc)
-    headers = dict(NO_STORE)
-    challenge = error.challenge()
-    if challenge is not None:
-        headers["WWW-Authenticate"] = challenge
+    headers = {**NO_STORE, **error.headers()}
     # §5.2: if the client used the Authorization header, a 401 "MUST include
     # the "WWW-Authenticate" response header field matching the authentication scheme".
-    elif error.status_code == 401 and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic"):
+    if (
+        "WWW-Authenticate" not in headers
+        and error.status_code == 401
+        and request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic")
+    ):
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
-    if isinstance(error, TooManyRequests):
-        headers["Retry-After"] = str(error.retry_after)
     body = {"error": error.error, "error_description": error.wire_description()}
     return Response(body, status=error.status_code, headers=headers)
 

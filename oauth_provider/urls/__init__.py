@@ -1,4 +1,5 @@
 from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from ..views import clients
 from ..views.authorize import AuthorizeView
@@ -9,8 +10,8 @@ from ..views.revoke import RevokeView
 from ..views.token import TokenView
 
 
-class ClientIdConverter:
-    """A client_id in a path: anything but "/" and control characters.
+class ClientIdConverter(StringConverter):
+    """A client_id in a path: ``<str:>`` without control characters.
 
     No client_id holds a control character (``payload.INVALID_CHARACTERS``
     refuses them in parameters too), and PostgreSQL refuses NUL in a query
@@ -18,12 +19,6 @@ class ClientIdConverter:
     """
 
     regex = r"[^/\x00-\x1f\x7f]+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 register_converter(ClientIdConverter, "oauth_client_id")

@@ -138,7 +138,8 @@ class DeviceVerificationView(SensitivePageMixin, View):
     def limited_page(self, request: HttpRequest, error: TooManyRequests) -> HttpResponse:
         """429 with ``Retry-After`` (RFC 6585 §4) and a message instead of the form."""
         response = self.entry_page(request, error=LIMITED, limited=True, status=429)
-        response["Retry-After"] = str(error.retry_after)
+        for name, value in error.headers().items():
+            response[name] = value
         return response
 
     def consent_page(
