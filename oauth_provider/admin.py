@@ -78,6 +78,16 @@ def user_search_fields(relation: str) -> list[str]:
     return [f"{relation}__{name}" for name in names if name in existing]
 
 
+# The client's OpenID Connect registration (Registration 1.0 §2).
+OIDC_FIELDS = [
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "id_token_signed_response_alg",
+    "subject_type",
+    "sector_identifier_uri",
+]
+
+
 class OwnerFilter(admin.SimpleListFilter):
     """Who registered a client: a user through self-service (the client has an
     owner) or an administrator (it has none)."""
@@ -192,8 +202,9 @@ class ClientAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
         main = ["name", "website", "client_type", "redirect_uris", "grant_types", "scopes"]
         access = ["skip_consent", "allow_introspection", "owner", "is_active"]
+        openid = (_("OpenID Connect"), {"fields": OIDC_FIELDS, "classes": ["collapse"]})
         if obj is None:
-            return [(None, {"fields": main}), (_("Access"), {"fields": access})]
+            return [(None, {"fields": main}), openid, (_("Access"), {"fields": access})]
         access_options: dict[str, Any] = {"fields": [*access, "awaiting_approval"]}
         review: list[Any] = []
         if obj.under_review:
@@ -217,6 +228,7 @@ class ClientAdmin(admin.ModelAdmin):
         return [
             *review,
             (None, {"fields": ["client_id", "secret_status", *main]}),
+            openid,
             (_("Access"), access_options),
             (_("Tokens and consents"), {"fields": ["credential_links"]}),
             (_("History"), {"fields": ["created_at", "updated_at"]}),

@@ -5,13 +5,23 @@ by ``secrets``, so a single SHA-256 is enough to make a stored hash useless to
 whoever reads the database; a slow password hasher would only slow every
 request down (RFC 9700 §4.14 and §2.5 recommend hashing, not stretching).
 Every value carries a short prefix so secret scanners can recognise a leak.
+
+Signing keys' private parts are the one thing stored that must be read back:
+they are encrypted (``encrypt``/``decrypt``) rather than hashed.
 """
 
+import base64
 import hashlib
 import hmac
 import secrets
 
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
 from django.utils.crypto import salted_hmac
+
+from .settings import oauth_settings
 
 # Prefixes: "op" for oauth_provider, then what the value is.
 CLIENT_SECRET_PREFIX = "opcs_"  # noqa: S105 - a prefix, not a secret
@@ -52,3 +62,31 @@ def hash_user_code(normalized: str) -> str:
 def secrets_match(value: str, stored_hash: str) -> bool:
     """Whether ``value`` hashes to ``stored_hash``, compared in constant time."""
     return hmac.compare_digest(hash_secret(value), stored_hash)
+
+
+def _fernet_key(secret: str) -> bytes:
+    # HKDF: the secret may be any string; Fernet wants 32 random-looking bytes.
+    derived = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"oauth_provider.signing-keys").derive(
+        secret.encode()
+    )
+    return base64.urlsafe_b64encode(derived)
+
+
+def _encryption() -> MultiFernet:
+    """Fernet keyed by ``OIDC_KEY_ENCRYPTION_SECRET``, else ``SECRET_KEY``; the
+    ``SECRET_KEY_FALLBACKS`` still decrypt, so rotating SECRET_KEY keeps
+    stored keys readable (re-encrypt them with ``manage.py rotatekeys``)."""
+    secret = oauth_settings.OIDC_KEY_ENCRYPTION_SECRET
+    secrets_ = [secret] if secret else [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([Fernet(_fernet_key(value)) for value in secrets_])
+
+
+def encrypt(data: bytes) -> str:
+    """``data`` encrypted and authenticated (Fernet: AES-128-CBC + HMAC-SHA256), as text."""
+    return _encryption().encrypt(data).decode("ascii")
+
+
+def decrypt(token: str) -> bytes:
+    """The data ``encrypt`` was given; ``cryptography.fernet.InvalidToken``
+    when no configured secret encrypted it or it was altered."""
+    return _encryption().decrypt(token.encode("ascii"))

@@ -83,6 +83,13 @@ class ClientForm(forms.ModelForm):
         help_text=_("Shown to users on the consent screen."),
         **_URL_FIELD_OPTIONS,
     )
+    sector_identifier_uri = forms.URLField(
+        label=_("Sector identifier URI"),
+        required=False,
+        max_length=512,
+        help_text=Client._meta.get_field("sector_identifier_uri").help_text,
+        **_URL_FIELD_OPTIONS,
+    )
     grant_types = forms.MultipleChoiceField(
         label=_("Grant types"),
         choices=GRANT_TYPE_CHOICES,
@@ -105,6 +112,11 @@ class ClientForm(forms.ModelForm):
             "redirect_uris",
             "grant_types",
             "scopes",
+            "post_logout_redirect_uris",
+            "backchannel_logout_uri",
+            "id_token_signed_response_alg",
+            "subject_type",
+            "sector_identifier_uri",
             "skip_consent",
             "allow_introspection",
             "owner",
@@ -112,6 +124,7 @@ class ClientForm(forms.ModelForm):
         ]
         widgets = {
             "redirect_uris": forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false"}),
+            "post_logout_redirect_uris": forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -124,6 +137,9 @@ class ClientForm(forms.ModelForm):
             oauth_settings.GRANT_TYPES, self.instance.grant_types
         )
         self.fields["scopes"].choices = scope_choices(privileged=True)
+        # Left out of a post (an older form, a script): the model's default.
+        for name in ("id_token_signed_response_alg", "subject_type"):
+            self.fields[name].required = False
         if self.instance._state.adding and "grant_types" not in self.initial:
             self.initial["grant_types"] = [
                 name for name in DEFAULT_GRANT_TYPES if name in oauth_settings.GRANT_TYPES
@@ -146,6 +162,21 @@ class ClientForm(forms.ModelForm):
         # Each URI is then checked by Client.redirect_uris' validator
         # (redirect_uris.validate_redirect_uri) during model validation.
         return normalize_redirect_uris(self.cleaned_data.get("redirect_uris") or "")
+
+    def clean_id_token_signed_response_alg(self) -> str:
+        return self._or_default("id_token_signed_response_alg")
+
+    def clean_subject_type(self) -> str:
+        return self._or_default("subject_type")
+
+    def _or_default(self, name: str) -> str:
+        value = self.cleaned_data.get(name)
+        if value:
+            return value
+        return getattr(self.instance, name) or Client._meta.get_field(name).get_default()
+
+    def clean_post_logout_redirect_uris(self) -> str:
+        return normalize_redirect_uris(self.cleaned_data.get("post_logout_redirect_uris") or "")
 
     def save(self, commit: bool = True) -> Client:
         """Save, giving a confidential client a secret if it has none.
@@ -181,7 +212,19 @@ class OwnClientForm(ClientForm):
     """
 
     class Meta(ClientForm.Meta):
-        fields = ["name", "website", "client_type", "redirect_uris", "grant_types", "scopes"]
+        fields = [
+            "name",
+            "website",
+            "client_type",
+            "redirect_uris",
+            "grant_types",
+            "scopes",
+            "post_logout_redirect_uris",
+            "backchannel_logout_uri",
+            "id_token_signed_response_alg",
+            "subject_type",
+            "sector_identifier_uri",
+        ]
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -166,6 +166,30 @@ def validate_redirect_uri(uri: str) -> None:
     check_unambiguous_host(parts)
 
 
+def validate_backchannel_logout_uri(uri: str) -> None:
+    """Raise ``ValidationError`` unless ``uri`` may be registered as a
+    ``backchannel_logout_uri`` (Back-Channel Logout 1.0 §2.2): an absolute
+    http or https URL with a host and no fragment, unambiguous as above.
+
+    Plain http is accepted for any host: the server calls it directly, often
+    on an internal network (``http://app:8000/``); ``manage.py check
+    --deploy`` warns about it (oauth_provider.W009).
+    """
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        raise ValidationError(
+            _("A URI may be at most %(limit)d characters long."),
+            code="too_long",
+            params={"limit": MAX_REDIRECT_URI_LENGTH},
+        )
+    parts = _split(uri)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(_("Enter an absolute http or https URL."), code="invalid")
+    if parts.fragment or "#" in uri:
+        raise ValidationError(_("The URL must not contain a fragment."), code="fragment")
+    check_unambiguous_text(uri, parts)
+    check_unambiguous_host(parts)
+
+
 def check_unambiguous_text(uri: str, parts: SplitResult) -> None:
     """Refuse characters that make a URI read differently from where it leads:
     backslashes (some browsers read them as "/"), anything outside ASCII, and

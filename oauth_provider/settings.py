@@ -114,6 +114,31 @@ DEFAULTS: dict[str, Any] = {
     "DEVICE_AUTHORIZATION_MAX_REQUESTS": 30,
     "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS": 60,
     "DEVICE_AUTHORIZATION_MAX_PENDING": 500,
+    # OpenID Connect (Core 1.0, Discovery 1.0, RP-Initiated and Back-Channel
+    # Logout 1.0). On: a client granted the "openid" scope gets ID tokens.
+    "OIDC_ENABLED": True,
+    # ID token lifetime (Core §2 "exp"), in seconds.
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    # Algorithms the server keeps signing keys for; clients choose among
+    # them (id_token_signed_response_alg). RS256 is required (Core §15.1).
+    "OIDC_SIGNING_ALGORITHMS": ["RS256", "ES256", "EdDSA"],
+    # A key made by rotation is published at once but signs only after this
+    # delay, so relying parties' cached JWKS learn it first. JWKS responses
+    # may be cached for half of it.
+    "OIDC_KEY_ACTIVATION_DELAY_SECONDS": 2 * 24 * 3600,
+    # Secret the private keys are encrypted with at rest. None: SECRET_KEY
+    # (and SECRET_KEY_FALLBACKS to read keys encrypted before a rotation).
+    "OIDC_KEY_ENCRYPTION_SECRET": None,
+    # Keys managed outside Django: a list of {"kid": ..., "algorithm": ...,
+    # "private_key": PEM}. Set, it replaces the database keys entirely.
+    "OIDC_SIGNING_KEYS": None,
+    # Dotted path of the class that gives a user's claims (claims.py).
+    "OIDC_CLAIMS_PROVIDER": "oauth_provider.claims.UserClaims",
+    # Subject type of new clients: "public" or "pairwise" (Core §8).
+    "OIDC_DEFAULT_SUBJECT_TYPE": "public",
+    # Back-Channel Logout 1.0: each POST's timeout, and retries of a failed one.
+    "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS": 5,
+    "BACKCHANNEL_LOGOUT_RETRIES": 2,
 }
 
 

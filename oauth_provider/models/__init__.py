@@ -2,6 +2,19 @@ from .clients import Client
 from .codes import AuthorizationCode
 from .consents import Consent
 from .devices import DeviceAuthorization
+from .keys import SigningKey
+from .sign_ins import SignIn
+from .subjects import Subject
 from .tokens import AccessToken, RefreshToken
 
-__all__ = ["AccessToken", "AuthorizationCode", "Client", "Consent", "DeviceAuthorization", "RefreshToken"]
+__all__ = [
+    "AccessToken",
+    "AuthorizationCode",
+    "Client",
+    "Consent",
+    "DeviceAuthorization",
+    "RefreshToken",
+    "SignIn",
+    "SigningKey",
+    "Subject",
+]

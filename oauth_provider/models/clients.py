@@ -18,7 +18,7 @@ from ..crypto import (
     hash_secret,
     secrets_match,
 )
-from ..redirect_uris import split_redirect_uris, validate_redirect_uris
+from ..redirect_uris import split_redirect_uris, validate_backchannel_logout_uri, validate_redirect_uris
 from ..settings import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -29,15 +29,35 @@ from ..settings import (
     oauth_settings,
 )
 from ..text import isolate, validate_display_text, validate_website
+from .keys import SigningKey
 
 # What users see or where their codes go: a self-service change to any of
 # these sends an approved client back to an admin's review (with
 # SELF_SERVICE_APPROVAL_REQUIRED). A new field users read belongs here too.
-REVIEWED_FIELDS = ("name", "website", "redirect_uris", "client_type", "grant_types", "scopes")
+REVIEWED_FIELDS = (
+    "name",
+    "website",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "client_type",
+    "grant_types",
+    "scopes",
+)
 # The grants that only redeem what a user authorized earlier (a code, a
 # refresh token, an approved device request): the ones a client under review
 # keeps. Client credentials and password would be new authorizations.
 REDEEMING_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE)
+
+
+class SubjectType(models.TextChoices):
+    """OpenID Connect Core 1.0 §8: the ``sub`` a client sees."""
+
+    PUBLIC = "public", _("Public (the same identifier for every client)")
+    PAIRWISE = "pairwise", _("Pairwise (a different identifier for each sector)")
+
+
+def default_subject_type() -> str:
+    return oauth_settings.OIDC_DEFAULT_SUBJECT_TYPE
 
 
 def _unknown(values: object, known: Iterable[str]) -> str | None:
@@ -56,6 +76,8 @@ class Client(models.Model):
         # native apps) cannot and authenticate with PKCE instead.
         CONFIDENTIAL = "confidential", _("Confidential (a server that can keep a secret)")
         PUBLIC = "public", _("Public (browser or native app; no secret)")
+
+    SubjectType = SubjectType
 
     client_id = models.CharField(
         _("client ID"), max_length=100, unique=True, default=generate_client_id, editable=False
@@ -88,6 +110,43 @@ class Client(models.Model):
         _("skip consent"),
         default=False,
         help_text=_("First-party apps only: users are not asked to approve."),
+    )
+    # OpenID Connect: RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0
+    # §2.2, Core §8 (subject_type) and Registration 1.0 §2 (the rest).
+    post_logout_redirect_uris = models.TextField(
+        _("post-logout redirect URIs"),
+        blank=True,
+        validators=[validate_redirect_uris],
+        help_text=_("One per line. Where users may be sent after signing out; requests must match exactly."),
+    )
+    backchannel_logout_uri = models.CharField(
+        _("back-channel logout URI"),
+        max_length=512,
+        blank=True,
+        validators=[validate_backchannel_logout_uri],
+        help_text=_("The server posts a signed logout token here when a user signs out."),
+    )
+    id_token_signed_response_alg = models.CharField(
+        _("ID token signing algorithm"),
+        max_length=10,
+        choices=SigningKey.Algorithm.choices,
+        default=SigningKey.Algorithm.RS256,
+    )
+    subject_type = models.CharField(
+        _("subject type"),
+        max_length=10,
+        choices=SubjectType.choices,
+        default=default_subject_type,
+        help_text=_("Pairwise: each site (sector) sees a different identifier for the same user."),
+    )
+    sector_identifier_uri = models.URLField(
+        _("sector identifier URI"),
+        max_length=512,
+        blank=True,
+        help_text=_(
+            "Pairwise clients with redirect URIs on several hosts: an https URL listing them as JSON, "
+            "whose host names the sector (OpenID Connect Core §8.1)."
+        ),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -125,6 +184,10 @@ class Client(models.Model):
     @property
     def redirect_uri_list(self) -> list[str]:
         return split_redirect_uris(self.redirect_uris)
+
+    @property
+    def post_logout_redirect_uri_list(self) -> list[str]:
+        return split_redirect_uris(self.post_logout_redirect_uris)
 
     @property
     def grant_type_labels(self) -> list[str]:

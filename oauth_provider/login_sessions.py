@@ -1,0 +1,55 @@
+"""The OpenID Provider's view of a browser session: when its user signed in
+(``auth_time``, Core 1.0 §2) and which session it is (``sid``, Back-Channel
+Logout 1.0 §3, Front-Channel Logout 1.0 §3).
+
+Both live in Django's session, so they end with it. A sign-in (Django's
+``user_logged_in`` signal) records the time and starts a new ``sid``: what
+clients learnt of the previous session must not describe the new one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from . import clock
+
+SID_SESSION_KEY = "_oauth_provider_sid"
+AUTH_TIME_SESSION_KEY = "_oauth_provider_auth_time"
+
+
+@receiver(user_logged_in, dispatch_uid="oauth_provider.login_sessions")
+def _record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    request.session[AUTH_TIME_SESSION_KEY] = int(clock.now().timestamp())
+    request.session[SID_SESSION_KEY] = secrets.token_urlsafe(24)
+
+
+def session_id(request: HttpRequest) -> str:
+    """The ``sid`` of the signed-in user's session, made on first need
+    (a session begun before this app was installed has none yet)."""
+    sid = request.session.get(SID_SESSION_KEY)
+    if not sid:
+        sid = request.session[SID_SESSION_KEY] = secrets.token_urlsafe(24)
+    return sid
+
+
+def auth_time(request: HttpRequest) -> datetime:
+    """When the signed-in user of ``request`` last authenticated, to the second.
+
+    Recorded at sign-in; for a session begun before this app was installed,
+    the user's ``last_login`` (which may be a later sign-in elsewhere, so
+    never earlier than the truth), else now.
+    """
+    recorded = request.session.get(AUTH_TIME_SESSION_KEY)
+    if isinstance(recorded, int):
+        return datetime.fromtimestamp(recorded, tz=timezone.utc)
+    last_login = getattr(request.user, "last_login", None)
+    moment = last_login or clock.now()
+    return moment.replace(microsecond=0)

@@ -1,0 +1,55 @@
+"""Subject identifiers: the ``sub`` claim a client sees (OpenID Connect Core 1.0 §8).
+
+A *public* client sees the user's ``Subject.public_id``, the same for every
+such client. A *pairwise* client sees a value of its own sector (§8.1): the
+host of its ``sector_identifier_uri`` or, without one, of its redirect URIs
+(which must then share one host), so clients of one sector can match users
+and no other client can. Neither reveals the database key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from .models import Client, Subject
+
+
+def subject_of(user: AbstractBaseUser) -> Subject:
+    """The user's ``Subject``, made on first need (race-safe)."""
+    try:
+        return Subject.objects.get(user=user)
+    except Subject.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            return Subject.objects.create(
+                user=user, public_id=secrets.token_urlsafe(24), pairwise_salt=secrets.token_urlsafe(32)
+            )
+    except IntegrityError:
+        # Made by a concurrent request in the meantime.
+        return Subject.objects.get(user=user)
+
+
+def sector_identifier(client: Client) -> str:
+    """The host §8.1 computes a pairwise ``sub`` for: that of the
+    ``sector_identifier_uri``, else that of the (first) redirect URI."""
+    uri = client.sector_identifier_uri or next(iter(client.redirect_uri_list), "")
+    return urlsplit(uri).hostname or client.client_id
+
+
+def subject(user: AbstractBaseUser, client: Client) -> str:
+    """The ``sub`` ``client`` sees for ``user`` (Core §2, §8)."""
+    record = subject_of(user)
+    if client.subject_type != Client.SubjectType.PAIRWISE:
+        return record.public_id
+    digest = hmac.new(
+        record.pairwise_salt.encode(), sector_identifier(client).encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
