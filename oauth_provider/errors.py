@@ -131,14 +131,42 @@ class AccessDenied(OAuthError):
 # servers share, when the request cannot be granted without showing a page.
 
 
-class LoginRequired(OAuthError):
+class InteractionRequired(OAuthError):
+    """§3.1.2.6: "The Authorization Server requires End-User interaction of
+    some form to proceed"; the codes below name the interaction."""
+
+    error = "interaction_required"
+    description = _("The request needs the user to see a page, and prompt=none does not allow showing one.")
+
+
+class LoginRequired(InteractionRequired):
     error = "login_required"
     description = _("The user is not signed in, and prompt=none does not allow asking them to.")
 
 
-class ConsentRequired(OAuthError):
+class ConsentRequired(InteractionRequired):
     error = "consent_required"
     description = _("The user has not approved this request, and prompt=none does not allow asking them to.")
+
+
+# OpenID Connect Core 1.0 §3.1.2.6 and §6: request parameters this server
+# does not support. The request is refused rather than served without what
+# the parameter would have changed.
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+    description = _("This server does not support the request parameter (request objects).")
+
+
+class RequestURINotSupported(OAuthError):
+    error = "request_uri_not_supported"
+    description = _("This server does not support the request_uri parameter.")
+
+
+class RegistrationNotSupported(OAuthError):
+    error = "registration_not_supported"
+    description = _("This server does not support the registration parameter.")
 
 
 class ServerError(OAuthError):

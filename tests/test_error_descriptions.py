@@ -11,7 +11,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
+from django.conf import settings
+from django.test import Client, override_settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
@@ -411,6 +412,53 @@ def _(language):
 @case("authorize: request too long")
 def _(language):
     return authorize(language, x="a" * 2048)
+
+
+def openid_authorize(language, **params):
+    """An OpenID Connect authentication request (scope openid) by a signed-in user."""
+    scopes = {**settings.OAUTH_PROVIDER["SCOPES"], "openid": "Sign you in"}
+    with override_settings(OAUTH_PROVIDER={**settings.OAUTH_PROVIDER, "SCOPES": scopes}):
+        return authorize(language, **{"scope": "openid", **params})
+
+
+@case("authorize: request object not supported")
+def _(language):
+    return openid_authorize(language, request="eyJhbGciOiJub25lIn0.e30.")
+
+
+@case("authorize: request_uri not supported")
+def _(language):
+    return openid_authorize(language, request_uri="https://client.example.com/r")
+
+
+@case("authorize: registration not supported")
+def _(language):
+    return openid_authorize(language, registration="{}")
+
+
+@case("authorize: invalid claims")
+def _(language):
+    return openid_authorize(language, claims="[]")
+
+
+@case("authorize: invalid max_age")
+def _(language):
+    return openid_authorize(language, max_age="-1")
+
+
+@case("authorize: invalid display")
+def _(language):
+    return openid_authorize(language, display="tv")
+
+
+@case("authorize: invalid id_token_hint")
+def _(language):
+    return openid_authorize(language, id_token_hint="not-a-jwt")
+
+
+@case("authorize: prompt none but must sign in again")
+def _(language):
+    return openid_authorize(language, consent=True, prompt="none", max_age="0")
 
 
 @pytest.mark.parametrize("name", CASES)
