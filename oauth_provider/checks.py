@@ -18,7 +18,9 @@ from django.shortcuts import resolve_url
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.utils.module_loading import import_string
 
+from .models.clients import SubjectType
 from .pkce import PLAIN, S256
 from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
@@ -287,6 +289,41 @@ def _check_throttle_limits() -> list[Error]:
     ]
 
 
+def _check_claims_provider() -> list[Error]:
+    """E022: ``OIDC_CLAIMS_PROVIDER`` must import as a class with a
+    ``get_claims`` method, or UserInfo and ID tokens would fail per request."""
+    path = oauth_settings.OIDC_CLAIMS_PROVIDER
+    try:
+        provider = import_string(path)
+    except (ImportError, AttributeError, TypeError, ValueError):  # AttributeError: not a string
+        provider = None
+    if not isinstance(provider, type) or not callable(getattr(provider, "get_claims", None)):
+        return [
+            _error(
+                22,
+                f"OAUTH_PROVIDER['OIDC_CLAIMS_PROVIDER'] must be the dotted path of a claims provider "
+                f"class with a get_claims(user, client) method: {path!r} is not.",
+                "Subclass oauth_provider.claims.UserClaims, or use the default "
+                f"{DEFAULTS['OIDC_CLAIMS_PROVIDER']!r}.",
+            )
+        ]
+    return []
+
+
+def _check_subject_type() -> list[Error]:
+    value = oauth_settings.OIDC_DEFAULT_SUBJECT_TYPE
+    if value not in SubjectType.values:
+        return [
+            _error(
+                23,
+                "OAUTH_PROVIDER['OIDC_DEFAULT_SUBJECT_TYPE'] must be 'public' or 'pairwise'.",
+                "'public' gives every client the same sub for a user; 'pairwise' one per sector "
+                "(OpenID Connect Core §8).",
+            )
+        ]
+    return []
+
+
 SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_scopes,
     _check_lifetimes,
@@ -301,6 +338,8 @@ SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_self_service,
     _check_privileged_scopes,
     _check_throttle_limits,
+    _check_claims_provider,
+    _check_subject_type,
 )
 
 

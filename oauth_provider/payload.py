@@ -69,6 +69,8 @@ MAX_LENGTHS: dict[str, int] = {
     # Revocation and introspection (RFC 7009 §2.1, RFC 7662 §2.1).
     "token": 4096,
     "token_type_hint": 64,
+    # An access token in a form body (RFC 6750 §2.2; UserInfo): as long as "token".
+    "access_token": 4096,
     # What a person types on the device verification page (RFC 8628 §3.3):
     # even "XXXX - XXXX" with spaces fits.
     "user_code": 32,

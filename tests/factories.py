@@ -1,6 +1,7 @@
 """factory-boy factories. Credential factories keep the raw value on the
 instance as ``.value`` (it is never stored), the way a client would hold it."""
 
+import uuid
 from datetime import timedelta
 
 import factory
@@ -15,6 +16,7 @@ from oauth_provider.models import (
     Consent,
     DeviceAuthorization,
     RefreshToken,
+    SignIn,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -135,3 +137,18 @@ class AwaitingApprovalClientFactory(ClientFactory):
     owner = factory.SubFactory(UserFactory)
     is_active = False
     awaiting_approval = True
+
+
+class SignInFactory(factory.django.DjangoModelFactory):
+    """What an OpenID Connect authorization recorded (``SignIn``); give the
+    tokens of that authorization its ``family_id``."""
+
+    class Meta:
+        model = SignIn
+
+    family_id = factory.LazyFunction(uuid.uuid4)
+    client = factory.SubFactory(ClientFactory)
+    user = factory.SubFactory(UserFactory)
+    sid = factory.Sequence(lambda n: f"session-{n}")
+    auth_time = factory.LazyFunction(clock.now)
+    claims = None

@@ -342,6 +342,35 @@ def _(language):
     return post("/o/device_authorization/", {"scope": "nope"}, language, **auth(confidential(DEVICE_CODE)))
 
 
+def userinfo(language, query="", **headers):
+    return Client().get("/o/userinfo/" + query, HTTP_ACCEPT_LANGUAGE=language, **headers).json()
+
+
+@case("userinfo: no token")
+def _(language):
+    return userinfo(language)
+
+
+@case("userinfo: unknown token")
+def _(language):
+    return userinfo(language, HTTP_AUTHORIZATION="Bearer opat_unknown")
+
+
+@case("userinfo: token in the query string")
+def _(language):
+    return userinfo(language, query="?access_token=opat_unknown")
+
+
+@case("userinfo: token in the header and the body")
+def _(language):
+    return post("/o/userinfo/", {"access_token": "a"}, language, HTTP_AUTHORIZATION="Bearer b")
+
+
+@case("userinfo: token without openid")
+def _(language):
+    return userinfo(language, HTTP_AUTHORIZATION=f"Bearer {AccessTokenFactory(scope='read').value}")
+
+
 # Authorization endpoint: errors redirected to the client, asked by a signed-in French or English user.
 
 

@@ -15,6 +15,7 @@ from oauth_provider.grants import GRANTS
 from oauth_provider.payload import MAX_LENGTHS, check_length, single_values
 from oauth_provider.redirect_uris import MAX_REDIRECT_URI_LENGTH, validate_redirect_uri
 from oauth_provider.token_lookup import TOKEN_PARAMETERS
+from oauth_provider.userinfo import PARAMETERS as USERINFO_PARAMETERS
 from oauth_provider.views import device as device_views
 from tests.factories import ClientFactory
 from tests.helpers import basic_auth, post_token
@@ -33,7 +34,7 @@ READ_ELSEWHERE = {
 def parameters_read():
     names = set(CLIENT_PARAMETERS) | set(TOKEN_PARAMETERS) | set(authorization.PARAMETERS)
     names |= set(authentication_requests.OPENID_PARAMETERS)
-    names |= set(device_views.PARAMETERS) | READ_ELSEWHERE | {"grant_type"}
+    names |= set(device_views.PARAMETERS) | set(USERINFO_PARAMETERS) | READ_ELSEWHERE | {"grant_type"}
     for grant in GRANTS.values():
         names |= grant.parameters
     return names
