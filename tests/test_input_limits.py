@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from oauth_provider import authorization
+from oauth_provider import authorization, logout
 from oauth_provider.client_auth import CLIENT_PARAMETERS
 from oauth_provider.errors import InvalidRequest
 from oauth_provider.grants import GRANTS
@@ -32,7 +32,7 @@ READ_ELSEWHERE = {
 
 def parameters_read():
     names = set(CLIENT_PARAMETERS) | set(TOKEN_PARAMETERS) | set(authorization.PARAMETERS)
-    names |= set(device_views.PARAMETERS) | READ_ELSEWHERE | {"grant_type"}
+    names |= set(device_views.PARAMETERS) | set(logout.PARAMETERS) | READ_ELSEWHERE | {"grant_type"}
     for grant in GRANTS.values():
         names |= grant.parameters
     return names
