@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from . import clock, token_cache
 from .consents import withdraw_consent
 from .forms import ClientForm
+from .metadata import issuer
 from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
 from .models.base import get_or_none
 from .redirect_uris import split_redirect_uris
@@ -802,7 +803,7 @@ class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
     def withdraw(self, request: HttpRequest, consents: Iterable[Consent]) -> None:
         # All or nothing: a consent gone while its tokens live on is what this prevents.
         with transaction.atomic():
-            count = sum(withdraw_consent(consent) for consent in consents)
+            count = sum(withdraw_consent(consent, issuer=issuer(request)) for consent in consents)
         self.message_user(
             request,
             ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count)

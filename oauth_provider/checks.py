@@ -14,14 +14,18 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.views import LoginView
 from django.core.checks import Error, Tags, Warning, register
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db.models import Q
 from django.shortcuts import resolve_url
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.utils.module_loading import import_string
 
+from .models import Client
 from .models.clients import SubjectType
 from .pkce import PLAIN, S256
+from .redirect_uris import LOOPBACK_NAMES, is_loopback_ip, split_redirect_uris
 from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
 from .settings import DEFAULTS, GRANT_TYPE_CHOICES, LEGACY_GRANT_TYPES, oauth_settings
@@ -34,6 +38,7 @@ LIFETIMES = (
     "DEVICE_CODE_INTERVAL",
     "USER_CODE_ATTEMPT_WINDOW_SECONDS",
     "TOKEN_CACHE_TIMEOUT_SECONDS",
+    "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS",
 )
 # Settings that are True or False.
 SWITCHES = ("SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED", "REVOKE_TOKENS_ON_PASSWORD_CHANGE")
@@ -617,5 +622,62 @@ def _non_atomic_throttle_cache_warnings() -> list[Warning]:
             "concurrent guesses can get past the limits.",
             hint="Point it at Redis or memcached (Django's RedisCache or PyMemcacheCache).",
             id="oauth_provider.W008",
+        )
+    ]
+
+
+# -- Registered clients ---------------------------------------------------------------------------
+
+# Clients a warning names, at most.
+SHOWN_CLIENTS = 10
+
+
+def _plain_http(uri: str) -> bool:
+    """Whether ``uri`` is plain http to a host other than this machine."""
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and not (is_loopback_ip(parts.hostname) or parts.hostname in LOOPBACK_NAMES)
+
+
+@register(Tags.database, deploy=True)
+def check_logout_uris(
+    app_configs: Any = None, databases: Iterable[str] | None = None, **kwargs: Any
+) -> list[Warning]:
+    """W009: clients whose logout URIs use plain http off loopback. A
+    ``backchannel_logout_uri`` may (the server often calls an internal
+    host), and rows written without the model's validators may have a
+    ``post_logout_redirect_uri`` so too; over http, the logout token
+    (Back-Channel Logout 1.0 §2.5) and the ``state`` sent back (RP-Initiated
+    Logout 1.0 §3) can be read and changed on the way.
+
+    Registered clients are data, so this is a database check; ``check
+    --deploy`` runs it on the default database unless ``--database`` names
+    others. A database that cannot be read (not migrated yet) has nothing to report.
+    """
+    insecure = []
+    for alias in databases or [DEFAULT_DB_ALIAS]:
+        rows = Client.objects.using(alias).filter(
+            Q(backchannel_logout_uri__startswith="http:") | Q(post_logout_redirect_uris__contains="http:")
+        )
+        fields = ("client_id", "backchannel_logout_uri", "post_logout_redirect_uris")
+        try:
+            values = list(rows.values_list(*fields))
+        except DatabaseError:
+            continue
+        insecure += [
+            client_id
+            for client_id, backchannel_uri, post_logout_uris in values
+            if any(_plain_http(uri) for uri in [backchannel_uri, *split_redirect_uris(post_logout_uris)])
+        ]
+    if not insecure:
+        return []
+    shown = ", ".join(insecure[:SHOWN_CLIENTS]) + (
+        f" and {len(insecure) - SHOWN_CLIENTS} more" if len(insecure) > SHOWN_CLIENTS else ""
+    )
+    return [
+        Warning(
+            f"Clients with logout URIs over plain http: {shown}.",
+            hint="Register https back-channel logout and post-logout redirect URIs for them: over http, "
+            "logout tokens and the state sent back can be read and changed on the network.",
+            id="oauth_provider.W009",
         )
     ]

@@ -169,6 +169,26 @@ class RegistrationNotSupported(OAuthError):
     description = _("This server does not support the registration parameter.")
 
 
+# RP-Initiated Logout 1.0 §4: a logout request that fails validation is
+# shown to the user and never redirected.
+
+
+class InvalidIdTokenHint(InvalidRequest):
+    """§2: "When an id_token_hint parameter is present, the OP MUST validate
+    that it was the issuer of the ID Token"."""
+
+    description = _("The id_token_hint is not an ID token issued by this server.")
+    redirectable = False
+
+
+class InvalidPostLogoutRedirectURI(InvalidRequest):
+    """§3: a post_logout_redirect_uri that "does not exactly match one of the
+    previously registered post_logout_redirect_uris values" is never redirected to."""
+
+    description = _("The post_logout_redirect_uri is not registered for this client.")
+    redirectable = False
+
+
 class ServerError(OAuthError):
     error = "server_error"
     status_code = 500

@@ -74,6 +74,12 @@ MAX_LENGTHS: dict[str, int] = {
     # What a person types on the device verification page (RFC 8628 §3.3):
     # even "XXXX - XXXX" with spaces fits.
     "user_code": 32,
+    # RP-Initiated Logout 1.0 §2 (client_id and state as above). An ID token
+    # carries a signature and the claims a client asked for (Core §5.5): as
+    # much room as any token.
+    "id_token_hint": 4096,
+    "post_logout_redirect_uri": 1024,
+    "ui_locales": 255,
 }
 
 

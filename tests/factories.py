@@ -1,6 +1,7 @@
 """factory-boy factories. Credential factories keep the raw value on the
 instance as ``.value`` (it is never stored), the way a client would hold it."""
 
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -140,8 +141,9 @@ class AwaitingApprovalClientFactory(ClientFactory):
 
 
 class SignInFactory(factory.django.DjangoModelFactory):
-    """What an OpenID Connect authorization recorded (``SignIn``); give the
-    tokens of that authorization its ``family_id``."""
+    """A user's sign-in to a client with ``openid`` (one authorization). Pass
+    ``family_id`` to tie it to tokens made with that family, and ``sid`` to
+    place it in a browser session (``login_sessions.SID_SESSION_KEY``)."""
 
     class Meta:
         model = SignIn
@@ -149,6 +151,6 @@ class SignInFactory(factory.django.DjangoModelFactory):
     family_id = factory.LazyFunction(uuid.uuid4)
     client = factory.SubFactory(ClientFactory)
     user = factory.SubFactory(UserFactory)
-    sid = factory.Sequence(lambda n: f"session-{n}")
-    auth_time = factory.LazyFunction(clock.now)
+    sid = factory.LazyFunction(lambda: secrets.token_urlsafe(24))
+    auth_time = factory.LazyFunction(lambda: clock.now().replace(microsecond=0))
     claims = None

@@ -9,8 +9,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import redis
+from django.conf import settings
 
+from oauth_provider import clock, signing_keys
 from oauth_provider.pkce import s256
+from oauth_provider.subjects import subject
 
 REDIRECT_URI = "https://client.example.com/callback"
 # Tests use database 9 of the local Redis, each with its own key prefix.
@@ -89,3 +92,20 @@ def hidden_fields(response) -> dict[str, list[str]]:
 
     Parser().feed(response.content.decode())
     return fields
+
+
+def signed_id_token(client, user, *, sid=None, typ="JWT", **claims) -> str:
+    """An ID token this server could have issued to ``client`` for ``user``
+    (OpenID Connect Core 1.0 §2), signed with the client's algorithm; for
+    id_token_hint. ``claims`` override or, with None, drop the defaults."""
+    now = int(clock.now().timestamp())
+    defaults = {
+        "iss": settings.OAUTH_PROVIDER["ISSUER"],
+        "sub": subject(user, client),
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + 3600,
+        "sid": sid,
+    }
+    body = {name: value for name, value in {**defaults, **claims}.items() if value is not None}
+    return signing_keys.sign(body, client.id_token_signed_response_alg, typ=typ)

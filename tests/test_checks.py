@@ -1,12 +1,13 @@
 """System checks for OAUTH_PROVIDER: every id, asserted exactly."""
 
 import pytest
-from django.core.checks import Error, Warning
+from django.core.checks import Error, Tags, Warning, registry
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from oauth_provider.checks import check_deploy_settings, check_settings
+from oauth_provider.checks import check_deploy_settings, check_logout_uris, check_settings
+from tests.factories import ClientFactory
 
 VALID = {
     "SCOPES": {"read": "Read your data", "write": "Change your data"},
@@ -96,7 +97,12 @@ def test_e005_default_scopes_not_a_list_of_known_scopes(value):
 
 @pytest.mark.parametrize(
     "name",
-    ["AUTHORIZATION_CODE_EXPIRE_SECONDS", "ACCESS_TOKEN_EXPIRE_SECONDS", "REFRESH_TOKEN_EXPIRE_SECONDS"],
+    [
+        "AUTHORIZATION_CODE_EXPIRE_SECONDS",
+        "ACCESS_TOKEN_EXPIRE_SECONDS",
+        "REFRESH_TOKEN_EXPIRE_SECONDS",
+        "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS",
+    ],
 )
 @pytest.mark.parametrize("value", [0, -1, 60.0, "60", True, None])
 def test_e006_lifetime_not_a_positive_int(name, value):
@@ -313,3 +319,59 @@ def test_w006_throttle_cache_without_atomic_incr(settings, backend):
     settings.CACHES = {"default": SHARED_CACHE, "counters": {"BACKEND": backend, "LOCATION": "counters"}}
     assert deploy_warnings_for(THROTTLE_CACHE="counters") == ["oauth_provider.W008"]
     assert deploy_warnings_for(TOKEN_CACHE="counters") == []
+
+
+# -- logout URIs over plain http (W009) ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"backchannel_logout_uri": "http://app.internal:8000/logout"},
+        # Written without the model's validators, which refuse it.
+        {"post_logout_redirect_uris": "https://client.example.com/bye\nhttp://client.example.com/bye"},
+    ],
+)
+def test_w009_logout_uri_over_plain_http(fields):
+    app = ClientFactory(**fields)
+
+    (warning,) = check_logout_uris()
+    assert warning.id == "oauth_provider.W009"
+    assert isinstance(warning, Warning)
+    assert app.client_id in warning.msg
+
+
+@pytest.mark.django_db
+def test_w009_not_for_https_or_loopback_logout_uris():
+    ClientFactory(
+        backchannel_logout_uri="https://client.example.com/logout",
+        post_logout_redirect_uris="https://client.example.com/bye\nhttp://127.0.0.1/bye\nhttp://localhost/bye",
+    )
+    ClientFactory(backchannel_logout_uri="http://127.0.0.1:8001/logout")
+
+    assert check_logout_uris() == []
+
+
+@pytest.mark.django_db
+def test_w009_names_ten_clients_and_counts_the_rest():
+    for _ in range(12):
+        ClientFactory(backchannel_logout_uri="http://app.internal/logout")
+
+    (warning,) = check_logout_uris()
+    assert warning.msg.endswith(" and 2 more.")
+
+
+@pytest.mark.django_db
+def test_w009_runs_with_check_deploy(capsys):
+    ClientFactory(backchannel_logout_uri="http://app.internal/logout")
+
+    call_command("check", "--deploy")
+
+    assert "oauth_provider.W009" in capsys.readouterr().err
+
+
+def test_w009_is_a_deploy_check_of_the_database():
+    assert check_logout_uris in registry.registry.get_checks(include_deployment_checks=True)
+    assert check_logout_uris not in registry.registry.get_checks(include_deployment_checks=False)
+    assert tuple(check_logout_uris.tags) == (Tags.database,)

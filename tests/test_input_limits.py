@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from oauth_provider import authentication_requests, authorization
+from oauth_provider import authentication_requests, authorization, logout
 from oauth_provider.client_auth import CLIENT_PARAMETERS
 from oauth_provider.errors import InvalidRequest
 from oauth_provider.grants import GRANTS
@@ -34,7 +34,13 @@ READ_ELSEWHERE = {
 def parameters_read():
     names = set(CLIENT_PARAMETERS) | set(TOKEN_PARAMETERS) | set(authorization.PARAMETERS)
     names |= set(authentication_requests.OPENID_PARAMETERS)
-    names |= set(device_views.PARAMETERS) | set(USERINFO_PARAMETERS) | READ_ELSEWHERE | {"grant_type"}
+    names |= (
+        set(device_views.PARAMETERS)
+        | set(USERINFO_PARAMETERS)
+        | set(logout.PARAMETERS)
+        | READ_ELSEWHERE
+        | {"grant_type"}
+    )
     for grant in GRANTS.values():
         names |= grant.parameters
     return names

@@ -6,6 +6,7 @@ from ..views.authorize import AuthorizeView
 from ..views.authorized_apps import AuthorizedAppListView, WithdrawConsentView
 from ..views.device import DeviceAuthorizationView, DeviceVerificationView
 from ..views.introspect import IntrospectView
+from ..views.logout import LogoutView
 from ..views.revoke import RevokeView
 from ..views.token import TokenView
 from ..views.userinfo import UserInfoView
@@ -34,6 +35,7 @@ urlpatterns = [
     path("device_authorization/", DeviceAuthorizationView.as_view(), name="device_authorization"),
     path("device/", DeviceVerificationView.as_view(), name="device"),
     path("userinfo/", UserInfoView.as_view(), name="userinfo"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     path("authorized-apps/", AuthorizedAppListView.as_view(), name="authorized_apps"),
     path("authorized-apps/<int:pk>/withdraw/", WithdrawConsentView.as_view(), name="withdraw_consent"),
     path("clients/", clients.ClientListView.as_view(), name="client_list"),
