@@ -50,7 +50,10 @@ MAX_LENGTHS: dict[str, int] = {
     "nonce": 255,
     "max_age": 10,
     "login_hint": 255,
-    "id_token_hint": 2048,
+    # An ID token carries a signature and the claims a client asked for
+    # (Core §5.5): as much room as any token. At the authorization endpoint
+    # the request's own 2,048 characters bound it first.
+    "id_token_hint": 4096,
     "ui_locales": 255,
     "claims": 2048,
     "display": 16,
@@ -74,12 +77,9 @@ MAX_LENGTHS: dict[str, int] = {
     # What a person types on the device verification page (RFC 8628 §3.3):
     # even "XXXX - XXXX" with spaces fits.
     "user_code": 32,
-    # RP-Initiated Logout 1.0 §2 (client_id and state as above). An ID token
-    # carries a signature and the claims a client asked for (Core §5.5): as
-    # much room as any token.
-    "id_token_hint": 4096,
+    # RP-Initiated Logout 1.0 §2 (client_id, state, id_token_hint and
+    # ui_locales as above).
     "post_logout_redirect_uri": 1024,
-    "ui_locales": 255,
 }
 
 
