@@ -6,6 +6,7 @@ from ..views.authorize import AuthorizeView
 from ..views.authorized_apps import AuthorizedAppListView, WithdrawConsentView
 from ..views.device import DeviceAuthorizationView, DeviceVerificationView
 from ..views.introspect import IntrospectView
+from ..views.jwks import JWKSView
 from ..views.revoke import RevokeView
 from ..views.token import TokenView
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("introspect/", IntrospectView.as_view(), name="introspect"),
     path("device_authorization/", DeviceAuthorizationView.as_view(), name="device_authorization"),
     path("device/", DeviceVerificationView.as_view(), name="device"),
+    path("jwks/", JWKSView.as_view(), name="jwks"),
     path("authorized-apps/", AuthorizedAppListView.as_view(), name="authorized_apps"),
     path("authorized-apps/<int:pk>/withdraw/", WithdrawConsentView.as_view(), name="withdraw_consent"),
     path("clients/", clients.ClientListView.as_view(), name="client_list"),
