@@ -337,7 +337,8 @@ def test_client_change_page_has_the_openid_connect_fieldset(admin_client, oauth_
     ]
 
 
-def test_client_change_page_saves_the_openid_connect_fields(admin_client, oauth_client):
+def test_client_change_page_saves_the_openid_connect_fields(admin_client, oauth_client, sector_document):
+    sector_document.extend(oauth_client.redirect_uri_list)
     data = {
         "name": oauth_client.name,
         "website": oauth_client.website,

@@ -196,7 +196,8 @@ def test_allow_introspection_on_public_client_warns_on_stderr():
 # -- OpenID Connect options ---------------------------------------------------------------------
 
 
-def test_openid_connect_options_are_stored():
+def test_openid_connect_options_are_stored(sector_document):
+    sector_document.append(CALLBACK)
     out, _err = run(
         "--name",
         "Relying party",
