@@ -24,7 +24,9 @@ Delivery (§2.5) never holds up or fails the sign-out: tokens are signed in
 the request, and posted after the transaction commits by a few background
 threads, each POST with a ``BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS`` timeout and
 up to ``BACKCHANNEL_LOGOUT_RETRIES`` retries (on network errors and 5xx
-answers), no redirect followed. A failure is logged at WARNING, without the
+answers), no redirect followed, to the URI an admin approved (a changed one
+under review is not used yet) and, for a client registered through
+self-service, to a public address only (``outbound``). A failure is logged at WARNING, without the
 token, and sent as ``backchannel_logout_failed``. Deliveries live in the
 process's memory: a process exiting normally makes those still queued
 first, and one that is killed loses them.
@@ -54,7 +56,7 @@ from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from . import clock, metadata, signing_keys
+from . import clock, metadata, outbound, signing_keys
 from .login_sessions import SID_SESSION_KEY
 from .models import Client, RefreshToken, SignIn
 from .revocation import revoke_families
@@ -94,6 +96,8 @@ class Delivery:
     uri: str
     sid: str
     logout_token: str = field(repr=False)
+    # outbound.private_addresses_allowed of the client.
+    private_allowed: bool = False
 
 
 @receiver(user_logged_out, dispatch_uid="oauth_provider.backchannel_logout")
@@ -143,7 +147,8 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
     sessions = {(sign_in.client_id, sign_in.sid): sign_in for sign_in in ended}
     for sign_in in sessions.values():
         client = sign_in.client
-        if not client.backchannel_logout_uri or not client.is_active:
+        uri = client.approved_value("backchannel_logout_uri")
+        if not uri or not client.is_active:
             continue
         try:
             token = logout_token(client, sub=subject(sign_in.user, client), sid=sign_in.sid, issuer=issuer)
@@ -153,7 +158,9 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
             # sign-ins open.
             logger.exception("Signing a logout token for client %s failed", client.client_id)
             continue
-        deliveries.append(Delivery(client.client_id, client.backchannel_logout_uri, sign_in.sid, token))
+        deliveries.append(
+            Delivery(client.client_id, uri, sign_in.sid, token, outbound.private_addresses_allowed(client))
+        )
     if deliveries:
         transaction.on_commit(partial(deliver, deliveries), robust=True)
     return ended
@@ -234,17 +241,6 @@ def flush(timeout: float | None = None) -> bool:
     return not wait(pending, timeout=timeout).not_done
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A 3xx answer is a failure (§2.5 expects 200), never followed: the
-    logout token goes to the registered URI and nowhere else."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def _post(delivery: Delivery, timeout: float, retries: int) -> bool:
     """POST the logout token (§2.5), retrying network errors and 5xx answers."""
     body = urlencode({"logout_token": delivery.logout_token}).encode("ascii")
@@ -252,7 +248,7 @@ def _post(delivery: Delivery, timeout: float, retries: int) -> bool:
     try:
         while True:
             attempts += 1
-            reason, retry = _attempt(delivery.uri, body, timeout)
+            reason, retry = _attempt(delivery, body, timeout)
             if reason is None:
                 _send(backchannel_logout_sent, delivery, attempts=attempts)
                 return True
@@ -266,24 +262,31 @@ def _post(delivery: Delivery, timeout: float, retries: int) -> bool:
         connections.close_all()
 
 
-def _attempt(uri: str, body: bytes, timeout: float) -> tuple[str | None, bool]:
-    """One POST: ``(None, False)`` on success, else why and whether to retry."""
-    if urlsplit(uri).scheme not in ("http", "https"):
+def _attempt(delivery: Delivery, body: bytes, timeout: float) -> tuple[str | None, bool]:
+    """One POST: ``(None, False)`` on success, else why and whether to retry.
+
+    No redirect is followed (``outbound.opener``): a 3xx answer is a failure
+    (§2.5 expects 200), and the logout token goes to the registered URI and
+    nowhere else.
+    """
+    if urlsplit(delivery.uri).scheme not in ("http", "https"):
         return "not an http(s) URI", False
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        uri,
+        delivery.uri,
         data=body,
         method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
     )
+    opener = outbound.opener(private_allowed=delivery.private_allowed)
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as error:
         error.close()
         status = error.code
     except urllib.error.URLError as error:
-        return str(error.reason), True
+        # Asking a host that is not public again changes nothing.
+        return str(error.reason), not isinstance(error.reason, outbound.NonPublicAddress)
     except (OSError, HTTPException) as error:
         # Timeouts and connections cut while reading the answer.
         return str(error) or type(error).__name__, True

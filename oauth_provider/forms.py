@@ -229,6 +229,10 @@ class OwnClientForm(ClientForm):
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        if self.instance._state.adding:
+            # Before validation, which fetches a sector identifier URI for an
+            # owned client from public addresses only (outbound).
+            self.instance.owner = owner
         # Before the form writes into the instance: what a review compares against.
         self.stored_values = None if self.instance._state.adding else self.instance.reviewed_values()
         offered = [name for name in oauth_settings.GRANT_TYPES if name not in LEGACY_GRANT_TYPES]
@@ -286,7 +290,6 @@ class OwnClientForm(ClientForm):
         says so, waits for an admin's approval before it can be used."""
         client = self.instance
         if client._state.adding:
-            client.owner = self.owner
             if oauth_settings.SELF_SERVICE_APPROVAL_REQUIRED:
                 client.is_active = False
                 client.awaiting_approval = True

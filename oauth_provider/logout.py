@@ -161,10 +161,7 @@ def registered_post_logout_redirect_uris(client: Client) -> list[str]:
     inactive, and while its changes await review, the ones an admin approved."""
     if not client.is_active:
         return []
-    if client.awaiting_approval:
-        approved = client.approved_values or {}
-        return split_redirect_uris(approved.get("post_logout_redirect_uris") or "")
-    return client.post_logout_redirect_uri_list
+    return split_redirect_uris(client.approved_value("post_logout_redirect_uris") or "")
 
 
 def preferred_language(ui_locales: str | None) -> str | None:

@@ -88,7 +88,7 @@ def sector_document(monkeypatch):
 
     listed: list[str] = []
 
-    def fetch(uri: str) -> bytes:
+    def fetch(uri: str, *, private_allowed: bool) -> bytes:
         return json.dumps(listed).encode()
 
     monkeypatch.setattr(sector_identifiers, "fetch", fetch)

@@ -262,6 +262,59 @@ def test_clients_without_a_uri_or_inactive_get_nothing(
     assert not SignIn.objects.filter(ended_at__isnull=True).exists()
 
 
+# -- Where it is posted (outbound) -----------------------------------------------------------------
+
+
+def test_self_registered_client_is_not_posted_to_a_private_address(
+    browser, user, endpoint, outcomes, django_capture_on_commit_callbacks
+):
+    # Saved without full_clean, which refuses the address at registration.
+    signed_in_app(browser, user, endpoint.url, owner=UserFactory())
+
+    site_logout(browser, django_capture_on_commit_callbacks)
+    assert flush(WAIT)
+
+    assert endpoint.requests == []
+    ((name, report),) = outcomes
+    assert (name, report["attempts"]) == ("failed", 1)  # not retried
+    assert "not public" in report["reason"]
+
+
+def test_setting_lets_self_registered_clients_be_posted_to_private_addresses(
+    browser, user, endpoint, settings, django_capture_on_commit_callbacks
+):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
+    signed_in_app(browser, user, endpoint.url, owner=UserFactory())
+
+    site_logout(browser, django_capture_on_commit_callbacks)
+    assert flush(WAIT)
+
+    assert len(endpoint.tokens) == 1
+
+
+def test_a_changed_uri_awaiting_review_is_not_posted_to(
+    browser, user, endpoint, settings, django_capture_on_commit_callbacks
+):
+    """The owner moved the URI; until an admin approves, the approved one is used."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
+    changed = Endpoint()
+    try:
+        app = signed_in_app(browser, user, endpoint.url, owner=UserFactory())
+        approved_values = app.reviewed_values()
+        app.backchannel_logout_uri = changed.url
+        app.request_review(approved_values)
+        app.save()
+        assert app.under_review
+
+        site_logout(browser, django_capture_on_commit_callbacks)
+        assert flush(WAIT)
+    finally:
+        changed.close()
+
+    assert changed.requests == []
+    assert len(endpoint.tokens) == 1
+
+
 # -- Which sign-ins end, which tokens go -----------------------------------------------------------
 
 
@@ -444,7 +497,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times(
 
 
 def deliver_to(endpoint, outcomes):
-    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature")])
+    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature", private_allowed=True)])
     assert flush(WAIT)
     return [(name, report["attempts"], report.get("reason")) for name, report in outcomes]
 
@@ -478,7 +531,7 @@ def test_only_http_uris_are_posted_to(outcomes):
 def test_deliveries_beyond_the_limit_are_dropped_and_reported(endpoint, outcomes, monkeypatch):
     monkeypatch.setattr(backchannel_logout, "MAX_PENDING", 0)
 
-    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature")])
+    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature", private_allowed=True)])
 
     assert endpoint.requests == []
     assert [(name, report["attempts"]) for name, report in outcomes] == [("failed", 0)]
