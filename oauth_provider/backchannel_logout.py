@@ -10,7 +10,9 @@ Sessions end two ways here:
   them, unless they were granted ``offline_access`` (§2.7: "Refresh tokens
   issued without the offline_access property to a session being logged out
   SHOULD be revoked. Refresh tokens issued with the offline_access property
-  normally SHOULD NOT be revoked.").
+  normally SHOULD NOT be revoked."). Their codes not yet redeemed end too.
+  An ``offline_access`` refresh token that survives still gets access
+  tokens, but no more ID tokens (``id_tokens.add_to_token_response``).
 * The user (or an admin) withdraws a client's consent
   (``consents.withdraw_consent``, which revokes every token the client
   holds): the user's sign-ins with that client end.
@@ -58,7 +60,7 @@ from django.http import HttpRequest
 
 from . import clock, metadata, outbound, signing_keys
 from .login_sessions import SID_SESSION_KEY
-from .models import Client, RefreshToken, SignIn
+from .models import AuthorizationCode, Client, RefreshToken, SignIn
 from .revocation import revoke_families
 from .settings import oauth_settings
 from .signals import backchannel_logout_failed, backchannel_logout_sent
@@ -138,6 +140,13 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
         return []
     SignIn.objects.filter(pk__in=pks).update(ended_at=clock.now())
     ended = list(SignIn.objects.filter(pk__in=pks).select_related("client", "user"))
+    # A code not redeemed yet would still start tokens and an ID token of the
+    # ended session: it ends, whatever its scope (no refresh token exists yet
+    # that offline_access could keep). A redemption in progress holds the
+    # code's row, so this waits for it, and its tokens are revoked below.
+    AuthorizationCode.objects.filter(family_id__in={sign_in.family_id for sign_in in ended}).end(
+        AuthorizationCode.EndReason.LOGGED_OUT
+    )
     if revoke:
         _revoke_session_tokens(ended)
     if issuer is None:

@@ -116,7 +116,16 @@ def add_to_token_response(
 ) -> TokenResponse:
     """Add the ``id_token`` of a token endpoint response (§3.1.3.3, §12.2)
     when the access token's scope includes ``openid`` and the authorization
-    was an authentication (it has a ``SignIn``); return ``response``.
+    was an authentication (it has a ``SignIn``) whose session has not ended;
+    return ``response``.
+
+    An ended sign-in gets no ID token: its client was sent a logout token
+    for its ``sid`` (Back-Channel Logout 1.0 §2.5), and a new ID token would
+    assert that session again. A refresh token granted ``offline_access``
+    outlives the session (§2.7, Core §11: access "when the End-User is not
+    logged in") and keeps getting access tokens, with no ``id_token``, which
+    §12.2 allows ("it might not contain an id_token"). (A code of an ended
+    session is never redeemed: ``backchannel_logout`` ends it.)
 
     One query: the sign-in, with its user (never the password hash) and the
     user's subject identifier.
@@ -129,7 +138,7 @@ def add_to_token_response(
         .defer("user__password")
         .filter(family_id=family_id)
     )
-    if sign_in is None:
+    if sign_in is None or sign_in.ended_at is not None:
         return response
     if http_request is None:
         raise ValueError("An ID token names its issuer, which may depend on the HTTP request.")
