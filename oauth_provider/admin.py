@@ -852,8 +852,9 @@ class SignInStateFilter(admin.SimpleListFilter):
 @admin.register(SignIn)
 class SignInAdmin(UserColumnMixin, admin.ModelAdmin):
     """Who signed in to which client with OpenID Connect, in which browser
-    session (``sid``) and when: a record, so read-only. It ends when the user
-    signs out or withdraws consent (Back-Channel Logout 1.0 §2.7).
+    session (``sid``) and when: a record, so read-only. It ends when its
+    browser session does (a sign-out, another user signing in there), when the
+    user withdraws consent or changes password (``backchannel_logout``).
 
     Deletable (Django's delete checks this admin's permission when a client
     or a user goes, with their sign-ins), but ``cleartokens`` deletes a

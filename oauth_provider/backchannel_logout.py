@@ -1,21 +1,35 @@
 """Back-Channel Logout 1.0: telling clients, server to server, that a user's
 session with them has ended.
 
-Sessions end two ways here:
+Sessions end these ways here:
 
 * The user signs out of a browser session: any ``django.contrib.auth.logout``
   (the logout endpoint, the site's own logout view, "not you?"), through
   Django's ``user_logged_out`` signal. The sign-ins made in that session
-  (``SignIn`` rows with its ``sid``) end, and so do the tokens issued from
+  (``SignIn`` rows with its ``sid``, or an earlier one of the same user in
+  it: ``login_sessions.session_sids``) end, and so do the tokens issued from
   them, unless they were granted ``offline_access`` (§2.7: "Refresh tokens
   issued without the offline_access property to a session being logged out
   SHOULD be revoked. Refresh tokens issued with the offline_access property
   normally SHOULD NOT be revoked."). Their codes not yet redeemed end too.
   An ``offline_access`` refresh token that survives still gets access
   tokens, but no more ID tokens (``id_tokens.add_to_token_response``).
+* Django replaces a signed-in browser session without a logout: another
+  user signs in on the same browser (``login()`` flushes the session
+  without ``user_logged_out``), the session's user changed their password
+  elsewhere (Django flushes the session on its next request), or the site
+  flushes it. With ``oauth_provider.middleware.LoginSessionMiddleware``
+  installed, the session's sign-ins end as on a sign-out
+  (``session_flushed``); without it, they are not told.
 * The user (or an admin) withdraws a client's consent
   (``consents.withdraw_consent``, which revokes every token the client
   holds): the user's sign-ins with that client end.
+* The user's password changes (``password_change``, which revokes every
+  token the user's clients hold): all the user's sign-ins end.
+
+A session that simply expires, or that is deleted from the session store
+(``clearsessions``, an admin), ends unseen: its clients are not told, and
+its tokens run their course.
 
 Each client with a ``backchannel_logout_uri`` among the ended sign-ins is
 then sent one logout token (§2.4) per session: a JWT signed like its ID
@@ -51,15 +65,17 @@ from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
+from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from . import clock, metadata, outbound, signing_keys
-from .login_sessions import SID_SESSION_KEY
+from .login_sessions import forget_sids
 from .models import AuthorizationCode, Client, RefreshToken, SignIn
 from .revocation import revoke_families
 from .settings import oauth_settings
@@ -106,12 +122,30 @@ class Delivery:
 def _signed_out(
     sender: Any, request: HttpRequest | None, user: AbstractBaseUser | None, **kwargs: Any
 ) -> None:
-    # Read before Django's logout flushes the session, which it does next.
-    session = getattr(request, "session", None)
-    sid = session.get(SID_SESSION_KEY) if session is not None else None
-    if request is None or user is None or not sid or not oauth_settings.OIDC_ENABLED:
+    if request is not None and user is not None and hasattr(request, "session"):
+        _session_ended(request, user.pk)
+
+
+def session_flushed(request: HttpRequest) -> None:
+    """End the sign-ins of the signed-in session ``request`` is about to
+    flush without a logout (``LoginSessionMiddleware``); nothing if it is
+    anonymous or a logout already ended them."""
+    user_key = request.session.get(SESSION_KEY)
+    if user_key is None:
         return
-    end_sign_ins(SignIn.objects.filter(user=user, sid=sid), issuer=metadata.issuer(request), revoke=True)
+    try:
+        user_id = get_user_model()._meta.pk.to_python(user_key)
+    except ValidationError:
+        return  # not a key of the user model now: no sign-in of it to end
+    _session_ended(request, user_id)
+
+
+def _session_ended(request: HttpRequest, user_id: Any) -> None:
+    # Read (and forgotten) before Django flushes the session, which it does next.
+    sids = forget_sids(request.session)
+    if sids and oauth_settings.OIDC_ENABLED:
+        sign_ins = SignIn.objects.filter(user_id=user_id, sid__in=sids)
+        end_sign_ins(sign_ins, issuer=metadata.issuer(request), revoke=True)
 
 
 def end_sign_ins(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> list[SignIn]:

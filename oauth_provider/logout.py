@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import id_tokens, signing_keys
 from .errors import InvalidClient, InvalidIdTokenHint, InvalidPostLogoutRedirectURI, InvalidRequest
-from .login_sessions import SID_SESSION_KEY
+from .login_sessions import session_sids
 from .models import Client
 from .payload import single_values
 from .redirect_uris import redirect_uri_matches, split_redirect_uris
@@ -154,7 +154,7 @@ def is_for_this_session(logout_request: LogoutRequest, request: HttpRequest) -> 
         return False
     client = logout_request.client
     sid = claims.get("sid")
-    if sid is not None and sid != request.session.get(SID_SESSION_KEY):
+    if sid is not None and sid not in session_sids(request.session):
         return False
     if client is None:
         # Without the client its sub cannot be computed: only the sid can tie it.

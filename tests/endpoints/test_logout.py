@@ -233,6 +233,18 @@ def test_the_confirmation_form_carries_the_client_not_the_hint(browser, app, use
     assert other_session_hint not in page.content.decode()
 
 
+def test_hint_from_before_the_user_signed_in_again_in_this_session_signs_out_at_once(browser, app, user):
+    """A fresh login (prompt=login, max_age) starts a new sid, but it is the
+    same browser session and the same user."""
+    earlier = hint(browser, app, user)
+    browser.force_login(user)
+
+    response = browser.get(logout_url(id_token_hint=earlier, post_logout_redirect_uri=BYE))
+
+    assert response["Location"] == BYE
+    assert not signed_in(browser)
+
+
 def test_hint_from_another_session_asks_first(browser, app, user):
     response = browser.get(logout_url(id_token_hint=signed_id_token(app, user, sid="another-session")))
 
