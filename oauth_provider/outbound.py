@@ -108,30 +108,35 @@ def connect_public(address: tuple[str, int], timeout: Any, source_address: Any =
     resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     if not all(is_public(ipaddress.ip_address(sockaddr[0])) for *_rest, sockaddr in resolved):
         raise NonPublicAddress(host)
-    error: OSError = NonPublicAddress(host)  # resolved to nothing
+    last_error: OSError | None = None
     for *_rest, sockaddr in resolved:
         try:
             # An address, not a name: nothing is resolved again.
             return socket.create_connection(sockaddr[:2], timeout, source_address)
-        except OSError as failed:
-            error = failed
-    raise error
+        except OSError as error:
+            last_error = error
+    raise last_error or OSError(f"{host} resolves to no address")
 
 
-class _GuardedHTTPConnection(http.client.HTTPConnection):
+class _PublicOnly:
+    """An ``http.client`` connection that opens its socket with
+    ``connect_public`` unless ``private_allowed``. (HTTPS wraps that socket
+    for ``self.host``: the certificate is verified for the name, whatever
+    address was connected to.)"""
+
     def __init__(self, *args: Any, private_allowed: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not private_allowed:
+            # What HTTPConnection.connect opens its socket with (socket.create_connection).
             self._create_connection = connect_public
 
 
-class _GuardedHTTPSConnection(http.client.HTTPSConnection):
-    # HTTPSConnection.connect wraps the socket for self.host: the certificate
-    # is verified for the name, whatever address was connected to.
-    def __init__(self, *args: Any, private_allowed: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not private_allowed:
-            self._create_connection = connect_public
+class _HTTPConnection(_PublicOnly, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_PublicOnly, http.client.HTTPSConnection):
+    pass
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
@@ -140,7 +145,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         self.private_allowed = private_allowed
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        connection = functools.partial(_GuardedHTTPConnection, private_allowed=self.private_allowed)
+        connection = functools.partial(_HTTPConnection, private_allowed=self.private_allowed)
         return self.do_open(connection, req)
 
 
@@ -150,7 +155,7 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         self.private_allowed = private_allowed
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        connection = functools.partial(_GuardedHTTPSConnection, private_allowed=self.private_allowed)
+        connection = functools.partial(_HTTPSConnection, private_allowed=self.private_allowed)
         return self.do_open(connection, req, context=self._context)
 
 

@@ -111,6 +111,21 @@ def pairwise(uri, redirect_uris=REDIRECT_URIS, **kwargs):
     )
 
 
+def self_service_form(uri):
+    """A developer registering a pairwise client with this sector identifier URI on /o/clients/."""
+    return OwnClientForm(
+        owner=UserFactory(),
+        data={
+            "name": "Example",
+            "client_type": "confidential",
+            "redirect_uris": REDIRECT_URIS[0],
+            "grant_types": ["authorization_code"],
+            "subject_type": "pairwise",
+            "sector_identifier_uri": uri,
+        },
+    )
+
+
 def refusal(client):
     with pytest.raises(ValidationError) as raised:
         client.full_clean()
@@ -346,17 +361,7 @@ def test_self_service_form_checks_the_address_of_a_new_client(https, site, trust
     """The owner is the client's before it is validated: a new self-service
     client is not taken for one an admin registered."""
     site.routes["/sector.json"] = json_route()
-    form = OwnClientForm(
-        owner=UserFactory(),
-        data={
-            "name": "Example",
-            "client_type": "confidential",
-            "redirect_uris": REDIRECT_URIS[0],
-            "grant_types": ["authorization_code"],
-            "subject_type": "pairwise",
-            "sector_identifier_uri": f"{https}/sector.json",
-        },
-    )
+    form = self_service_form(f"{https}/sector.json")
 
     assert not form.is_valid()
     assert form.errors["sector_identifier_uri"] == [PRIVATE_HOST]
@@ -423,17 +428,7 @@ def test_self_service_form_shows_the_refusal_on_its_field(https, site, trusted, 
     # The test server is on 127.0.0.1, which owned clients may not reach otherwise.
     settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
     site.routes["/sector.json"] = json_route(b"[]")
-    form = OwnClientForm(
-        owner=UserFactory(),
-        data={
-            "name": "Example",
-            "client_type": "confidential",
-            "redirect_uris": REDIRECT_URIS[0],
-            "grant_types": ["authorization_code"],
-            "subject_type": "pairwise",
-            "sector_identifier_uri": f"{https}/sector.json",
-        },
-    )
+    form = self_service_form(f"{https}/sector.json")
 
     assert not form.is_valid()
     assert "does not list these redirect URIs" in form.errors["sector_identifier_uri"][0]

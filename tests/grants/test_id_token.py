@@ -12,7 +12,7 @@ from oauth_provider.models import AccessToken, AuthorizationCode, Consent, SignI
 from oauth_provider.subjects import subject
 from tests.factories import AuthorizationCodeFactory, ClientFactory
 from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, post_token, redirect_params
-from tests.id_token_helpers import ISSUER, NONCE, OPENID_SCOPES, decode, enable_openid
+from tests.id_token_helpers import ISSUER, NONCE, OPENID_SCOPES, decode, enable_openid, redeem
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +37,6 @@ def authorize(browser, app, **params):
     """Approve an authorization request; return the code."""
     url = authorize_url(app, **{"scope": "openid", "nonce": NONCE, **params})
     return redirect_params(browser.post(url, {"action": "allow"}))["code"]
-
-
-def redeem(api_client, app, code):
-    response = post_token(
-        api_client,
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
-        HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret),
-    )
-    assert response.status_code == 200, response.json()
-    return response.json()
 
 
 def refresh(api_client, app, refresh_token, **params):
