@@ -42,8 +42,8 @@ threads, each POST with a ``BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS`` timeout and
 up to ``BACKCHANNEL_LOGOUT_RETRIES`` retries (on network errors and 5xx
 answers), no redirect followed, to the URI an admin approved (a changed one
 under review is not used yet) and, for a client registered through
-self-service, to a public address only (``outbound``). A failure is logged at WARNING, without the
-token, and sent as ``backchannel_logout_failed``. Deliveries live in the
+self-service, to a public address only (``outbound``). A failure is logged
+at WARNING, without the token, and sent as ``backchannel_logout_failed``. Deliveries live in the
 process's memory: a process exiting normally makes those still queued
 first, and one that is killed loses them.
 """
@@ -177,7 +177,7 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
     # A code not redeemed yet would still start tokens and an ID token of the
     # ended session: it ends, whatever its scope (no refresh token exists yet
     # that offline_access could keep). A redemption in progress holds the
-    # code's row, so this waits for it, and its tokens are revoked below.
+    # code's row, so this waits for it, and then finds its tokens to revoke.
     AuthorizationCode.objects.filter(family_id__in={sign_in.family_id for sign_in in ended}).end(
         AuthorizationCode.EndReason.LOGGED_OUT
     )
