@@ -48,7 +48,7 @@ from .pkce import validate_challenge
 from .redirect_uris import is_claimable_by_any_app, redirect_uri_matches
 from .scopes import describe, format_scope, resolve_scope
 from .settings import AUTHORIZATION_CODE, IMPLICIT, oauth_settings
-from .subjects import subject_of
+from .subjects import subject
 
 PARAMETERS = ("response_type", "scope", "state", "code_challenge", "code_challenge_method", "prompt")
 # The prompt values (OpenID Connect Core 1.0 §3.1.2.1) a plain OAuth request
@@ -321,12 +321,11 @@ def approve(
     if request.openid is not None:
         if login_session is None:
             raise ValueError("An authentication request is approved in a login session.")
-        # Made now if need be, so that the token endpoint finds it with the sign-in.
-        subject_of(user)
         sign_in = SignIn.objects.create(
             family_id=family_id,
             client=request.client,
             user=user,
+            subject=subject(user, request.client),
             sid=login_session.sid,
             auth_time=login_session.auth_time,
             nonce=request.openid.nonce,

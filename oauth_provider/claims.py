@@ -126,10 +126,14 @@ def release(
     scopes: list[str],
     *,
     names: set[str] | None = None,
+    sub: str | None = None,
 ) -> dict[str, Any]:
     """The claims ``client`` may see for ``user``: ``sub`` and those of
     ``names`` (default: every claim of the granted ``scopes``) that the
     granted scopes cover and the provider has a value for.
+
+    ``sub`` is the one the client was given at sign-in (``SignIn.subject``)
+    when the caller has it; else it is worked out (``subjects.subject``).
 
     A claim outside the granted scopes is never released, even when a
     ``claims`` request names it: the user consented to scopes.
@@ -142,7 +146,7 @@ def release(
         for name, value in values.items()
         if name in wanted and value not in (None, "")
     }
-    return {"sub": subject(user, client), **released}
+    return {"sub": sub or subject(user, client), **released}
 
 
 def claim_value(value: Any) -> Any:

@@ -317,8 +317,10 @@ class CompiledLookup:
         if statement.sql is None:
             return self.fetch_row_with_orm(alias, value)
         connection = connections[alias]
+        # As the ORM would send it (a UUID is text on SQLite, say).
+        parameter = self.model._meta.get_field(self.key).get_db_prep_value(value, connection)
         with connection.cursor() as cursor:
-            cursor.execute(statement.sql, [value])
+            cursor.execute(statement.sql, [parameter])
             raw = cursor.fetchone()
         if raw is None:
             return None

@@ -21,10 +21,10 @@ from django.http import HttpRequest
 
 from . import clock
 from .claims import AUTHENTICATION_CLAIMS, OPENID, release, requested_claims
+from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup
 from .issuance import TokenResponse
 from .metadata import issuer
 from .models import Client, SignIn
-from .models.base import get_or_none
 from .settings import oauth_settings
 from .signing_keys import EDDSA, ES256, RS256, InvalidJWT, sign, verify
 
@@ -77,7 +77,7 @@ def build(
     """
     algorithm = client.id_token_signed_response_alg
     names = None if scope_claims else requested_claims(sign_in.claims, "id_token") - AUTHENTICATION_CLAIMS
-    released = release(user, client, scopes, names=names)
+    released = release(user, client, scopes, names=names, sub=sign_in.subject)
     now = int(clock.now().timestamp())
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -106,6 +106,11 @@ def build(
     return sign(claims, algorithm)
 
 
+# The sign-in of a grant family, with its user: one statement built once
+# (compiled_lookup), as this runs on every code exchange and refresh.
+SIGN_IN = CompiledLookup(SignIn, "family_id", joins=[USER_WITHOUT_PASSWORD])
+
+
 def add_to_token_response(
     response: TokenResponse,
     *,
@@ -127,17 +132,13 @@ def add_to_token_response(
     §12.2 allows ("it might not contain an id_token"). (A code of an ended
     session is never redeemed: ``backchannel_logout`` ends it.)
 
-    One query: the sign-in, with its user (never the password hash) and the
-    user's subject identifier.
+    One precompiled query: the sign-in, with its user (never the password
+    hash); its ``subject`` is the ``sub``.
     """
     scopes = response["scope"].split()
     if not oauth_settings.OIDC_ENABLED or OPENID not in scopes:
         return response
-    sign_in = get_or_none(
-        SignIn.objects.select_related("user__oauth_subject")
-        .defer("user__password")
-        .filter(family_id=family_id)
-    )
+    sign_in = SIGN_IN.get(family_id)
     if sign_in is None or sign_in.ended_at is not None:
         return response
     if http_request is None:

@@ -14,17 +14,16 @@ subject identifiers and the sign-in's claims request come back together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from .claims import OPENID, release, requested_claims, scope_claims
+from .compiled_lookup import CompiledLookup, Join
 from .errors import BearerTokenMissing, InvalidBearerRequest, InvalidBearerToken, OpenIDScopeRequired
-from .models import AccessToken, Client, SignIn, Subject
+from .models import AccessToken, Client, SignIn
 from .models.base import get_or_none
 from .payload import single_values
 from .rest_framework.authentication import BearerTokenAuthentication, bearer_token
@@ -79,41 +78,31 @@ def authorized_token(value: str) -> AccessToken:
     return token
 
 
+# The sign-in of the token's grant family, with its client (every column:
+# the subject type, and whatever the claims provider reads): one statement
+# built once (compiled_lookup), as every UserInfo request runs it.
+SIGN_IN = CompiledLookup(SignIn, "family_id", joins=[Join("client")])
+
+
 def userinfo_claims(token: AccessToken) -> dict[str, Any]:
     """The UserInfo response body (Core §5.3.2): ``sub`` and the claims of
     the token's scopes (§5.4), with any the sign-in's ``claims`` request
     asked for in its ``userinfo`` member (§5.5), as far as those scopes
-    allow (``claims.release``)."""
-    client, claims_request = client_and_claims_request(token)
-    scopes = token.scopes
-    names = scope_claims(scopes) | requested_claims(claims_request, "userinfo")
-    return release(token.user, client, scopes, names=names)
+    allow (``claims.release``).
 
-
-def client_and_claims_request(token: AccessToken) -> tuple[Client, Mapping[str, Any] | None]:
-    """The token's client (every column: the subject type and sector, and
-    whatever the claims provider reads) and the sign-in's ``claims`` request,
-    in one query that also brings the user's subject identifiers.
-
-    Those are given to the user as its ``oauth_subject``, where
-    ``subjects.subject_of`` reads them; a user who has none yet gets them
-    there, on first need.
+    One query: the sign-in, whose ``subject`` is the ``sub`` its ID tokens
+    carried. A token with ``openid`` but no sign-in (the device or password
+    grant asked for it) reads its client, and the ``sub`` is worked out.
     """
-    subject = Subject.objects.filter(user=token.user_id)
-    client = get_or_none(
-        Client.objects.annotate(
-            subject_public_id=Subquery(subject.values("public_id")),
-            subject_pairwise_salt=Subquery(subject.values("pairwise_salt")),
-            claims_request=Subquery(SignIn.objects.filter(family_id=token.family_id).values("claims")),
-        ).filter(pk=token.client_id)
-    )
+    sign_in = SIGN_IN.get(token.family_id)
+    if sign_in is not None:
+        client, claims_request, sub = sign_in.client, sign_in.claims, sign_in.subject
+    else:
+        client = get_or_none(Client.objects.filter(pk=token.client_id))
+        claims_request, sub = None, None
     if client is None:
         # Deleted since its token was read (from the token cache, say): so is the token.
         raise InvalidBearerToken
-    if client.subject_public_id is not None:
-        token.user.oauth_subject = Subject.from_db(
-            client._state.db,
-            ["user_id", "public_id", "pairwise_salt"],
-            [token.user_id, client.subject_public_id, client.subject_pairwise_salt],
-        )
-    return client, client.claims_request
+    scopes = token.scopes
+    names = scope_claims(scopes) | requested_claims(claims_request, "userinfo")
+    return release(token.user, client, scopes, names=names, sub=sub)

@@ -19,6 +19,7 @@ from oauth_provider.models import (
     RefreshToken,
     SignIn,
 )
+from oauth_provider.subjects import subject
 
 PASSWORD = "correct horse battery staple"
 
@@ -151,6 +152,8 @@ class SignInFactory(factory.django.DjangoModelFactory):
     family_id = factory.LazyFunction(uuid.uuid4)
     client = factory.SubFactory(ClientFactory)
     user = factory.SubFactory(UserFactory)
+    # The sub the client was given at sign-in (made with the user's Subject).
+    subject = factory.LazyAttribute(lambda sign_in: subject(sign_in.user, sign_in.client))
     sid = factory.LazyFunction(lambda: secrets.token_urlsafe(24))
     auth_time = factory.LazyFunction(lambda: clock.now().replace(microsecond=0))
     claims = None

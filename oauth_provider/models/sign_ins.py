@@ -24,6 +24,10 @@ class SignIn(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"))
     # The OP session (the user's browser session here) it happened in.
     sid = models.CharField(_("session ID"), max_length=64, db_index=True, editable=False)
+    # The ``sub`` the client was given (Core §8), kept so that every later
+    # ID token, UserInfo answer and logout token of this sign-in carries the
+    # same one (§12.2), and without reading the user's subjects again.
+    subject = models.CharField(_("subject"), max_length=64, editable=False)
     auth_time = models.DateTimeField(_("authenticated"), editable=False)
     nonce = models.TextField(_("nonce"), blank=True, editable=False)
     # Core §5.5: {"userinfo": {...}, "id_token": {...}} as requested, or None.

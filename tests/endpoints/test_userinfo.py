@@ -384,10 +384,11 @@ def test_answer_is_readable_from_any_origin_without_credentials(api_client, alic
 
 
 def test_two_queries_then_one_with_the_token_cache(api_client, alice, settings, django_assert_num_queries):
-    """The token's lookup, then one query for the client, the subject and the
-    sign-in's claims request together. With the token cache, only the latter."""
-    sign_in = SignInFactory(user=alice, claims={"userinfo": {"email": None}})
+    """The token's lookup, then one for the sign-in with its client (its
+    subject is the sub, its claims request is read). With the token cache,
+    only the latter."""
     pairwise = ClientFactory(subject_type=Client.SubjectType.PAIRWISE)
+    sign_in = SignInFactory(user=alice, client=pairwise, claims={"userinfo": {"email": None}})
     token = token_for(alice, client=pairwise, family_id=sign_in.family_id)
     expected = claims(api_client.get(URL, **bearer(token)))  # makes the user's Subject
 

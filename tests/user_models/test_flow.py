@@ -24,7 +24,7 @@ from oauth_provider.crypto import hash_secret
 from oauth_provider.grants.base import credential_lookup
 from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken, Subject
 from oauth_provider.subjects import subject_of
-from tests.factories import PASSWORD, ClientFactory
+from tests.factories import PASSWORD, ClientFactory, SignInFactory
 from tests.helpers import authorize_url, basic_auth, pkce_pair, post_token, redirect_params
 
 pytestmark = pytest.mark.django_db
@@ -162,9 +162,10 @@ def test_userinfo(account, app, api_client, token_cache, settings):
         account.save()
         expected.update(name="Alice Liddell", given_name="Alice", family_name="Liddell")
     expected["email"] = account.email
-    _token, value = AccessToken.issue(
+    token, value = AccessToken.issue(
         client=app, user=account, scope="openid profile email", expires_at=clock.now() + timedelta(hours=1)
     )
+    SignInFactory(user=account, client=app, family_id=token.family_id)  # as the authorization made it
 
     def userinfo():
         response = api_client.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {value}")
