@@ -86,7 +86,15 @@ REST_FRAMEWORK = {
 }
 
 OAUTH_PROVIDER = {
-    "SCOPES": {"read": "Read your profile and notes", "write": "Create notes for you"},
+    # openid makes the site an OpenID Provider ("Sign in with ..."); profile
+    # and email let apps read the user's name and e-mail address.
+    "SCOPES": {
+        "openid": "Sign you in with your account here",
+        "profile": "See your name and username",
+        "email": "See your e-mail address",
+        "read": "Read your profile and notes",
+        "write": "Create notes for you",
+    },
     "DEFAULT_SCOPES": ["read"],
     "ISSUER": env("OAUTH_PROVIDER_ISSUER"),
     # The demo lets apps registered at /o/clients/ work at once; the library's

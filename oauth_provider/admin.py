@@ -1,4 +1,4 @@
-"""Django admin for clients, credentials and consents.
+"""Django admin for clients, credentials, consents, sign-ins and signing keys.
 
 Three rules shape everything here:
 
@@ -11,12 +11,16 @@ Three rules shape everything here:
 * Tokens end only through ``revocation.revoke_tokens`` (refresh tokens
   first) and consents only through ``consents.withdraw_consent``, so the
   token cache, signal receivers and a consent's tokens all follow.
+* A signing key's private part is never displayed, not even encrypted;
+  keys are made only by ``signing_keys.rotate``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from django import forms
@@ -24,27 +28,41 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, token_cache
+from . import clock, signing_keys, token_cache
 from .consents import withdraw_consent
 from .forms import ClientForm
-from .models import AccessToken, AuthorizationCode, Client, Consent, DeviceAuthorization, RefreshToken
+from .metadata import issuer
+from .models import (
+    AccessToken,
+    AuthorizationCode,
+    Client,
+    Consent,
+    DeviceAuthorization,
+    RefreshToken,
+    SignIn,
+    SigningKey,
+)
 from .models.base import get_or_none
 from .redirect_uris import split_redirect_uris
 from .revocation import REVOKED_FIELDS, end_grants, revoke_tokens
+from .settings import oauth_settings
 
 # The hidden field of the approval confirmation page that carries the
 # review_digest of what it showed for the client of this pk.
@@ -802,7 +820,7 @@ class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
     def withdraw(self, request: HttpRequest, consents: Iterable[Consent]) -> None:
         # All or nothing: a consent gone while its tokens live on is what this prevents.
         with transaction.atomic():
-            count = sum(withdraw_consent(consent) for consent in consents)
+            count = sum(withdraw_consent(consent, issuer=issuer(request)) for consent in consents)
         self.message_user(
             request,
             ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count)
@@ -815,3 +833,213 @@ class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Consent]) -> None:
         self.withdraw(request, queryset)
+
+
+class SignInStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [("signed_in", _("Signed in")), ("signed_out", _("Signed out"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        value = self.value()
+        if value in ("signed_in", "signed_out"):
+            return queryset.filter(ended_at__isnull=value == "signed_in")
+        return None
+
+
+@admin.register(SignIn)
+class SignInAdmin(UserColumnMixin, admin.ModelAdmin):
+    """Who signed in to which client with OpenID Connect, in which browser
+    session (``sid``) and when: a record, so read-only. It ends when the user
+    signs out or withdraws consent (Back-Channel Logout 1.0 §2.7).
+
+    Deletable (Django's delete checks this admin's permission when a client
+    or a user goes, with their sign-ins), but ``cleartokens`` deletes a
+    sign-in once its tokens cannot be refreshed and its session no longer
+    needs its ``sid`` for a logout.
+    """
+
+    list_display = ["user_link", "client", "sid", "auth_time", "created_at", "ended_at"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter), UserFilter, SignInStateFilter]
+    search_fields = [*user_search_fields("user"), "client__name", "client__client_id", "sid"]
+    list_select_related = ["user", "client"]
+    ordering = ["-created_at"]
+    # The nonce and the claims request are the client's business, not the admin's.
+    fields = ["user", "client", "sid", "auth_time", "acr", "amr", "family_id", "created_at", "ended_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SigningKeyStateFilter(admin.SimpleListFilter):
+    """A key's state follows from its times (``SigningKey``); "no longer
+    published" are retired keys past ``expires_at``, which may be deleted."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [*SigningKey.State.choices, ("unpublished", _("no longer published"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        now = clock.now()
+        conditions = {
+            SigningKey.State.PENDING: Q(activates_at__gt=now),
+            SigningKey.State.ACTIVE: signing_keys.signing_at(now),
+            SigningKey.State.RETIRED: Q(retired_at__lte=now) & signing_keys.published_at(now),
+            "unpublished": ~signing_keys.published_at(now),
+        }
+        condition = conditions.get(self.value())
+        return None if condition is None else queryset.filter(condition)
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    """The keys that sign ID tokens and logout tokens, and their state; a
+    "Rotate keys" button on the list (``rotate_view``) makes new ones.
+
+    Nothing is editable and nothing shows the private part. A key is deleted
+    only once no longer published: until then, tokens it signed are
+    validated against it. ``manage.py cleartokens`` deletes those too.
+    """
+
+    list_display = [
+        "kid",
+        "algorithm",
+        "state_label",
+        "created_at",
+        "activates_at",
+        "retired_at",
+        "expires_at",
+    ]
+    list_filter = [SigningKeyStateFilter, "algorithm"]
+    search_fields = ["kid"]
+    # The public key is public (it is in JWKS); private_key is never listed.
+    fields = [
+        "kid",
+        "algorithm",
+        "state_label",
+        "created_at",
+        "activates_at",
+        "retired_at",
+        "expires_at",
+        "public_key",
+    ]
+    readonly_fields = ["state_label", "public_key"]
+    # The list's own template adds the "Rotate keys" button (Django finds it
+    # at admin/oauth_provider/signingkey/change_list.html).
+    rotate_confirmation_template = "admin/oauth_provider/signingkey/rotate_confirmation.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are made by rotation, never typed in
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SigningKey | None = None) -> bool:
+        if obj is not None and (obj.expires_at is None or obj.expires_at > clock.now()):
+            return False  # still published: tokens it signed are checked against it
+        return super().has_delete_permission(request, obj)
+
+    def has_rotate_permission(self, request: HttpRequest) -> bool:
+        """Rotating makes keys: it needs the model's "add" permission."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Bulk delete would not ask each key whether it is still published.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("state"))
+    def state_label(self, key: SigningKey) -> str:
+        now = clock.now()
+        if key.expires_at is not None and key.expires_at <= now:
+            return gettext("no longer published")
+        return str(SigningKey.State(key.state_at(now)).label)
+
+    @admin.display(description=_("public key"))
+    def public_key(self, key: SigningKey) -> SafeString:
+        return format_html("<pre>{}</pre>", json.dumps(key.public_jwk, indent=2))
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        rotate = path(
+            "rotate/",
+            self.admin_site.admin_view(self.rotate_view),
+            name=f"{opts.app_label}_{opts.model_name}_rotate",
+        )
+        return [rotate, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        managed_outside = bool(oauth_settings.OIDC_SIGNING_KEYS)
+        if managed_outside:
+            self.message_user(
+                request,
+                gettext("OIDC_SIGNING_KEYS is set: the keys in settings sign, not the keys listed here."),
+                messages.WARNING,
+            )
+        context = {
+            "can_rotate": self.has_rotate_permission(request) and not managed_outside,
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    def rotate_view(self, request: HttpRequest) -> HttpResponse:
+        """A confirmation page (what will be made and retired, and when); its
+        POST rotates with ``OIDC_KEY_ACTIVATION_DELAY_SECONDS``, as
+        ``manage.py rotatekeys`` does."""
+        if not self.has_rotate_permission(request):
+            raise PermissionDenied
+        changelist = changelist_url(SigningKey, self.admin_site)
+        if oauth_settings.OIDC_SIGNING_KEYS:
+            self.message_user(
+                request,
+                gettext("OIDC_SIGNING_KEYS is set: rotate the keys where they are managed."),
+                messages.ERROR,
+            )
+            return redirect(changelist)
+        algorithms = list(oauth_settings.OIDC_SIGNING_ALGORITHMS)
+        delay = timedelta(seconds=oauth_settings.OIDC_KEY_ACTIVATION_DELAY_SECONDS)
+        if request.method == "POST":
+            keys = signing_keys.rotate(algorithms, delay=delay)
+            for key in keys:
+                self.log_addition(request, key, gettext("Made by rotation."))
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d new key is published now and signs from %(moment)s.",
+                    "%(count)d new keys are published now and sign from %(moment)s.",
+                    len(keys),
+                )
+                # Every new key activates at the same moment.
+                % {
+                    "count": len(keys),
+                    "moment": date_format(timezone.localtime(keys[0].activates_at), "DATETIME_FORMAT"),
+                },
+                messages.SUCCESS,
+            )
+            return redirect(changelist)
+        now = clock.now()
+        opts = self.opts
+        existing = SigningKey.objects.filter(algorithm__in=algorithms).order_by("algorithm")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Rotate signing keys"),
+            "subtitle": None,
+            "opts": opts,
+            "app_label": opts.app_label,
+            "algorithms": algorithms,
+            "activates_at": now + delay,
+            "retiring": existing.filter(signing_keys.signing_at(now)),
+            "pending": existing.filter(activates_at__gt=now),
+            "changelist_url": changelist,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.rotate_confirmation_template, context)

@@ -13,6 +13,7 @@ class OAuthProviderConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import (
+            backchannel_logout,  # noqa: F401 - tells clients when a user signs out
             checks,  # noqa: F401 - registers the system checks
             login_sessions,  # noqa: F401 - records auth_time and sid at sign-in
             password_change,  # noqa: F401 - connects the password change receivers

@@ -9,10 +9,18 @@ rest, whose errors are redirected back to the client.
 is the legacy implicit grant (§4.2, advised against by RFC 9700 §2.1.2): it is
 understood only when ``"implicit"`` is in ``OAUTH_PROVIDER["GRANT_TYPES"]``,
 and answers in the redirect URI's fragment, errors included.
+
+A request whose granted scopes include ``openid`` is an OpenID Connect
+authentication request (``authentication_requests``); approving it records a
+``SignIn``. With the implicit grant on, OpenID Connect's implicit and hybrid
+response types (Core 1.0 §3.2, §3.3) are understood too, for such requests
+only: they answer in the fragment, with an ID token (``id_tokens``) and/or an
+access token from this endpoint.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +30,8 @@ from django.http import QueryDict
 from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import authentication_requests, clock, id_tokens
+from .claims import OPENID
 from .consents import record_consent
 from .errors import (
     InvalidClient,
@@ -32,28 +41,65 @@ from .errors import (
     UnsupportedResponseType,
 )
 from .issuance import issue_tokens
-from .models import AuthorizationCode, Client, Consent
+from .login_sessions import LoginSession
+from .models import AuthorizationCode, Client, Consent, SignIn
 from .payload import AuthorizationRequest, check_length, single_values
 from .pkce import validate_challenge
 from .redirect_uris import is_claimable_by_any_app, redirect_uri_matches
 from .scopes import describe, format_scope, resolve_scope
 from .settings import AUTHORIZATION_CODE, IMPLICIT, oauth_settings
+from .subjects import subject_of
 
 PARAMETERS = ("response_type", "scope", "state", "code_challenge", "code_challenge_method", "prompt")
-# OpenID Connect Core 1.0 §3.1.2.1's prompt values this server understands:
-# "none" never shows a page, "consent" always shows the consent screen.
+# The prompt values (OpenID Connect Core 1.0 §3.1.2.1) a plain OAuth request
+# may use: "none" never shows a page, "consent" always shows the consent
+# screen. An authentication request may use them all (authentication_requests.PROMPTS).
 PROMPTS = ("none", "consent")
-# §4.2.2 and §4.2.2.1: the implicit grant's answers, errors included, go in
-# the fragment, which the user agent keeps from the client's server.
-FRAGMENT_RESPONSE_TYPES = frozenset({"token"})
+# response_type -> the grant types a client needs for it: OAuth's two, and
+# OpenID Connect's implicit and hybrid ones (Core §3.2, §3.3), whose values
+# are written here in the order the specification writes them.
+RESPONSE_TYPES: dict[str, tuple[str, ...]] = {
+    "code": (AUTHORIZATION_CODE,),
+    "token": (IMPLICIT,),
+    "id_token": (IMPLICIT,),
+    "id_token token": (IMPLICIT,),
+    "code id_token": (AUTHORIZATION_CODE, IMPLICIT),
+    "code token": (AUTHORIZATION_CODE, IMPLICIT),
+    "code id_token token": (AUTHORIZATION_CODE, IMPLICIT),
+}
+# Those only an authentication request (scope openid) may use.
+OPENID_RESPONSE_TYPES = frozenset(RESPONSE_TYPES) - {"code", "token"}
+RESPONSE_TYPE_ORDER = ("code", "id_token", "token")
 
 
-def supported_response_types() -> dict[str, str]:
-    """response_type -> the grant type it belongs to, for those this server offers."""
-    response_types = {"code": AUTHORIZATION_CODE}
-    if IMPLICIT in oauth_settings.GRANT_TYPES:
-        response_types["token"] = IMPLICIT
-    return response_types
+def supported_response_types() -> dict[str, tuple[str, ...]]:
+    """response_type -> the grant types it needs, for those this server
+    offers: ``code``, and with the implicit grant ``token`` and, with
+    ``OIDC_ENABLED``, OpenID Connect's implicit and hybrid ones."""
+    if IMPLICIT not in oauth_settings.GRANT_TYPES:
+        return {"code": RESPONSE_TYPES["code"]}
+    if not oauth_settings.OIDC_ENABLED:
+        return {name: RESPONSE_TYPES[name] for name in ("code", "token")}
+    return dict(RESPONSE_TYPES)
+
+
+def normalize_response_type(value: str) -> str:
+    """``value`` with its space-separated values in the order of
+    ``RESPONSE_TYPES`` ("token code" -> "code token"); RFC 6749 §3.1.1:
+    "the order of values does not matter". Anything but distinct known
+    values is returned as it is, to be refused."""
+    values = value.split(" ")
+    if len(set(values)) != len(values) or not set(values) <= set(RESPONSE_TYPE_ORDER):
+        return value
+    return " ".join(name for name in RESPONSE_TYPE_ORDER if name in values)
+
+
+def answers_in_fragment(response_type: str) -> bool:
+    """§4.2.2, §4.2.2.1 and Core §3.2.2.5, §3.3.2.5: everything but the
+    code flow answers in the fragment, errors included, which the user agent
+    keeps from the client's server. Only for a response type the server
+    offers: any other is not understood, and its error goes in the query."""
+    return response_type != "code" and response_type in supported_response_types()
 
 
 @dataclass(frozen=True)
@@ -109,9 +155,7 @@ def _fragment(query: QueryDict) -> bool:
     # to a server that does not offer the implicit grant is not understood as
     # one, so its unsupported_response_type goes in the query.
     values = query.getlist("response_type")
-    return (
-        len(values) == 1 and values[0] in FRAGMENT_RESPONSE_TYPES and values[0] in supported_response_types()
-    )
+    return len(values) == 1 and answers_in_fragment(normalize_response_type(values[0]))
 
 
 def check_request_length(full_path: str) -> None:
@@ -130,28 +174,39 @@ def check_request_length(full_path: str) -> None:
         )
 
 
-def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
-    """The rest of §4.1.1 / §4.2.1 and RFC 7636 §4.3, in order; errors are redirectable."""
+def validate(query: QueryDict, target: RedirectTarget, *, issuer: str) -> AuthorizationRequest:
+    """The rest of §4.1.1 / §4.2.1, RFC 7636 §4.3 and, for an authentication
+    request, OpenID Connect Core §3.1.2.1, in order; errors are redirectable.
+    ``issuer`` is the one ``id_token_hint`` must name."""
     params = single_values(query, PARAMETERS)
     client = target.client
-    response_type = params.get("response_type")
-    if response_type is None:
+    if "response_type" not in params:
         raise InvalidRequest(_("The response_type parameter is required."))
-    grant_type = supported_response_types().get(response_type)
-    if grant_type is None:
+    response_type = normalize_response_type(params["response_type"])
+    grant_types = supported_response_types().get(response_type)
+    if grant_types is None:
         raise UnsupportedResponseType
-    if not client.allows_grant_type(grant_type):
+    if not all(map(client.allows_grant_type, grant_types)):
         raise UnauthorizedClient
     scopes = resolve_scope(params.get("scope"), client)
+    openid = oauth_settings.OIDC_ENABLED and OPENID in scopes
+    # Core §3.2.2.1, §3.3.2.1: these response types exist only in OpenID Connect.
+    if response_type in OPENID_RESPONSE_TYPES and not openid:
+        raise UnsupportedResponseType(_("This response_type is supported only with the openid scope."))
     method = ""
     # PKCE binds a code to its redemption; the implicit grant has neither.
-    if grant_type == AUTHORIZATION_CODE:
+    if AUTHORIZATION_CODE in grant_types:
         # RFC 9700 §2.1.1: public clients MUST use PKCE.
         pkce_required = not client.is_confidential or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
         method = validate_challenge(
             params.get("code_challenge"), params.get("code_challenge_method"), required=pkce_required
         )
-    prompt = _prompt(params.get("prompt"))
+    prompts = _prompts(params.get("prompt"), authentication_requests.PROMPTS if openid else PROMPTS)
+    openid_request = None
+    if openid:
+        openid_request = authentication_requests.parse(
+            query, client=client, response_types=frozenset(response_type.split(" ")), issuer=issuer
+        )
     return AuthorizationRequest(
         client=client,
         redirect_uri=target.redirect_uri,
@@ -161,7 +216,8 @@ def validate(query: QueryDict, target: RedirectTarget) -> AuthorizationRequest:
         state=params.get("state"),
         code_challenge=params.get("code_challenge", "") if method else "",
         code_challenge_method=method,
-        prompt=prompt,
+        prompts=prompts,
+        openid=openid_request,
     )
 
 
@@ -187,22 +243,24 @@ def consent_context(
     }
 
 
-def _prompt(value: str | None) -> str | None:
-    """The one prompt value of a space-delimited list, or None."""
+def _prompts(value: str | None, supported: tuple[str, ...]) -> frozenset[str]:
+    """The values of a space-delimited ``prompt``, each one of ``supported``."""
     if value is None:
-        return None
-    prompts = set(value.split(" "))
-    if not prompts <= set(PROMPTS):
+        return frozenset()
+    prompts = frozenset(value.split(" "))
+    if not prompts <= set(supported):
         raise InvalidRequest(_("The prompt value is not supported."))
     # §3.1.2.1: "none" promises no page at all, so it cannot be combined.
-    if len(prompts) > 1:
+    if "none" in prompts and len(prompts) > 1:
         raise InvalidRequest(_("prompt=none cannot be combined with other values."))
-    return prompts.pop()
+    return prompts
 
 
 def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> bool:
     """Whether the user must be asked: not for first-party clients, nor when
-    an earlier consent already covers the scopes, unless ``prompt=consent``.
+    an earlier consent already covers the scopes, unless ``prompt=consent``
+    (or ``prompt=select_account``: the screen names the signed-in account,
+    with its "Not you?" switch).
 
     Remembered consent is only honoured for clients that can prove who they
     are. RFC 8252 §8.6: "the authorization server SHOULD NOT process
@@ -211,45 +269,99 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     to a loopback address or a private-use scheme, any local program could
     be the one receiving the answer (RFC 6749 §10.2). Only a code redeemed
     with a confidential client's secret proves who got it; an implicit
-    grant's token is used as it arrives.
+    grant's token (or ID token) is used as it arrives.
     """
-    if request.prompt == "consent":
+    if request.prompts & {"consent", "select_account"}:
         return True
     if request.client.skip_consent:
         return False
-    proves_itself = request.client.is_confidential and request.response_type not in FRAGMENT_RESPONSE_TYPES
+    proves_itself = request.client.is_confidential and request.response_type == "code"
     if not proves_itself and is_claimable_by_any_app(request.redirect_uri):
         return True
     return consent is None or not consent.covers(request.scopes)
 
 
 @transaction.atomic
-def approve(request: AuthorizationRequest, user: AbstractBaseUser) -> dict[str, str | None]:
-    """Remember the consent and issue a code (§4.1.2), or for the implicit
-    grant an access token (§4.2.2); return the redirect parameters."""
+def approve(
+    request: AuthorizationRequest,
+    user: AbstractBaseUser,
+    *,
+    issuer: str,
+    login_session: LoginSession | None = None,
+) -> dict[str, str | None]:
+    """Remember the consent and issue what ``response_type`` asks for: a
+    code (§4.1.2), an access token (§4.2.2), an ID token (Core §3.2.2.5,
+    §3.3.2.5), or several; return the redirect parameters.
+
+    An authentication request (``request.openid``) needs ``login_session``,
+    the signed-in user's browser session: its ``sid`` and ``auth_time`` are
+    recorded in the ``SignIn`` that every ID token of this authorization,
+    here and at the token endpoint, is built from. ``issuer`` is their ``iss``.
+    """
     now = clock.now()
     record_consent(user, request.client, request.scopes, now=now)
-    if request.response_type == "token":
-        return _implicit_token(request, user)
-    _code, value = AuthorizationCode.issue(
-        client=request.client,
-        user=user,
-        scope=format_scope(request.scopes),
-        redirect_uri=request.redirect_uri,
-        redirect_uri_provided=request.redirect_uri_provided,
-        code_challenge=request.code_challenge,
-        code_challenge_method=request.code_challenge_method,
-        created_at=now,
-        expires_at=now + timedelta(seconds=oauth_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
-    )
-    return {"code": value, "state": request.state}
+    # Shared by the code, the tokens and the sign-in: one authorization.
+    family_id = uuid.uuid4()
+    params: dict[str, str | None] = {}
+    if "code" in request.response_types:
+        _code, params["code"] = AuthorizationCode.issue(
+            client=request.client,
+            user=user,
+            scope=format_scope(request.scopes),
+            family_id=family_id,
+            redirect_uri=request.redirect_uri,
+            redirect_uri_provided=request.redirect_uri_provided,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+            created_at=now,
+            expires_at=now + timedelta(seconds=oauth_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
+        )
+    if "token" in request.response_types:
+        params.update(_implicit_token(request, user, family_id))
+    if request.openid is not None:
+        if login_session is None:
+            raise ValueError("An authentication request is approved in a login session.")
+        # Made now if need be, so that the token endpoint finds it with the sign-in.
+        subject_of(user)
+        sign_in = SignIn.objects.create(
+            family_id=family_id,
+            client=request.client,
+            user=user,
+            sid=login_session.sid,
+            auth_time=login_session.auth_time,
+            nonce=request.openid.nonce,
+            claims=request.openid.claims,
+            created_at=now,
+        )
+        if "id_token" in request.response_types:
+            params["id_token"] = id_tokens.build(
+                sign_in,
+                client=request.client,
+                user=user,
+                scopes=request.scopes,
+                issuer=issuer,
+                access_token=params.get("access_token"),
+                code=params.get("code"),
+                # Core §5.4: with no access token to ask UserInfo with, the
+                # claims of the granted scopes go in the ID token.
+                scope_claims=request.response_type == "id_token",
+            )
+    params["state"] = request.state
+    return params
 
 
-def _implicit_token(request: AuthorizationRequest, user: AbstractBaseUser) -> dict[str, str | None]:
+def _implicit_token(
+    request: AuthorizationRequest, user: AbstractBaseUser, family_id: uuid.UUID
+) -> dict[str, str]:
     """The §4.2.2 access token response, for the fragment."""
     # §4.2.2: "The authorization server MUST NOT issue a refresh token."
     token = issue_tokens(
-        client=request.client, user=user, scopes=request.scopes, grant_type=IMPLICIT, refresh=False
+        client=request.client,
+        user=user,
+        scopes=request.scopes,
+        grant_type=IMPLICIT,
+        family_id=family_id,
+        refresh=False,
     )
     return {
         "access_token": token["access_token"],
@@ -258,5 +370,4 @@ def _implicit_token(request: AuthorizationRequest, user: AbstractBaseUser) -> di
         # Always sent: §4.2.2 requires it whenever it differs from the request
         # (the request may have named no scope and got the default).
         "scope": token["scope"],
-        "state": request.state,
     }

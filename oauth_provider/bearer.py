@@ -14,7 +14,8 @@ from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join, Row
 from .crypto import hash_secret
 from .models import AccessToken
 
-TOKEN_FIELDS = ("id", "token_hash", "client", "user", "scope", "expires_at", "revoked_at")
+# family_id: UserInfo finds the sign-in (its claims request, OpenID Connect Core §5.5) by it.
+TOKEN_FIELDS = ("id", "token_hash", "client", "user", "scope", "family_id", "expires_at", "revoked_at")
 CLIENT_FIELDS = ("id", "client_id", "name", "is_active")
 
 LOOKUP = CompiledLookup(

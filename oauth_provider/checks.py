@@ -7,22 +7,42 @@ request failing later. Risky but legal choices are ``--deploy`` warnings.
 
 from __future__ import annotations
 
+import warnings as python_warnings
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import LoginView
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
+from django.db.models import Q
 from django.shortcuts import resolve_url
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.utils.module_loading import import_string
+from joserfc.errors import JoseError
 
+from .claims import OPENID
+from .models import Client, SigningKey
+from .models.clients import SubjectType
 from .pkce import PLAIN, S256
+from .redirect_uris import LOOPBACK_NAMES, is_loopback_ip, split_redirect_uris
 from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
 from .settings import DEFAULTS, GRANT_TYPE_CHOICES, LEGACY_GRANT_TYPES, oauth_settings
+from .signing_keys import (
+    ALGORITHMS,
+    CURVES,
+    KEY_TYPES,
+    READABLE_WITH_FALLBACK,
+    RS256,
+    UNREADABLE,
+    readability,
+    signing_and_pending_keys,
+)
 
 LIFETIMES = (
     "AUTHORIZATION_CODE_EXPIRE_SECONDS",
@@ -32,9 +52,16 @@ LIFETIMES = (
     "DEVICE_CODE_INTERVAL",
     "USER_CODE_ATTEMPT_WINDOW_SECONDS",
     "TOKEN_CACHE_TIMEOUT_SECONDS",
+    "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS",
+    "ID_TOKEN_EXPIRE_SECONDS",
 )
 # Settings that are True or False.
-SWITCHES = ("SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED", "REVOKE_TOKENS_ON_PASSWORD_CHANGE")
+SWITCHES = (
+    "SELF_SERVICE_CLIENTS",
+    "SELF_SERVICE_APPROVAL_REQUIRED",
+    "REVOKE_TOKENS_ON_PASSWORD_CHANGE",
+    "OIDC_ENABLED",
+)
 # A retry window longer than this is no longer "a client that lost the response".
 MAX_GRACE_PERIOD_SECONDS = 60
 # Cache backends that are not shared between processes (or keep nothing).
@@ -287,7 +314,225 @@ def _check_throttle_limits() -> list[Error]:
     ]
 
 
-SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
+def _check_claims_provider() -> list[Error]:
+    """E022: ``OIDC_CLAIMS_PROVIDER`` must import as a class with a
+    ``get_claims`` method, or UserInfo and ID tokens would fail per request."""
+    path = oauth_settings.OIDC_CLAIMS_PROVIDER
+    try:
+        provider = import_string(path)
+    except (ImportError, AttributeError, TypeError, ValueError):  # AttributeError: not a string
+        provider = None
+    if not isinstance(provider, type) or not callable(getattr(provider, "get_claims", None)):
+        return [
+            _error(
+                22,
+                f"OAUTH_PROVIDER['OIDC_CLAIMS_PROVIDER'] must be the dotted path of a claims provider "
+                f"class with a get_claims(user, client) method: {path!r} is not.",
+                "Subclass oauth_provider.claims.UserClaims, or use the default "
+                f"{DEFAULTS['OIDC_CLAIMS_PROVIDER']!r}.",
+            )
+        ]
+    return []
+
+
+# -- OpenID Connect signing keys -------------------------------------------------------------
+
+# Members of an OIDC_SIGNING_KEYS entry, and whether each is required.
+SIGNING_KEY_MEMBERS = {"kid": True, "algorithm": True, "private_key": True, "active": False}
+SIGNING_KEYS_EXAMPLE = (
+    'e.g. [{"kid": "2026-01", "algorithm": "RS256", "private_key": '
+    'Path("/run/secrets/oidc-rs256.pem").read_text()}]'
+)
+# RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."
+MIN_RSA_KEY_SIZE = 2048
+
+
+def _is_forbidden_algorithm(name: str) -> bool:
+    """``none`` (RFC 7518 §3.6, unsigned) and HMAC (``HS256``...): a token
+    signed with a secret every client shares could be forged by any of them."""
+    return name.lower() == "none" or name.upper().startswith("HS")
+
+
+def _check_signing_algorithms() -> list[Error]:
+    algorithms = oauth_settings.OIDC_SIGNING_ALGORITHMS
+    setting = "OAUTH_PROVIDER['OIDC_SIGNING_ALGORITHMS']"
+    supported = ", ".join(ALGORITHMS)
+    if not isinstance(algorithms, (list, tuple)) or not all(isinstance(name, str) for name in algorithms):
+        return [_error(24, f"{setting} must be a list of algorithm names.", f"Supported: {supported}.")]
+    errors = []
+    forbidden = [name for name in algorithms if _is_forbidden_algorithm(name)]
+    if forbidden:
+        errors.append(
+            _error(
+                24,
+                f"{setting} lists {', '.join(forbidden)}, which is never accepted.",
+                "'none' leaves ID tokens unsigned, so anyone can forge one; HMAC (HS256...) would sign "
+                f"with a secret shared with clients. Use {supported}.",
+            )
+        )
+    unknown = [name for name in algorithms if name not in ALGORITHMS and not _is_forbidden_algorithm(name)]
+    if unknown:
+        errors.append(
+            _error(
+                24, f"{setting} lists unknown algorithms: {', '.join(unknown)}.", f"Supported: {supported}."
+            )
+        )
+    if RS256 not in algorithms:
+        errors.append(
+            _error(
+                24,
+                f"{setting} must include RS256.",
+                "OpenID Connect Core §15.1: an OpenID Provider must support RS256, the algorithm "
+                "relying parties expect by default.",
+            )
+        )
+    return errors
+
+
+def _signing_key_problem(entry: dict[Any, Any]) -> str | None:
+    """What is wrong with one ``OIDC_SIGNING_KEYS`` entry, or None."""
+    missing = [name for name, required in SIGNING_KEY_MEMBERS.items() if required and name not in entry]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    unknown = sorted(str(name) for name in entry if name not in SIGNING_KEY_MEMBERS)
+    if unknown:
+        return f"has unknown members: {', '.join(unknown)}"
+    kid, algorithm, pem = entry["kid"], entry["algorithm"], entry["private_key"]
+    if not isinstance(kid, str) or not kid:
+        return "has a kid that is not a non-empty string"
+    if algorithm not in ALGORITHMS:
+        return f"has algorithm {algorithm!r}, not one of {', '.join(ALGORITHMS)}"
+    if not isinstance(entry.get("active", True), bool):
+        return "has an active that is not True or False"
+    key_type = KEY_TYPES[algorithm]
+    try:
+        with python_warnings.catch_warnings():
+            # joserfc warns about small RSA keys; the size is checked below.
+            python_warnings.simplefilter("ignore")
+            key = key_type.import_key(pem) if isinstance(pem, (str, bytes)) else None
+    except (JoseError, ValueError, TypeError):
+        key = None
+    if key is None:
+        return (
+            f"has a private_key that is not a PEM {key_type.key_type} key (the type {algorithm} signs with)"
+        )
+    if not key.is_private:
+        return "has a private_key that holds only a public key"
+    if algorithm == RS256 and key.private_key.key_size < MIN_RSA_KEY_SIZE:
+        return (
+            f"has an RSA key of {key.private_key.key_size} bits (RFC 7518 §3.3: at least {MIN_RSA_KEY_SIZE})"
+        )
+    if algorithm in CURVES and key.curve_name != CURVES[algorithm]:
+        return f"has a key on curve {key.curve_name}; {algorithm} signs with {CURVES[algorithm]}"
+    return None
+
+
+def _check_signing_keys_setting() -> list[Error]:
+    """E025: ``OIDC_SIGNING_KEYS`` cannot be read; E029: it has no active key
+    for an algorithm of ``OIDC_SIGNING_ALGORITHMS`` (clients choosing it
+    would get no ID token)."""
+    entries = oauth_settings.OIDC_SIGNING_KEYS
+    setting = "OAUTH_PROVIDER['OIDC_SIGNING_KEYS']"
+    if entries is None:
+        return []
+    if not isinstance(entries, (list, tuple)) or not all(isinstance(entry, dict) for entry in entries):
+        return [_error(25, f"{setting} must be None or a list of dicts.", SIGNING_KEYS_EXAMPLE)]
+    errors = []
+    for index, entry in enumerate(entries):
+        problem = _signing_key_problem(entry)
+        if problem is not None:
+            errors.append(_error(25, f"{setting}[{index}] {problem}.", SIGNING_KEYS_EXAMPLE))
+    kids = Counter(entry.get("kid") for entry in entries if isinstance(entry.get("kid"), str))
+    duplicates = sorted(kid for kid, count in kids.items() if count > 1)
+    if duplicates:
+        errors.append(
+            _error(
+                25,
+                f"{setting} repeats the kid {', '.join(duplicates)}.",
+                "Each key needs its own kid: relying parties pick the key by it.",
+            )
+        )
+    if errors or not entries:
+        return errors
+    algorithms = oauth_settings.OIDC_SIGNING_ALGORITHMS
+    wanted = (
+        [name for name in algorithms if name in ALGORITHMS] if isinstance(algorithms, (list, tuple)) else []
+    )
+    active = {entry["algorithm"] for entry in entries if entry.get("active", True)}
+    return [
+        _error(
+            29,
+            f"{setting} has no active {algorithm} key, an algorithm of OIDC_SIGNING_ALGORITHMS.",
+            f"Add an {algorithm} key, or remove {algorithm} from OIDC_SIGNING_ALGORITHMS.",
+        )
+        for algorithm in dict.fromkeys([RS256, *wanted])
+        if algorithm not in active
+    ]
+
+
+def _check_key_activation_delay() -> list[Error]:
+    delay = oauth_settings.OIDC_KEY_ACTIVATION_DELAY_SECONDS
+    if not (_positive_int(delay) or (type(delay) is int and delay == 0)):
+        return [
+            _error(
+                27,
+                "OAUTH_PROVIDER['OIDC_KEY_ACTIVATION_DELAY_SECONDS'] must be a whole number of seconds, "
+                "0 or more.",
+                f"The default, {DEFAULTS['OIDC_KEY_ACTIVATION_DELAY_SECONDS']} (two days), leaves relying "
+                "parties' cached key sets time to learn a new key before it signs.",
+            )
+        ]
+    return []
+
+
+def _check_subject_type() -> list[Error]:
+    value = oauth_settings.OIDC_DEFAULT_SUBJECT_TYPE
+    if value not in SubjectType.values:
+        return [
+            _error(
+                23,
+                "OAUTH_PROVIDER['OIDC_DEFAULT_SUBJECT_TYPE'] must be 'public' or 'pairwise'.",
+                "'public' gives every client the same sub for a user; 'pairwise' one per sector "
+                "(OpenID Connect Core §8).",
+            )
+        ]
+    return []
+
+
+def _check_key_encryption_secret() -> list[Error]:
+    secret = oauth_settings.OIDC_KEY_ENCRYPTION_SECRET
+    fallbacks = oauth_settings.OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS
+    valid_secret = secret is None or (isinstance(secret, str) and secret)
+    valid_fallbacks = isinstance(fallbacks, (list, tuple)) and all(
+        isinstance(value, str) and value for value in fallbacks
+    )
+    if valid_secret and valid_fallbacks:
+        return []
+    return [
+        _error(
+            28,
+            "OAUTH_PROVIDER['OIDC_KEY_ENCRYPTION_SECRET'] must be None or a non-empty string, and "
+            "OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS a list of non-empty strings.",
+            "None encrypts the signing keys with SECRET_KEY (and reads them with SECRET_KEY_FALLBACKS).",
+        )
+    ]
+
+
+def _openid_warnings() -> list[Warning]:
+    scopes = oauth_settings.SCOPES
+    if oauth_settings.OIDC_ENABLED is False and isinstance(scopes, dict) and OPENID in scopes:
+        return [
+            Warning(
+                "OAUTH_PROVIDER['SCOPES'] offers 'openid' but OIDC_ENABLED is False: clients granted it "
+                "get no ID token, and there is no OpenID Provider configuration.",
+                hint="Set OIDC_ENABLED to True, or remove 'openid' from SCOPES.",
+                id="oauth_provider.W011",
+            )
+        ]
+    return []
+
+
+SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_scopes,
     _check_lifetimes,
     _check_limits,
@@ -301,11 +546,18 @@ SETTING_CHECKS: tuple[Callable[[], list[Error]], ...] = (
     _check_self_service,
     _check_privileged_scopes,
     _check_throttle_limits,
+    _check_claims_provider,
+    _check_subject_type,
+    _check_signing_algorithms,
+    _check_signing_keys_setting,
+    _check_key_activation_delay,
+    _check_key_encryption_secret,
+    _openid_warnings,
 )
 
 
 @register(Tags.security)
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     errors = _check_dict()
     if errors:
         return errors
@@ -580,3 +832,110 @@ def _non_atomic_throttle_cache_warnings() -> list[Warning]:
             id="oauth_provider.W008",
         )
     ]
+
+
+# -- Registered clients ---------------------------------------------------------------------------
+
+# Clients a warning names, at most.
+SHOWN_CLIENTS = 10
+
+
+def _plain_http(uri: str) -> bool:
+    """Whether ``uri`` is plain http to a host other than this machine."""
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and not (is_loopback_ip(parts.hostname) or parts.hostname in LOOPBACK_NAMES)
+
+
+@register(Tags.database, deploy=True)
+def check_logout_uris(
+    app_configs: Any = None, databases: Iterable[str] | None = None, **kwargs: Any
+) -> list[Warning]:
+    """W009: clients whose logout URIs use plain http off loopback. A
+    ``backchannel_logout_uri`` may (the server often calls an internal
+    host), and rows written without the model's validators may have a
+    ``post_logout_redirect_uri`` so too; over http, the logout token
+    (Back-Channel Logout 1.0 §2.5) and the ``state`` sent back (RP-Initiated
+    Logout 1.0 §3) can be read and changed on the way.
+
+    Registered clients are data, so this is a database check; ``check
+    --deploy`` runs it on the default database unless ``--database`` names
+    others. A database that cannot be read (not migrated yet) has nothing to report.
+    """
+    insecure = []
+    for alias in databases or [DEFAULT_DB_ALIAS]:
+        rows = Client.objects.using(alias).filter(
+            Q(backchannel_logout_uri__startswith="http:") | Q(post_logout_redirect_uris__contains="http:")
+        )
+        fields = ("client_id", "backchannel_logout_uri", "post_logout_redirect_uris")
+        try:
+            values = list(rows.values_list(*fields))
+        except DatabaseError:
+            continue
+        insecure += [
+            client_id
+            for client_id, backchannel_uri, post_logout_uris in values
+            if any(_plain_http(uri) for uri in [backchannel_uri, *split_redirect_uris(post_logout_uris)])
+        ]
+    if not insecure:
+        return []
+    shown = ", ".join(insecure[:SHOWN_CLIENTS]) + (
+        f" and {len(insecure) - SHOWN_CLIENTS} more" if len(insecure) > SHOWN_CLIENTS else ""
+    )
+    return [
+        Warning(
+            f"Clients with logout URIs over plain http: {shown}.",
+            hint="Register https back-channel logout and post-logout redirect URIs for them: over http, "
+            "logout tokens and the state sent back can be read and changed on the network.",
+            id="oauth_provider.W009",
+        )
+    ]
+
+
+@register(Tags.database)
+def check_signing_keys(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E026: a key that signs, or will, has a private part no configured
+    secret decrypts (``SECRET_KEY`` changed without the old value in
+    ``SECRET_KEY_FALLBACKS``): ID tokens cannot be signed. W012: only a
+    fallback decrypts it, so dropping that fallback would break it.
+
+    Like Django's database checks, this runs only when asked for databases
+    (``migrate``, ``check --database default``), and says nothing before
+    ``migrate`` has made the table.
+    """
+    if not databases or _check_dict() or _check_key_encryption_secret() or oauth_settings.OIDC_SIGNING_KEYS:
+        return []
+    messages: list[CheckMessage] = []
+    for alias in databases:
+        if not router.allow_migrate_model(alias, SigningKey):
+            continue
+        try:
+            if SigningKey._meta.db_table not in connections[alias].introspection.table_names():
+                continue
+            keys = list(signing_and_pending_keys().using(alias).order_by("pk"))
+        except DatabaseError:
+            continue  # the database is not there yet, or not reachable: other checks say so
+        by_readability: dict[str, list[str]] = {}
+        for key in keys:
+            by_readability.setdefault(readability(key), []).append(f"{key.kid} ({key.algorithm})")
+        if UNREADABLE in by_readability:
+            messages.append(
+                _error(
+                    26,
+                    f"Signing keys in database {alias!r} cannot be decrypted: "
+                    f"{', '.join(by_readability[UNREADABLE])}. ID tokens cannot be signed with them.",
+                    "SECRET_KEY (or OIDC_KEY_ENCRYPTION_SECRET) changed without the old value in "
+                    "SECRET_KEY_FALLBACKS (or OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS). Put it back there, "
+                    "or replace the keys with `manage.py rotatekeys --now`.",
+                )
+            )
+        if READABLE_WITH_FALLBACK in by_readability:
+            messages.append(
+                Warning(
+                    f"Signing keys in database {alias!r} are encrypted with a fallback secret only: "
+                    f"{', '.join(by_readability[READABLE_WITH_FALLBACK])}.",
+                    hint="Run `manage.py rotatekeys --reencrypt` before removing the old secret from "
+                    "SECRET_KEY_FALLBACKS (or OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS).",
+                    id="oauth_provider.W012",
+                )
+            )
+    return messages

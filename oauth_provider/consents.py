@@ -15,10 +15,12 @@ from django.db import transaction
 from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
 
 from . import clock
-from .models import AccessToken, Client, Consent
+from .backchannel_logout import end_sign_ins
+from .models import AccessToken, Client, Consent, SignIn
 from .models.base import get_or_none
 from .revocation import end_grants
 from .scopes import format_scope
+from .settings import oauth_settings
 
 # token_revoked's reason when tokens end because their user withdrew consent.
 CONSENT_WITHDRAWN = "consent_withdrawn"
@@ -71,9 +73,20 @@ def authorized_apps(user: AbstractBaseUser) -> QuerySet[Consent]:
 
 
 @transaction.atomic
-def withdraw_consent(consent: Consent) -> int:
+def withdraw_consent(consent: Consent, *, issuer: str | None = None) -> int:
     """Forget the consent and end everything its client holds for the user
-    (``revocation.end_grants``); return how many tokens were revoked."""
+    (``revocation.end_grants``); return how many tokens were revoked.
+
+    The user's sign-ins with the client end too, and a client with a
+    ``backchannel_logout_uri`` is sent a logout token for each session
+    (Back-Channel Logout 1.0), issued by ``issuer`` (default: the ``ISSUER``
+    setting).
+    """
     count = end_grants(client=consent.client_id, user=consent.user_id, reason=CONSENT_WITHDRAWN)
+    end_sign_ins(
+        SignIn.objects.filter(client=consent.client_id, user=consent.user_id),
+        issuer=issuer or oauth_settings.ISSUER,
+        revoke=False,  # end_grants revoked every token
+    )
     consent.delete()
     return count

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -72,13 +72,20 @@ def _fernet_key(secret: str) -> bytes:
     return base64.urlsafe_b64encode(derived)
 
 
-def _encryption() -> MultiFernet:
-    """Fernet keyed by ``OIDC_KEY_ENCRYPTION_SECRET``, else ``SECRET_KEY``; the
-    ``SECRET_KEY_FALLBACKS`` still decrypt, so rotating SECRET_KEY keeps
-    stored keys readable (re-encrypt them with ``manage.py rotatekeys``)."""
+def _secrets() -> list[str]:
+    """The secrets that encrypt signing keys, current first: ``OIDC_KEY_ENCRYPTION_SECRET``
+    and its fallbacks, else ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``."""
     secret = oauth_settings.OIDC_KEY_ENCRYPTION_SECRET
-    secrets_ = [secret] if secret else [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([Fernet(_fernet_key(value)) for value in secrets_])
+    if secret:
+        return [secret, *oauth_settings.OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS]
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+
+
+def _encryption() -> MultiFernet:
+    """Fernet keyed by the current secret, the fallbacks still decrypting: rotating
+    the secret keeps stored keys readable until they are re-encrypted
+    (``reencrypt``, run by ``manage.py rotatekeys --reencrypt``)."""
+    return MultiFernet([Fernet(_fernet_key(value)) for value in _secrets()])
 
 
 def encrypt(data: bytes) -> str:
@@ -90,3 +97,18 @@ def decrypt(token: str) -> bytes:
     """The data ``encrypt`` was given; ``cryptography.fernet.InvalidToken``
     when no configured secret encrypted it or it was altered."""
     return _encryption().decrypt(token.encode("ascii"))
+
+
+def encrypted_with_current_secret(token: str) -> bool:
+    """Whether the current secret (not a fallback) decrypts ``token``."""
+    try:
+        Fernet(_fernet_key(_secrets()[0])).decrypt(token.encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
+
+
+def reencrypt(token: str) -> str:
+    """``token``'s data encrypted again with the current secret, so that the
+    fallback it was encrypted with can be dropped; ``InvalidToken`` as ``decrypt``."""
+    return _encryption().rotate(token.encode("ascii")).decode("ascii")

@@ -131,14 +131,62 @@ class AccessDenied(OAuthError):
 # servers share, when the request cannot be granted without showing a page.
 
 
-class LoginRequired(OAuthError):
+class InteractionRequired(OAuthError):
+    """§3.1.2.6: "The Authorization Server requires End-User interaction of
+    some form to proceed"; the codes below name the interaction."""
+
+    error = "interaction_required"
+    description = _("The request needs the user to see a page, and prompt=none does not allow showing one.")
+
+
+class LoginRequired(InteractionRequired):
     error = "login_required"
     description = _("The user is not signed in, and prompt=none does not allow asking them to.")
 
 
-class ConsentRequired(OAuthError):
+class ConsentRequired(InteractionRequired):
     error = "consent_required"
     description = _("The user has not approved this request, and prompt=none does not allow asking them to.")
+
+
+# OpenID Connect Core 1.0 §3.1.2.6 and §6: request parameters this server
+# does not support. The request is refused rather than served without what
+# the parameter would have changed.
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+    description = _("This server does not support the request parameter (request objects).")
+
+
+class RequestURINotSupported(OAuthError):
+    error = "request_uri_not_supported"
+    description = _("This server does not support the request_uri parameter.")
+
+
+class RegistrationNotSupported(OAuthError):
+    error = "registration_not_supported"
+    description = _("This server does not support the registration parameter.")
+
+
+# RP-Initiated Logout 1.0 §4: a logout request that fails validation is
+# shown to the user and never redirected.
+
+
+class InvalidIdTokenHint(InvalidRequest):
+    """§2: "When an id_token_hint parameter is present, the OP MUST validate
+    that it was the issuer of the ID Token"."""
+
+    description = _("The id_token_hint is not an ID token issued by this server.")
+    redirectable = False
+
+
+class InvalidPostLogoutRedirectURI(InvalidRequest):
+    """§3: a post_logout_redirect_uri that "does not exactly match one of the
+    previously registered post_logout_redirect_uris values" is never redirected to."""
+
+    description = _("The post_logout_redirect_uri is not registered for this client.")
+    redirectable = False
 
 
 class ServerError(OAuthError):
@@ -190,9 +238,11 @@ class IntrospectionNotAllowed(UnauthorizedClient):
 
 
 class BearerError(OAuthError):
-    """A bearer-authorized introspection call that is refused.
+    """A bearer-authorized call to one of the server's own endpoints that is
+    refused (RFC 6750 §3): introspection with ``INTROSPECTION_SCOPE``, and
+    UserInfo (below).
 
-    §2.3: "If the protected resource uses an OAuth 2.0 bearer token to
+    RFC 7662 §2.3: "If the protected resource uses an OAuth 2.0 bearer token to
     authorize its call to the introspection endpoint and the token used for
     authorization does not contain sufficient privileges or is otherwise
     invalid for this request, the authorization server responds with an HTTP
@@ -201,9 +251,11 @@ class BearerError(OAuthError):
 
     status_code = 401
     redirectable = False
+    # RFC 6750 §3: the protection space; these endpoints are the server's own.
+    realm = "oauth"
 
     def challenge(self) -> str:
-        return f'Bearer realm="oauth", error="{self.error}"'
+        return f'Bearer realm="{self.realm}", error="{self.error}"'
 
 
 class InvalidBearerToken(BearerError):
@@ -221,6 +273,47 @@ class InsufficientScope(BearerError):
 
     def challenge(self) -> str:
         return f'{super().challenge()}, scope="{self.scope}"'
+
+
+# RFC 6750 §3.1 at the UserInfo endpoint (OpenID Connect Core 1.0 §5.3.3),
+# which, unlike introspection, answers as a protected resource does.
+
+
+class BearerTokenMissing(InvalidBearerToken):
+    """A request with no access token at all.
+
+    RFC 6750 §3.1: "If the request lacks any authentication information
+    (e.g., the client was unaware that authentication is necessary or
+    attempted using an unsupported authentication method), the resource
+    server SHOULD NOT include an error code or other error information" in
+    the challenge, which names only the realm (as the DRF class does).
+    """
+
+    description = _("The request carries no access token.")
+
+    def challenge(self) -> str:
+        return f'Bearer realm="{self.realm}"'
+
+
+class InvalidBearerRequest(BearerError):
+    """RFC 6750 §3.1 ``invalid_request``: a token sent more than one way, or
+    in the query string, which this server never reads (RFC 9700 §4.3.2)."""
+
+    error = "invalid_request"
+    status_code = 400
+    description = _("The request is malformed.")
+
+
+class OpenIDScopeRequired(InsufficientScope):
+    """Core §5.3: UserInfo is for access tokens granted ``openid``. RFC 6750
+    §3.1: insufficient_scope "SHOULD respond with the HTTP 403 (Forbidden)
+    status code"."""
+
+    status_code = 403
+    description = _("The access token was not granted the openid scope.")
+
+    def __init__(self) -> None:
+        super().__init__("openid")
 
 
 # Requests refused before they are read, and RFC 7009 §2.1's check of whose token it is.

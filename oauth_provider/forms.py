@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Client
 from .redirect_uris import split_redirect_uris
-from .scopes import privileged_scopes
+from .scopes import description, privileged_scopes
 from .settings import (
     AUTHORIZATION_CODE,
     GRANT_TYPE_CHOICES,
@@ -52,8 +52,8 @@ def scope_choices(*, privileged: bool) -> list[tuple[str, str]]:
     privileged ones marked as such, or left out when ``privileged`` is False."""
     marked = privileged_scopes()
     choices = []
-    for name, description in oauth_settings.SCOPES.items():
-        label = f"{name}: {description}"
+    for name in oauth_settings.SCOPES:
+        label = f"{name}: {description(name)}"
         if name in marked:
             if not privileged:
                 continue

@@ -10,6 +10,7 @@ clients learnt of the previous session must not describe the new one.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -53,3 +54,16 @@ def auth_time(request: HttpRequest) -> datetime:
     last_login = getattr(request.user, "last_login", None)
     moment = last_login or clock.now()
     return moment.replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class LoginSession:
+    """What an authentication records of the browser session it happened in."""
+
+    sid: str
+    auth_time: datetime
+
+
+def login_session(request: HttpRequest) -> LoginSession:
+    """The signed-in user's ``sid`` and ``auth_time``."""
+    return LoginSession(session_id(request), auth_time(request))

@@ -1,20 +1,57 @@
-"""Issuer identifier and authorization server metadata (RFC 8414, RFC 9207)."""
+"""Issuer identifier and authorization server metadata (RFC 8414, RFC 9207),
+which is also the OpenID Provider metadata (OpenID Connect Discovery 1.0 §3).
+
+One function writes both documents: RFC 8414 §2 registers the OpenID
+Connect members for the OAuth document too, and a relying party that reads
+either must learn the same endpoints and capabilities.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from .claims import OPENID, SCOPE_CLAIMS
 from .client_auth import CLIENT_AUTH_METHODS
+from .models import Client
 from .settings import DEVICE_CODE, IMPLICIT, oauth_settings
 
 # Client authentication at the revocation and introspection endpoints. Public
 # clients may revoke their own tokens (RFC 7009 §2.1) but not introspect.
 REVOCATION_AUTH_METHODS = CLIENT_AUTH_METHODS
 INTROSPECTION_AUTH_METHODS = tuple(method for method in CLIENT_AUTH_METHODS if method != "none")
+
+# OpenID Connect Core 1.0 §3.2 and §3.3: the implicit and hybrid flows'
+# response types, answered only while the legacy implicit grant is enabled.
+OIDC_IMPLICIT_RESPONSE_TYPES = (
+    "id_token",
+    "id_token token",
+    "code id_token",
+    "code token",
+    "code id_token token",
+)
+# Claims of the ID token itself (Core §2, Back-Channel Logout 1.0 §2.1 "sid"),
+# whatever the scopes; the scopes' claims (§5.4) follow them.
+ID_TOKEN_CLAIMS = (
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "azp",
+    "at_hash",
+    "sid",
+    "acr",
+    "amr",
+)
+# Core §3.1.2.1.
+PROMPT_VALUES = ("none", "login", "consent", "select_account")
 
 
 def issuer(request: HttpRequest) -> str:
@@ -33,8 +70,16 @@ def endpoint_url(request: HttpRequest, name: str) -> str:
     return origin(issuer(request)) + reverse(f"oauth_provider:{name}")
 
 
+def is_openid_provider() -> bool:
+    """Whether the server answers OpenID Connect requests: ``OIDC_ENABLED``
+    and the ``openid`` scope offered (Core §3.1.2.1)."""
+    scopes = oauth_settings.SCOPES
+    return oauth_settings.OIDC_ENABLED is True and isinstance(scopes, dict) and OPENID in scopes
+
+
 def server_metadata(request: HttpRequest) -> dict[str, Any]:
-    """RFC 8414 §2, generated from settings so it always says what is enabled."""
+    """RFC 8414 §2, generated from settings so it always says what is enabled;
+    with the OpenID Provider members (Discovery 1.0 §3) when ``is_openid_provider``."""
     grant_types = list(oauth_settings.GRANT_TYPES)
     implicit = IMPLICIT in grant_types
     metadata = {
@@ -55,4 +100,36 @@ def server_metadata(request: HttpRequest) -> dict[str, Any]:
     }
     if DEVICE_CODE in grant_types:
         metadata["device_authorization_endpoint"] = endpoint_url(request, "device_authorization")
+    if is_openid_provider():
+        metadata.update(openid_provider_metadata(request))
+        if implicit:
+            metadata["response_types_supported"] += list(OIDC_IMPLICIT_RESPONSE_TYPES)
     return metadata
+
+
+def openid_provider_metadata(request: HttpRequest) -> dict[str, Any]:
+    """The members OpenID Connect Discovery 1.0 §3 adds to RFC 8414's.
+
+    ``request_uri_parameter_supported`` defaults to true there, so it is
+    stated; ``claims_supported`` lists the claims of the scopes offered.
+    """
+    scopes = oauth_settings.SCOPES
+    scope_claims = [name for scope, names in SCOPE_CLAIMS.items() if scope in scopes for name in names]
+    return {
+        "jwks_uri": endpoint_url(request, "jwks"),
+        "userinfo_endpoint": endpoint_url(request, "userinfo"),
+        "end_session_endpoint": endpoint_url(request, "logout"),
+        "subject_types_supported": list(Client.SubjectType.values),
+        "id_token_signing_alg_values_supported": list(oauth_settings.OIDC_SIGNING_ALGORITHMS),
+        "claims_supported": list(dict.fromkeys([*ID_TOKEN_CLAIMS, *scope_claims])),
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "prompt_values_supported": list(PROMPT_VALUES),
+        "ui_locales_supported": list(dict.fromkeys(code for code, _name in settings.LANGUAGES)),
+        # Back-Channel Logout 1.0 §2.1; no front-channel logout (its iframes).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +45,22 @@ MAX_LENGTHS: dict[str, int] = {
     "code_challenge": 128,
     "code_challenge_method": 16,
     "prompt": 64,
+    # OpenID Connect authentication request (Core 1.0 §3.1.2.1, §5.5, §6,
+    # §7.2.1), read only when the scope includes openid.
+    "nonce": 255,
+    "max_age": 10,
+    "login_hint": 255,
+    # An ID token carries a signature and the claims a client asked for
+    # (Core §5.5): as much room as any token. At the authorization endpoint
+    # the request's own 2,048 characters bound it first.
+    "id_token_hint": 4096,
+    "ui_locales": 255,
+    "claims": 2048,
+    "display": 16,
+    "acr_values": 255,
+    "request": 2048,
+    "request_uri": 512,
+    "registration": 2048,
     # Token request (§4.1.3, §4.3.2, §6, RFC 7636 §4.5, RFC 8628 §3.4).
     "grant_type": 128,
     "code": 255,
@@ -56,9 +72,14 @@ MAX_LENGTHS: dict[str, int] = {
     # Revocation and introspection (RFC 7009 §2.1, RFC 7662 §2.1).
     "token": 4096,
     "token_type_hint": 64,
+    # An access token in a form body (RFC 6750 §2.2; UserInfo): as long as "token".
+    "access_token": 4096,
     # What a person types on the device verification page (RFC 8628 §3.3):
     # even "XXXX - XXXX" with spaces fits.
     "user_code": 32,
+    # RP-Initiated Logout 1.0 §2 (client_id, state, id_token_hint and
+    # ui_locales as above).
+    "post_logout_redirect_uri": 1024,
 }
 
 
@@ -113,15 +134,46 @@ class TokenRequest:
 
 
 @dataclass(frozen=True)
+class OpenIDRequest:
+    """What an OpenID Connect authentication request adds (Core 1.0 §3.1.2.1).
+
+    Present on an ``AuthorizationRequest`` whose granted scopes include
+    ``openid`` (with ``OIDC_ENABLED``); every value is validated.
+    """
+
+    # Echoed in the ID token (§3.1.2.1, §3.1.3.6); "" when not sent.
+    nonce: str = ""
+    # Seconds since the End-User last authenticated after which they must again.
+    max_age: int | None = None
+    # Passed to the login page.
+    login_hint: str | None = None
+    # The ``sub`` the End-User must have, as this client sees it: that of
+    # ``id_token_hint``, or the value a ``claims`` request gives ``sub`` (§5.5.1).
+    subject: str | None = None
+    # The first of ``ui_locales`` the site offers (Django's ``LANGUAGES``).
+    ui_language: str | None = None
+    # §5.5: {"userinfo": {...}, "id_token": {...}}, or None.
+    claims: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class AuthorizationRequest:
-    """A validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
+    """A validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3,
+    OpenID Connect Core 1.0 §3.1.2.1)."""
 
     client: Client
     redirect_uri: str
     redirect_uri_provided: bool
+    # Its values in the order OpenID Connect writes them ("code id_token").
     response_type: str
     scopes: list[str]
     state: str | None = None
     code_challenge: str = ""
     code_challenge_method: str = ""
-    prompt: str | None = None
+    prompts: frozenset[str] = frozenset()
+    # Set for an OpenID Connect authentication request.
+    openid: OpenIDRequest | None = None
+
+    @property
+    def response_types(self) -> frozenset[str]:
+        return frozenset(self.response_type.split(" "))

@@ -57,9 +57,17 @@ def revoke_family(family_id: uuid.UUID, *, reason: str) -> int:
     possible) all tokens previously issued based on that authorization code."
     RFC 7009 §2.1 asks the same when a refresh token is revoked.
     """
+    return revoke_families([family_id], reason=reason)
+
+
+def revoke_families(family_ids: Iterable[uuid.UUID], *, reason: str) -> int:
+    """Revoke every token descended from any of these authorizations
+    (``revoke_family`` for several at once)."""
+    family_ids = list(family_ids)
     tokens: list[Token] = []
     for model in LOCK_ORDER:
-        tokens += model.objects.filter(family_id=family_id, revoked_at__isnull=True).only(*REVOKED_FIELDS)
+        live = model.objects.filter(family_id__in=family_ids, revoked_at__isnull=True)
+        tokens += live.only(*REVOKED_FIELDS)
     return revoke_tokens(tokens, reason=reason)
 
 

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 from .errors import InvalidScope
 from .settings import oauth_settings
 
@@ -84,7 +86,28 @@ def narrow_scope(requested: str | None, granted: list[str]) -> list[str]:
     return scopes
 
 
+# OpenID Connect Core 1.0 §3.1.2.1 and §5.4: what each standard scope lets a
+# client do or learn, in the words of a consent screen. A site that lists one
+# in SCOPES with no description of its own ("" or None) gets these,
+# translated; a description of its own wins.
+STANDARD_DESCRIPTIONS = {
+    "openid": _("Sign you in with your account"),
+    "profile": _("Your name and username"),
+    "email": _("Your e-mail address"),
+    "address": _("Your postal address"),
+    "phone": _("Your phone number"),
+}
+
+
+def description(scope: str) -> str:
+    """What the person is told ``scope`` allows: the site's description,
+    else the standard one, else the scope's name; in the active language."""
+    text = oauth_settings.SCOPES.get(scope)
+    if text is None or text == "":
+        text = STANDARD_DESCRIPTIONS.get(scope, scope)
+    return str(text)
+
+
 def describe(scopes: Iterable[str]) -> list[tuple[str, str]]:
     """(name, description) pairs for showing scopes to a person."""
-    descriptions = oauth_settings.SCOPES
-    return [(scope, str(descriptions.get(scope, scope))) for scope in scopes]
+    return [(scope, description(scope)) for scope in scopes]

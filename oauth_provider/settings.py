@@ -129,8 +129,13 @@ DEFAULTS: dict[str, Any] = {
     # Secret the private keys are encrypted with at rest. None: SECRET_KEY
     # (and SECRET_KEY_FALLBACKS to read keys encrypted before a rotation).
     "OIDC_KEY_ENCRYPTION_SECRET": None,
+    # Earlier values of OIDC_KEY_ENCRYPTION_SECRET, which still decrypt, like
+    # SECRET_KEY_FALLBACKS; drop one after `manage.py rotatekeys --reencrypt`.
+    "OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS": [],
     # Keys managed outside Django: a list of {"kid": ..., "algorithm": ...,
-    # "private_key": PEM}. Set, it replaces the database keys entirely.
+    # "private_key": PEM, "active": True}; "active": False publishes a key
+    # without signing with it (one being introduced or retired). Set, it
+    # replaces the database keys entirely.
     "OIDC_SIGNING_KEYS": None,
     # Dotted path of the class that gives a user's claims (claims.py).
     "OIDC_CLAIMS_PROVIDER": "oauth_provider.claims.UserClaims",

@@ -16,6 +16,11 @@ receiver that talks to the outside world should use ``transaction.on_commit``.
 ``client_authentication_failed``
     sender: ``Client``; ``client_id`` (as claimed, possibly unknown or None),
     ``reason`` and ``remote_addr``.
+``backchannel_logout_sent`` / ``backchannel_logout_failed``
+    sender: ``Client``; ``client_id``, ``sid``, ``attempts``, and for a
+    failure ``reason`` (such as ``"HTTP 500"`` or ``"timed out"``). Back-Channel
+    Logout 1.0 §2.5: sent from the delivery thread, after the response and
+    outside any transaction (``backchannel_logout``); never the logout token.
 """
 
 from django.dispatch import Signal
@@ -25,6 +30,8 @@ token_revoked = Signal()
 refresh_token_reused = Signal()
 authorization_code_reused = Signal()
 client_authentication_failed = Signal()
+backchannel_logout_sent = Signal()
+backchannel_logout_failed = Signal()
 
 # Why tokens were revoked.
 REVOKE_REASONS = (
@@ -33,4 +40,5 @@ REVOKE_REASONS = (
     "reuse",  # a code or refresh token was replayed: the family is revoked
     "consent_withdrawn",  # the user (or an admin) withdrew the app's consent
     "password_changed",  # the user's password changed (REVOKE_TOKENS_ON_PASSWORD_CHANGE)
+    "logged_out",  # the user signed out of the session the tokens' sign-in was made in
 )

@@ -10,12 +10,19 @@ it replaces retires at that moment and stays published until every token it
 signed has expired. Teams that manage keys outside Django list them in
 ``OIDC_SIGNING_KEYS`` instead, and the database keys are not used.
 
+Only signing needs a private part: JWKS and ``verify`` read the public key
+stored beside it, so a private part that no configured secret decrypts
+(``SECRET_KEY`` changed with no fallback) fails signing alone, with
+``KeyUnavailable`` saying what to do, and ``manage.py check --database
+default`` reports it first (``checks.py``, E026).
+
 Every JOSE operation goes through joserfc; ``alg=none`` and HMAC are never
 accepted, whatever a token's header says.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 import warnings
 from collections.abc import Iterable
@@ -23,14 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
 from . import clock
-from .crypto import decrypt, encrypt
+from .crypto import decrypt, encrypt, encrypted_with_current_secret, reencrypt
 from .models import SigningKey
 from .settings import oauth_settings
 
@@ -41,6 +49,9 @@ RSA_KEY_SIZE = 2048
 LOGOUT_TOKEN_EXPIRE_SECONDS = 120
 
 JoseKey = RSAKey | ECKey | OKPKey
+KEY_TYPES: dict[str, type[JoseKey]] = {RS256: RSAKey, ES256: ECKey, EDDSA: OKPKey}
+# The curve each algorithm signs with (RFC 7518 §3.4, RFC 8037 §3.1).
+CURVES = {ES256: "P-256", EDDSA: "Ed25519"}
 
 
 class InvalidJWT(Exception):
@@ -48,9 +59,15 @@ class InvalidJWT(Exception):
     whose signature does not verify."""
 
 
+class KeyUnavailable(LookupError):
+    """No key can sign with an algorithm: ``OIDC_SIGNING_KEYS`` has no active
+    one, or the private part of the database key cannot be decrypted."""
+
+
 @dataclass(frozen=True)
 class Key:
-    """A usable key: its ``kid``, algorithm and joserfc key (private part included)."""
+    """A key: its ``kid``, algorithm and joserfc key, which holds the private
+    part only when it comes from ``signing_key`` (published keys are public)."""
 
     kid: str
     algorithm: str
@@ -68,8 +85,7 @@ def _generate(algorithm: str, kid: str) -> JoseKey:
 
 
 def _import(algorithm: str, kid: str, pem: bytes | str) -> JoseKey:
-    key_type = {RS256: RSAKey, ES256: ECKey, EDDSA: OKPKey}[algorithm]
-    return key_type.import_key(pem, parameters={"kid": kid, "alg": algorithm, "use": "sig"})
+    return KEY_TYPES[algorithm].import_key(pem, parameters={"kid": kid, "alg": algorithm, "use": "sig"})
 
 
 def create_key(algorithm: str, *, activates_at: datetime) -> SigningKey:
@@ -90,12 +106,18 @@ def longest_token_lifetime() -> timedelta:
     return timedelta(seconds=max(oauth_settings.ID_TOKEN_EXPIRE_SECONDS, LOGOUT_TOKEN_EXPIRE_SECONDS))
 
 
-def _current(moment: datetime) -> Q:
+def not_retired_at(moment: datetime) -> Q:
+    """Keys signing at ``moment`` or that will (pending)."""
+    return Q(retired_at__isnull=True) | Q(retired_at__gt=moment)
+
+
+def signing_at(moment: datetime) -> Q:
     """Keys signing at ``moment``."""
-    return Q(activates_at__lte=moment) & (Q(retired_at__isnull=True) | Q(retired_at__gt=moment))
+    return Q(activates_at__lte=moment) & not_retired_at(moment)
 
 
-def _published(moment: datetime) -> Q:
+def published_at(moment: datetime) -> Q:
+    """Keys in JWKS at ``moment``: not yet past ``expires_at``."""
     return Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
 
 
@@ -111,7 +133,7 @@ def ensure_keys(algorithms: Iterable[str] | None = None) -> list[SigningKey]:
         # Serialized, so two processes starting at once make one key, not two.
         present = set(
             SigningKey.objects.select_for_update()
-            .filter(_current(now), algorithm__in=algorithms)
+            .filter(signing_at(now), algorithm__in=algorithms)
             .values_list("algorithm", flat=True)
         )
         for algorithm in algorithms:
@@ -127,6 +149,9 @@ def rotate(algorithms: Iterable[str] | None = None, *, delay: timedelta | None =
     tokens they signed have expired. Return the new keys.
 
     Keys already pending for an algorithm are replaced: they never signed.
+    A key already retiring at the replaced key's activation now retires at
+    the new key's, so some key always signs. ``delay`` zero replaces the keys
+    at once (a compromised key; see ``drop_retired``).
     """
     if delay is None:
         delay = timedelta(seconds=oauth_settings.OIDC_KEY_ACTIVATION_DELAY_SECONDS)
@@ -135,66 +160,145 @@ def rotate(algorithms: Iterable[str] | None = None, *, delay: timedelta | None =
     algorithms = list(algorithms if algorithms is not None else oauth_settings.OIDC_SIGNING_ALGORITHMS)
     with transaction.atomic():
         SigningKey.objects.filter(algorithm__in=algorithms, activates_at__gt=now).delete()
-        SigningKey.objects.filter(_current(now), algorithm__in=algorithms, retired_at__isnull=True).update(
+        SigningKey.objects.filter(signing_at(now), algorithm__in=algorithms).update(
             retired_at=activates_at, expires_at=activates_at + longest_token_lifetime()
         )
         return [create_key(algorithm, activates_at=activates_at) for algorithm in algorithms]
 
 
-def _settings_keys() -> list[Key]:
-    return [
-        Key(
-            entry["kid"],
-            entry["algorithm"],
-            _import(entry["algorithm"], entry["kid"], entry["private_key"]),
-            entry.get("active", True),
+def drop_retired(algorithms: Iterable[str] | None = None) -> int:
+    """Stop publishing the retired keys of ``algorithms`` (default: all) now,
+    rather than when the tokens they signed expire: those tokens stop
+    validating. For a compromised key, after ``rotate(delay=timedelta(0))``.
+    Return how many keys left JWKS."""
+    now = clock.now()
+    keys = SigningKey.objects.filter(published_at(now), retired_at__lte=now)
+    if algorithms is not None:
+        keys = keys.filter(algorithm__in=list(algorithms))
+    return keys.update(expires_at=now)
+
+
+@functools.lru_cache(maxsize=32)
+def _settings_key(kid: str, algorithm: str, pem: bytes | str) -> tuple[JoseKey, JoseKey]:
+    """An ``OIDC_SIGNING_KEYS`` entry's (private, public) keys; parsed once per value."""
+    private = _import(algorithm, kid, pem)
+    return private, KEY_TYPES[algorithm].import_key(private.as_dict(private=False))
+
+
+def _settings_keys(*, private: bool) -> list[Key]:
+    keys = []
+    for entry in oauth_settings.OIDC_SIGNING_KEYS:
+        pair = _settings_key(entry["kid"], entry["algorithm"], entry["private_key"])
+        keys.append(
+            Key(entry["kid"], entry["algorithm"], pair[0 if private else 1], entry.get("active", True))
         )
-        for entry in oauth_settings.OIDC_SIGNING_KEYS
-    ]
+    return keys
 
 
-# kid -> Key. A kid's material never changes, so parsed (and decrypted) keys
-# are kept for the life of the process; only which kids are current is
-# read from the database on each use.
-_parsed: dict[str, Key] = {}
+# kid -> joserfc key. A kid's material never changes, so parsed (and
+# decrypted) keys are kept for the life of the process; only which kids are
+# current is read from the database on each use.
+_public: dict[str, JoseKey] = {}
+_private: dict[str, JoseKey] = {}
 
 
-def _key(row: SigningKey, signing: bool) -> Key:
-    cached = _parsed.get(row.kid)
-    if cached is None:
-        cached = Key(row.kid, row.algorithm, _import(row.algorithm, row.kid, decrypt(row.private_key)), False)
-        _parsed[row.kid] = cached
-    return Key(cached.kid, cached.algorithm, cached.jose_key, signing)
+def _public_key(row: SigningKey) -> JoseKey:
+    key = _public.get(row.kid)
+    if key is None:
+        key = _public[row.kid] = KEY_TYPES[row.algorithm].import_key(row.public_jwk)
+    return key
+
+
+def _private_key(row: SigningKey) -> JoseKey:
+    key = _private.get(row.kid)
+    if key is None:
+        try:
+            pem = decrypt(row.private_key)
+        except InvalidToken:
+            raise KeyUnavailable(
+                f"The private part of signing key {row.kid} ({row.algorithm}) cannot be decrypted: no "
+                "configured secret encrypted it (OIDC_KEY_ENCRYPTION_SECRET, else SECRET_KEY, changed "
+                "without the old value among its fallbacks). Put the old secret back in "
+                "OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS or SECRET_KEY_FALLBACKS, or replace the key "
+                "with `manage.py rotatekeys --now`."
+            ) from None
+        key = _private[row.kid] = _import(row.algorithm, row.kid, pem)
+    return key
 
 
 def published_keys() -> list[Key]:
     """The keys JWKS publishes: pending, active, and retired ones whose
-    tokens may still be valid, newest first."""
+    tokens may still be valid, newest first; public parts only."""
     if oauth_settings.OIDC_SIGNING_KEYS:
-        return _settings_keys()
+        return _settings_keys(private=False)
     now = clock.now()
-    rows = SigningKey.objects.filter(_published(now), algorithm__in=ALGORITHMS)
-    return [_key(row, row.state_at(now) == SigningKey.State.ACTIVE) for row in rows]
+    rows = SigningKey.objects.filter(published_at(now), algorithm__in=ALGORITHMS)
+    return [
+        Key(row.kid, row.algorithm, _public_key(row), row.state_at(now) == SigningKey.State.ACTIVE)
+        for row in rows
+    ]
 
 
 def signing_key(algorithm: str) -> Key:
-    """The key that signs with ``algorithm`` now; made on first use."""
+    """The key that signs with ``algorithm`` now, private part included; made
+    on first use. ``KeyUnavailable`` if there is none or it cannot be decrypted."""
     if oauth_settings.OIDC_SIGNING_KEYS:
-        for key in _settings_keys():
+        for key in _settings_keys(private=True):
             if key.algorithm == algorithm and key.signing:
                 return key
-        raise LookupError(f"OIDC_SIGNING_KEYS has no active {algorithm} key.")
+        raise KeyUnavailable(f"OIDC_SIGNING_KEYS has no active {algorithm} key.")
     now = clock.now()
-    row = SigningKey.objects.filter(_current(now), algorithm=algorithm).order_by("-activates_at").first()
+    current = SigningKey.objects.filter(signing_at(now), algorithm=algorithm).order_by("-activates_at")
+    row = current.first()
     if row is None:
         ensure_keys([algorithm])
-        row = SigningKey.objects.filter(_current(now), algorithm=algorithm).order_by("-activates_at").first()
-    return _key(row, True)
+        row = current.first()
+    return Key(row.kid, row.algorithm, _private_key(row), True)
 
 
 def jwks() -> dict[str, Any]:
     """The JWK Set document (RFC 7517 §5): public members only."""
     return {"keys": [key.jose_key.as_dict(private=False) for key in published_keys()]}
+
+
+# Whether the configured secrets can decrypt a key's private part.
+READABLE, READABLE_WITH_FALLBACK, UNREADABLE = "readable", "readable with a fallback secret", "unreadable"
+
+
+def readability(row: SigningKey) -> str:
+    """``READABLE`` (the current secret decrypts ``row``'s private part),
+    ``READABLE_WITH_FALLBACK`` (only a fallback does), or ``UNREADABLE``."""
+    if encrypted_with_current_secret(row.private_key):
+        return READABLE
+    try:
+        decrypt(row.private_key)
+    except InvalidToken:
+        return UNREADABLE
+    return READABLE_WITH_FALLBACK
+
+
+def signing_and_pending_keys() -> QuerySet[SigningKey]:
+    """The keys that sign now or will: the ones whose private part matters."""
+    return SigningKey.objects.filter(not_retired_at(clock.now()))
+
+
+def reencrypt_keys() -> tuple[int, list[SigningKey]]:
+    """Encrypt every stored private part again with the current secret, so
+    that an old ``SECRET_KEY`` (or ``OIDC_KEY_ENCRYPTION_SECRET``) can leave
+    the fallbacks. Return how many were re-encrypted, and the keys no
+    configured secret decrypts (left as they are)."""
+    done, unreadable = 0, []
+    for row in SigningKey.objects.order_by("pk"):
+        if encrypted_with_current_secret(row.private_key):
+            continue
+        try:
+            token = reencrypt(row.private_key)
+        except InvalidToken:
+            unreadable.append(row)
+            continue
+        # Only this column: a concurrent rotation may have changed the times.
+        done += SigningKey.objects.filter(pk=row.pk, private_key=row.private_key).update(private_key=token)
+    return done, unreadable
 
 
 # joserfc flags "EdDSA" as deprecated by RFC 9864 in favour of "Ed25519";

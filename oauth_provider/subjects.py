@@ -3,8 +3,9 @@
 A *public* client sees the user's ``Subject.public_id``, the same for every
 such client. A *pairwise* client sees a value of its own sector (§8.1): the
 host of its ``sector_identifier_uri`` or, without one, of its redirect URIs
-(which must then share one host), so clients of one sector can match users
-and no other client can. Neither reveals the database key.
+(which must then share one host; ``sector_identifiers``), so clients of one
+sector can match users and no other client can. Neither reveals the database
+key, and neither changes unless the client's sector does.
 """
 
 from __future__ import annotations
@@ -19,29 +20,43 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from .models import Client, Subject
+from .sector_identifiers import sector_host
 
 
 def subject_of(user: AbstractBaseUser) -> Subject:
-    """The user's ``Subject``, made on first need (race-safe)."""
+    """The user's ``Subject``, made on first need (race-safe).
+
+    Read through the user's reverse one-to-one relation, so it is kept on
+    the user instance: one query per request however many claims need it,
+    and none when the user came with ``select_related("oauth_subject")``.
+    """
     try:
-        return Subject.objects.get(user=user)
+        return user.oauth_subject  # type: ignore[attr-defined]
     except Subject.DoesNotExist:
         pass
     try:
         with transaction.atomic():
+            # Creating it also keeps it on the user instance.
             return Subject.objects.create(
                 user=user, public_id=secrets.token_urlsafe(24), pairwise_salt=secrets.token_urlsafe(32)
             )
     except IntegrityError:
         # Made by a concurrent request in the meantime.
-        return Subject.objects.get(user=user)
+        record = Subject.objects.get(user=user)
+        user.oauth_subject = record  # type: ignore[attr-defined]
+        return record
 
 
 def sector_identifier(client: Client) -> str:
     """The host §8.1 computes a pairwise ``sub`` for: that of the
-    ``sector_identifier_uri``, else that of the (first) redirect URI."""
-    uri = client.sector_identifier_uri or next(iter(client.redirect_uri_list), "")
-    return urlsplit(uri).hostname or client.client_id
+    ``sector_identifier_uri``, else that of the redirect URIs (the first:
+    ``Client.clean`` allows only one host). A client whose redirect URIs
+    name no host of its own (loopback, private-use schemes), or that has
+    none, is a sector of its own: its ``client_id``."""
+    if client.sector_identifier_uri:
+        return urlsplit(client.sector_identifier_uri).hostname or client.client_id
+    uris = client.redirect_uri_list
+    return (sector_host(uris[0]) if uris else None) or client.client_id
 
 
 def subject(user: AbstractBaseUser, client: Client) -> str:

@@ -1,3 +1,4 @@
+import json
 import os
 from datetime import datetime, timedelta
 
@@ -76,3 +77,19 @@ def _empty_throttle_cache():
     from oauth_provider.settings import oauth_settings
 
     caches[oauth_settings.THROTTLE_CACHE].clear()
+
+
+@pytest.fixture
+def sector_document(monkeypatch):
+    """Sector identifier URIs (fetched when a client is saved; tested with a
+    real HTTPS server in tests/test_sector_identifier.py) answer with the
+    list this fixture returns: add the redirect URIs it should list."""
+    from oauth_provider import sector_identifiers
+
+    listed: list[str] = []
+
+    def fetch(uri: str) -> bytes:
+        return json.dumps(listed).encode()
+
+    monkeypatch.setattr(sector_identifiers, "fetch", fetch)
+    return listed

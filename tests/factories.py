@@ -1,6 +1,8 @@
 """factory-boy factories. Credential factories keep the raw value on the
 instance as ``.value`` (it is never stored), the way a client would hold it."""
 
+import secrets
+import uuid
 from datetime import timedelta
 
 import factory
@@ -15,6 +17,7 @@ from oauth_provider.models import (
     Consent,
     DeviceAuthorization,
     RefreshToken,
+    SignIn,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -135,3 +138,19 @@ class AwaitingApprovalClientFactory(ClientFactory):
     owner = factory.SubFactory(UserFactory)
     is_active = False
     awaiting_approval = True
+
+
+class SignInFactory(factory.django.DjangoModelFactory):
+    """A user's sign-in to a client with ``openid`` (one authorization). Pass
+    ``family_id`` to tie it to tokens made with that family, and ``sid`` to
+    place it in a browser session (``login_sessions.SID_SESSION_KEY``)."""
+
+    class Meta:
+        model = SignIn
+
+    family_id = factory.LazyFunction(uuid.uuid4)
+    client = factory.SubFactory(ClientFactory)
+    user = factory.SubFactory(UserFactory)
+    sid = factory.LazyFunction(lambda: secrets.token_urlsafe(24))
+    auth_time = factory.LazyFunction(lambda: clock.now().replace(microsecond=0))
+    claims = None

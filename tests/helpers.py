@@ -1,6 +1,7 @@
 """Small builders shared by the endpoint and grant tests."""
 
 import base64
+import functools
 import os
 import secrets
 from html.parser import HTMLParser
@@ -9,8 +10,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import redis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from django.conf import settings
 
+from oauth_provider import clock, signing_keys
 from oauth_provider.pkce import s256
+from oauth_provider.subjects import subject
 
 REDIRECT_URI = "https://client.example.com/callback"
 # Tests use database 9 of the local Redis, each with its own key prefix.
@@ -89,3 +95,36 @@ def hidden_fields(response) -> dict[str, list[str]]:
 
     Parser().feed(response.content.decode())
     return fields
+
+
+def signed_id_token(client, user, *, sid=None, typ="JWT", **claims) -> str:
+    """An ID token this server could have issued to ``client`` for ``user``
+    (OpenID Connect Core 1.0 §2), signed with the client's algorithm; for
+    id_token_hint. ``claims`` override or, with None, drop the defaults."""
+    now = int(clock.now().timestamp())
+    defaults = {
+        "iss": settings.OAUTH_PROVIDER["ISSUER"],
+        "sub": subject(user, client),
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + 3600,
+        "sid": sid,
+    }
+    body = {name: value for name, value in {**defaults, **claims}.items() if value is not None}
+    return signing_keys.sign(body, client.id_token_signed_response_alg, typ=typ)
+
+
+@functools.cache
+def private_pem(algorithm: str, *, rsa_size: int = 2048, curve: str = "P-256") -> str:
+    """A new PKCS#8 PEM private key for ``algorithm`` (RS256, ES256 or
+    EdDSA), as a team managing keys outside Django would put in
+    ``OIDC_SIGNING_KEYS``; one per arguments, made once per test run."""
+    if algorithm == "RS256":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=rsa_size)
+    elif algorithm == "ES256":
+        key = ec.generate_private_key({"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}[curve])
+    else:
+        key = ed25519.Ed25519PrivateKey.generate()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()

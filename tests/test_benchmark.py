@@ -14,7 +14,11 @@ from pathlib import Path
 from .helpers import require_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-ROW = re.compile(r"^\| (?P<name>[^|]+?) \| (?P<queries>\d+) \| [\d,]+ \| [\d.]+ \|", re.MULTILINE)
+ROW = re.compile(
+    r"^\| (?P<name>[^|]+?) \| (?P<queries>\d+) \| [\d,]+ \| [\d.]+ \|[^|]*\|[^|]*\| "
+    r"(?P<floor>[\d,]*) \| (?P<efficiency>[\d.]*) \|$",
+    re.MULTILINE,
+)
 
 
 def test_benchmark_runs_every_scenario():
@@ -41,6 +45,10 @@ def test_benchmark_runs_every_scenario():
         "Introspection": queries["Introspection"],
         "Revocation": queries["Revocation"],
     }
+    # Every scenario that sends SQL is set against that SQL replayed raw.
+    for match in ROW.finditer(result.stdout):
+        measured = bool(match["floor"]) and bool(match["efficiency"])
+        assert measured == (int(match["queries"]) > 0), match[0]
     assert queries["Authorization code exchange"] <= 6
     assert queries["Refresh (rotation)"] <= 8
     # The report ends with the round-trip floor of each service, measured in the run.

@@ -1,12 +1,21 @@
 """System checks for OAUTH_PROVIDER: every id, asserted exactly."""
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
-from django.core.checks import Error, Warning
+from django.core.checks import Error, Tags, Warning, registry
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import connection
 from django.test import override_settings
 
-from oauth_provider.checks import check_deploy_settings, check_settings
+from oauth_provider import signing_keys
+from oauth_provider.checks import check_deploy_settings, check_logout_uris, check_settings, check_signing_keys
+from oauth_provider.models import SigningKey
+from tests.factories import ClientFactory
+
+from .helpers import private_pem
 
 VALID = {
     "SCOPES": {"read": "Read your data", "write": "Change your data"},
@@ -96,7 +105,13 @@ def test_e005_default_scopes_not_a_list_of_known_scopes(value):
 
 @pytest.mark.parametrize(
     "name",
-    ["AUTHORIZATION_CODE_EXPIRE_SECONDS", "ACCESS_TOKEN_EXPIRE_SECONDS", "REFRESH_TOKEN_EXPIRE_SECONDS"],
+    [
+        "AUTHORIZATION_CODE_EXPIRE_SECONDS",
+        "ACCESS_TOKEN_EXPIRE_SECONDS",
+        "REFRESH_TOKEN_EXPIRE_SECONDS",
+        "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS",
+        "ID_TOKEN_EXPIRE_SECONDS",
+    ],
 )
 @pytest.mark.parametrize("value", [0, -1, 60.0, "60", True, None])
 def test_e006_lifetime_not_a_positive_int(name, value):
@@ -155,7 +170,13 @@ def test_e011_realm_not_a_plain_string(value):
 
 
 @pytest.mark.parametrize(
-    "name", ["SELF_SERVICE_CLIENTS", "SELF_SERVICE_APPROVAL_REQUIRED", "REVOKE_TOKENS_ON_PASSWORD_CHANGE"]
+    "name",
+    [
+        "SELF_SERVICE_CLIENTS",
+        "SELF_SERVICE_APPROVAL_REQUIRED",
+        "REVOKE_TOKENS_ON_PASSWORD_CHANGE",
+        "OIDC_ENABLED",
+    ],
 )
 @pytest.mark.parametrize("value", ["yes", 1, None])
 def test_e016_switches_not_bool(name, value):
@@ -313,3 +334,275 @@ def test_w006_throttle_cache_without_atomic_incr(settings, backend):
     settings.CACHES = {"default": SHARED_CACHE, "counters": {"BACKEND": backend, "LOCATION": "counters"}}
     assert deploy_warnings_for(THROTTLE_CACHE="counters") == ["oauth_provider.W008"]
     assert deploy_warnings_for(TOKEN_CACHE="counters") == []
+
+
+# -- logout URIs over plain http (W009) ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"backchannel_logout_uri": "http://app.internal:8000/logout"},
+        # Written without the model's validators, which refuse it.
+        {"post_logout_redirect_uris": "https://client.example.com/bye\nhttp://client.example.com/bye"},
+    ],
+)
+def test_w009_logout_uri_over_plain_http(fields):
+    app = ClientFactory(**fields)
+
+    (warning,) = check_logout_uris()
+    assert warning.id == "oauth_provider.W009"
+    assert isinstance(warning, Warning)
+    assert app.client_id in warning.msg
+
+
+@pytest.mark.django_db
+def test_w009_not_for_https_or_loopback_logout_uris():
+    ClientFactory(
+        backchannel_logout_uri="https://client.example.com/logout",
+        post_logout_redirect_uris="https://client.example.com/bye\nhttp://127.0.0.1/bye\nhttp://localhost/bye",
+    )
+    ClientFactory(backchannel_logout_uri="http://127.0.0.1:8001/logout")
+
+    assert check_logout_uris() == []
+
+
+@pytest.mark.django_db
+def test_w009_names_ten_clients_and_counts_the_rest():
+    for _ in range(12):
+        ClientFactory(backchannel_logout_uri="http://app.internal/logout")
+
+    (warning,) = check_logout_uris()
+    assert warning.msg.endswith(" and 2 more.")
+
+
+@pytest.mark.django_db
+def test_w009_runs_with_check_deploy(capsys):
+    ClientFactory(backchannel_logout_uri="http://app.internal/logout")
+
+    call_command("check", "--deploy")
+
+    assert "oauth_provider.W009" in capsys.readouterr().err
+
+
+def test_w009_is_a_deploy_check_of_the_database():
+    assert check_logout_uris in registry.registry.get_checks(include_deployment_checks=True)
+    assert check_logout_uris not in registry.registry.get_checks(include_deployment_checks=False)
+    assert tuple(check_logout_uris.tags) == (Tags.database,)
+
+
+# -- OpenID Connect signing keys (E024-E029, W011, W012) --------------------------------------
+
+
+def pem_entry(algorithm="RS256", **overrides):
+    return {
+        "kid": f"key-{algorithm}",
+        "algorithm": algorithm,
+        "private_key": private_pem(algorithm),
+        **overrides,
+    }
+
+
+PEM_KEYS = [pem_entry("RS256"), pem_entry("ES256"), pem_entry("EdDSA")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [["RS256", "RS512"], ["RS256", "PS256"], ["RS256", "ES384"], "RS256", ["RS256", 256], None],
+)
+def test_e024_signing_algorithms_unknown_or_not_a_list(value):
+    assert errors_for(OIDC_SIGNING_ALGORITHMS=value) == ["oauth_provider.E024"]
+
+
+@pytest.mark.parametrize(
+    "value", [["RS256", "none"], ["RS256", "None"], ["RS256", "HS256"], ["RS256", "hs512"]]
+)
+def test_e024_none_and_hmac_are_never_accepted(value):
+    with override_settings(OAUTH_PROVIDER={**VALID, "OIDC_SIGNING_ALGORITHMS": value}):
+        (error,) = check_settings()
+    assert error.id == "oauth_provider.E024"
+    assert "never accepted" in error.msg
+    assert "forge" in error.hint
+
+
+@pytest.mark.parametrize("value", [["ES256"], ["ES256", "EdDSA"], []])
+def test_e024_rs256_is_required(value):
+    with override_settings(OAUTH_PROVIDER={**VALID, "OIDC_SIGNING_ALGORITHMS": value}):
+        (error,) = check_settings()
+    assert error.id == "oauth_provider.E024"
+    assert "§15.1" in error.hint
+
+
+@pytest.mark.parametrize("value", [["RS256"], ["RS256", "ES256"], ("EdDSA", "RS256")])
+def test_signing_algorithms_accept_supported_lists_with_rs256(value):
+    assert errors_for(OIDC_SIGNING_ALGORITHMS=value) == []
+
+
+def test_pem_keys_in_settings_pass():
+    assert errors_for(OIDC_SIGNING_KEYS=PEM_KEYS) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not a list", "must be None or a list of dicts"),
+        ([PEM_KEYS[0], "key"], "must be None or a list of dicts"),
+        ([{"kid": "k", "algorithm": "RS256"}], "lacks private_key"),
+        ([pem_entry(use="sig")], "unknown members: use"),
+        ([pem_entry(kid="")], "kid that is not a non-empty string"),
+        ([pem_entry(algorithm="RS512")], "algorithm 'RS512'"),
+        ([pem_entry(active="yes")], "active that is not True or False"),
+        (
+            [pem_entry(private_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")],
+            "not a PEM RSA key",
+        ),
+        ([pem_entry(private_key=12345)], "not a PEM RSA key"),
+        # A key of another type than the algorithm signs with.
+        ([pem_entry(private_key=private_pem("ES256"))], "not a PEM RSA key"),
+        ([pem_entry(private_key=private_pem("RS256", rsa_size=1024))], "1024 bits"),
+        ([PEM_KEYS[0], pem_entry("ES256", private_key=private_pem("ES256", curve="P-384"))], "curve P-384"),
+        ([PEM_KEYS[0], pem_entry("ES256", kid="key-RS256")], "repeats the kid key-RS256"),
+    ],
+)
+def test_e025_signing_keys_malformed(value, message):
+    with override_settings(OAUTH_PROVIDER={**VALID, "OIDC_SIGNING_KEYS": value}):
+        errors = check_settings()
+    assert ids(errors) == ["oauth_provider.E025"]
+    assert message in errors[0].msg
+
+
+def test_e025_public_key_only():
+    public_pem = (
+        signing_keys.KEY_TYPES["RS256"].import_key(private_pem("RS256")).as_pem(private=False).decode()
+    )
+    with override_settings(
+        OAUTH_PROVIDER={**VALID, "OIDC_SIGNING_KEYS": [pem_entry(private_key=public_pem)]}
+    ):
+        (error,) = check_settings()
+    assert error.id == "oauth_provider.E025"
+    assert "only a public key" in error.msg
+
+
+def test_e029_no_active_rs256_key():
+    value = [pem_entry("RS256", active=False), PEM_KEYS[1], PEM_KEYS[2]]
+    with override_settings(OAUTH_PROVIDER={**VALID, "OIDC_SIGNING_KEYS": value}):
+        (error,) = check_settings()
+    assert error.id == "oauth_provider.E029"
+    assert "no active RS256 key" in error.msg
+
+
+def test_e029_no_active_key_for_a_configured_algorithm():
+    # OIDC_SIGNING_ALGORITHMS defaults to RS256, ES256 and EdDSA.
+    assert errors_for(OIDC_SIGNING_KEYS=PEM_KEYS[:2]) == ["oauth_provider.E029"]
+    assert errors_for(OIDC_SIGNING_KEYS=PEM_KEYS[:2], OIDC_SIGNING_ALGORITHMS=["RS256", "ES256"]) == []
+
+
+def test_inactive_pem_key_beside_the_active_one_passes():
+    assert errors_for(OIDC_SIGNING_KEYS=[*PEM_KEYS, pem_entry("RS256", kid="next", active=False)]) == []
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "3600", None, True])
+def test_e027_activation_delay_not_a_whole_number_of_seconds(value):
+    assert errors_for(OIDC_KEY_ACTIVATION_DELAY_SECONDS=value) == ["oauth_provider.E027"]
+
+
+@pytest.mark.parametrize("value", [0, 60, 7 * 24 * 3600])
+def test_activation_delay_accepts_zero_or_more(value):
+    assert errors_for(OIDC_KEY_ACTIVATION_DELAY_SECONDS=value) == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"OIDC_KEY_ENCRYPTION_SECRET": ""},
+        {"OIDC_KEY_ENCRYPTION_SECRET": 42},
+        {"OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS": "old"},
+        {"OIDC_KEY_ENCRYPTION_SECRET_FALLBACKS": ["old", ""]},
+    ],
+)
+def test_e028_key_encryption_secret_not_a_string(overrides):
+    assert errors_for(**overrides) == ["oauth_provider.E028"]
+
+
+def test_w011_openid_scope_with_oidc_disabled():
+    scopes = {**VALID["SCOPES"], "openid": "Sign you in"}
+    with override_settings(OAUTH_PROVIDER={**VALID, "SCOPES": scopes, "OIDC_ENABLED": False}):
+        (warning,) = check_settings()
+    assert warning.id == "oauth_provider.W011"
+    assert isinstance(warning, Warning) and not isinstance(warning, Error)
+
+
+def test_oidc_enabled_without_openid_scope_is_fine():
+    # OpenID Connect is simply unused (tests/settings.py offers no openid scope).
+    assert errors_for(OIDC_ENABLED=True) == []
+    assert errors_for(OIDC_ENABLED=False) == []
+
+
+# Database checks: run for `migrate` and `check --database`, never by plain `check`.
+
+
+@pytest.mark.django_db
+def test_database_check_passes_with_readable_keys():
+    assert check_signing_keys(databases=["default"]) == []
+
+
+@pytest.mark.django_db
+def test_database_check_runs_only_when_asked_for_databases(settings):
+    settings.SECRET_KEY = "a-new-secret-key-with-no-fallback"
+    assert check_signing_keys() == []
+    assert check_signing_keys(databases=None) == []
+
+
+@pytest.mark.django_db
+def test_e026_signing_keys_no_secret_decrypts(settings):
+    kids = {signing_keys.signing_key(algorithm).kid for algorithm in ("RS256", "ES256", "EdDSA")}
+    settings.SECRET_KEY = "a-new-secret-key-with-no-fallback"
+
+    (error,) = check_signing_keys(databases=["default"])
+
+    assert error.id == "oauth_provider.E026"
+    assert all(kid in error.msg for kid in kids)
+    assert "rotatekeys --now" in error.hint
+
+
+@pytest.mark.django_db
+def test_e026_not_for_retired_keys(settings, frozen_clock):
+    signing_keys.rotate(delay=timedelta(0))  # the undecryptable ones retire: they never sign again
+    SigningKey.objects.filter(retired_at__isnull=False).update(private_key="gAAAAAgarbage")
+
+    assert check_signing_keys(databases=["default"]) == []
+
+
+@pytest.mark.django_db
+def test_w012_keys_readable_only_with_a_fallback_secret(settings):
+    old_secret = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "the-new-secret-key", [old_secret]
+
+    (warning,) = check_signing_keys(databases=["default"])
+
+    assert warning.id == "oauth_provider.W012"
+    assert "rotatekeys --reencrypt" in warning.hint
+    call_command("rotatekeys", "--reencrypt", stdout=StringIO())
+    assert check_signing_keys(databases=["default"]) == []
+
+
+@pytest.mark.django_db
+def test_database_check_before_migrate_made_the_table(monkeypatch):
+    monkeypatch.setattr(connection.introspection, "table_names", lambda *args, **kwargs: [])
+    assert check_signing_keys(databases=["default"]) == []
+
+
+@pytest.mark.django_db
+def test_database_check_skips_keys_managed_in_settings(settings):
+    settings.SECRET_KEY = "a-new-secret-key-with-no-fallback"
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OIDC_SIGNING_KEYS": PEM_KEYS}
+    assert check_signing_keys(databases=["default"]) == []
+
+
+@pytest.mark.django_db
+def test_manage_py_check_database_reports_e026(settings):
+    settings.SECRET_KEY = "a-new-secret-key-with-no-fallback"
+    call_command("check")  # database checks are not run by default
+    with pytest.raises(SystemCheckError, match=r"oauth_provider\.E026"):
+        call_command("check", "--database", "default")

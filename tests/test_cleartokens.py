@@ -1,5 +1,6 @@
 """``manage.py cleartokens``: what may go, what must stay, in bounded batches."""
 
+import uuid
 from datetime import timedelta
 from io import StringIO
 
@@ -8,8 +9,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from oauth_provider import signing_keys
 from oauth_provider.crypto import hash_secret
-from oauth_provider.models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken
+from oauth_provider.models import (
+    AccessToken,
+    AuthorizationCode,
+    DeviceAuthorization,
+    RefreshToken,
+    SignIn,
+    SigningKey,
+)
 
 from .factories import (
     AccessTokenFactory,
@@ -85,6 +94,8 @@ def test_reports_count_per_kind(rows):
         "Deleted 3 access tokens.",
         "Deleted 2 authorization codes.",
         "Deleted 3 device authorizations.",
+        "Deleted 0 sign-ins.",
+        "Deleted 0 signing keys.",
     ]
 
 
@@ -100,6 +111,8 @@ def test_second_run_deletes_nothing(rows):
         "Deleted 0 access tokens.",
         "Deleted 0 authorization codes.",
         "Deleted 0 device authorizations.",
+        "Deleted 0 sign-ins.",
+        "Deleted 0 signing keys.",
     ]
 
 
@@ -114,6 +127,8 @@ def test_dry_run_counts_and_deletes_nothing(rows):
         "Would delete 3 access tokens.",
         "Would delete 2 authorization codes.",
         "Would delete 3 device authorizations.",
+        "Would delete 0 sign-ins.",
+        "Would delete 0 signing keys.",
     ]
 
 
@@ -233,3 +248,102 @@ def test_rotated_chain_is_deleted_across_batches(frozen_clock, oauth_client):
 
     assert "Deleted 5 refresh tokens." in output.splitlines()
     assert not RefreshToken.objects.exists()
+
+
+# -- OpenID Connect: signing keys and sign-ins -------------------------------------------------
+
+REFRESH_LIFETIME = timedelta(days=30)  # REFRESH_TOKEN_EXPIRE_SECONDS' default
+
+
+def test_deletes_signing_keys_no_longer_published(frozen_clock):
+    retiring = {signing_keys.signing_key(algorithm).kid for algorithm in ("RS256", "ES256", "EdDSA")}
+    signing_keys.rotate(delay=timedelta(0))
+    new = set(SigningKey.objects.exclude(kid__in=retiring).values_list("kid", flat=True))
+
+    assert "Deleted 0 signing keys." in cleartokens().splitlines()  # retired, still published
+    frozen_clock.advance(seconds=3600)  # every ID token they signed has expired
+
+    assert "Deleted 3 signing keys." in cleartokens().splitlines()
+    assert set(SigningKey.objects.values_list("kid", flat=True)) == new
+
+
+def sign_in(client, user, now, *, age=timedelta(0), ended=False):
+    return SignIn.objects.create(
+        family_id=uuid.uuid4(),
+        client=client,
+        user=user,
+        sid="sid",
+        auth_time=now - age,
+        created_at=now - age,
+        ended_at=now if ended else None,
+    )
+
+
+@pytest.fixture
+def sign_ins(frozen_clock, oauth_client, user):
+    """Sign-ins named by whether they must survive, with their family's credentials."""
+    now = frozen_clock()
+    old = REFRESH_LIFETIME + timedelta(seconds=1)
+    past = now - timedelta(seconds=1)
+
+    def with_credential(row, factory, **fields):
+        factory(client=oauth_client, user=user, family_id=row.family_id, **fields)
+        return row
+
+    keep = {
+        "live access token, signed out": with_credential(
+            sign_in(oauth_client, user, now, ended=True), AccessTokenFactory
+        ),
+        "live refresh token, old": with_credential(
+            sign_in(oauth_client, user, now, age=old), RefreshTokenFactory
+        ),
+        "unused code": with_credential(sign_in(oauth_client, user, now, age=old), AuthorizationCodeFactory),
+        "nothing live, recent": with_credential(
+            sign_in(oauth_client, user, now), AccessTokenFactory, expires_at=past
+        ),
+        "revoked refresh token, recent": with_credential(
+            sign_in(oauth_client, user, now), RefreshTokenFactory, revoked_at=now
+        ),
+    }
+    delete = {
+        "nothing live, signed out": with_credential(
+            sign_in(oauth_client, user, now, ended=True), RefreshTokenFactory, revoked_at=now
+        ),
+        "nothing live, old": with_credential(
+            sign_in(oauth_client, user, now, age=old), AuthorizationCodeFactory, used_at=now
+        ),
+        "no credential at all, old": sign_in(oauth_client, user, now, age=old),
+    }
+    return keep, delete
+
+
+def test_deletes_finished_sign_ins_only(sign_ins):
+    keep, delete = sign_ins
+
+    output = cleartokens()
+
+    assert f"Deleted {len(delete)} sign-ins." in output.splitlines()
+    assert pks(SignIn) == {row.pk for row in keep.values()}
+
+
+def test_sign_ins_kept_as_long_as_a_browser_session_can_last(settings, frozen_clock, oauth_client, user):
+    # A back-channel logout of the session needs the sign-in's sid while the session may live.
+    settings.SESSION_COOKIE_AGE = int((REFRESH_LIFETIME + timedelta(days=10)).total_seconds())
+    row = sign_in(oauth_client, user, frozen_clock(), age=REFRESH_LIFETIME + timedelta(days=1))
+
+    cleartokens()
+
+    assert SignIn.objects.filter(pk=row.pk).exists()
+
+
+def test_sign_ins_deleted_in_batches(frozen_clock, oauth_client, user):
+    for _ in range(3):
+        sign_in(oauth_client, user, frozen_clock(), ended=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        output = cleartokens("--batch-size", "2")
+
+    table = SignIn._meta.db_table
+    deletes = [q["sql"] for q in queries if q["sql"].startswith("DELETE") and table in q["sql"]]
+    assert len(deletes) == 2
+    assert "Deleted 3 sign-ins." in output.splitlines()

@@ -31,6 +31,7 @@ TEMPLATES = {
     "oauth_provider/client_secret.html",
     "oauth_provider/client_confirm_secret.html",
     "oauth_provider/client_confirm_delete.html",
+    "oauth_provider/logout_confirm.html",
     "oauth_provider/admin/client_secret.html",
     "admin/oauth_provider/client/approve_selected_confirmation.html",
 }
@@ -77,6 +78,7 @@ def people_pages(client, user, app):
         "confirm secret": client.get(reverse("oauth_provider:client_secret", args=[app.client_id])),
         "secret": client.post(reverse("oauth_provider:client_secret", args=[app.client_id])),
         "confirm delete": client.get(reverse("oauth_provider:client_delete", args=[app.client_id])),
+        "confirm logout": client.get(reverse("oauth_provider:logout") + f"?client_id={app.client_id}"),
     }
     return pages
 

@@ -191,3 +191,84 @@ def test_allow_introspection_on_public_client_warns_on_stderr():
     )
     assert "cannot authenticate" in err
     assert "Warning" not in out
+
+
+# -- OpenID Connect options ---------------------------------------------------------------------
+
+
+def test_openid_connect_options_are_stored(sector_document):
+    sector_document.append(CALLBACK)
+    out, _err = run(
+        "--name",
+        "Relying party",
+        "--redirect-uri",
+        CALLBACK,
+        "--post-logout-redirect-uri",
+        "https://app.example.com/signed-out",
+        "--post-logout-redirect-uri",
+        "com.example.app:/signed-out",
+        "--post-logout-redirect-uri",
+        "https://app.example.com/signed-out",
+        "--backchannel-logout-uri",
+        "https://app.example.com/backchannel-logout",
+        "--id-token-alg",
+        "ES256",
+        "--subject-type",
+        "pairwise",
+        "--sector-identifier-uri",
+        "https://app.example.com/sector.json",
+        "--json",
+    )
+
+    payload = json.loads(out)
+    assert set(payload) == {"client_id", "client_secret"}  # --json keeps its shape
+    client = Client.objects.get(client_id=payload["client_id"])
+    assert client.post_logout_redirect_uri_list == [
+        "https://app.example.com/signed-out",
+        "com.example.app:/signed-out",
+    ]
+    assert client.backchannel_logout_uri == "https://app.example.com/backchannel-logout"
+    assert client.id_token_signed_response_alg == "ES256"
+    assert client.subject_type == "pairwise"
+    assert client.sector_identifier_uri == "https://app.example.com/sector.json"
+
+
+def test_openid_connect_defaults_without_the_options(settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OIDC_DEFAULT_SUBJECT_TYPE": "pairwise"}
+
+    out, _err = run("--name", "Relying party", "--redirect-uri", CALLBACK, "--json")
+
+    client = Client.objects.get(client_id=json.loads(out)["client_id"])
+    assert client.post_logout_redirect_uris == ""
+    assert client.backchannel_logout_uri == ""
+    assert client.id_token_signed_response_alg == "RS256"
+    assert client.subject_type == "pairwise"  # OIDC_DEFAULT_SUBJECT_TYPE
+    assert client.sector_identifier_uri == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--post-logout-redirect-uri", "https://app.example.com/out#x"],
+            r"^--post-logout-redirect-uri: .*fragment",
+        ),
+        (
+            ["--post-logout-redirect-uri", "http://app.example.com/out"],
+            r"^--post-logout-redirect-uri: .*loopback",
+        ),
+        (["--backchannel-logout-uri", "ftp://app.example.com/logout"], r"^--backchannel-logout-uri: "),
+        (
+            ["--backchannel-logout-uri", "https://app.example.com/logout#x"],
+            r"^--backchannel-logout-uri: .*fragment",
+        ),
+        (["--id-token-alg", "HS256"], r"^--id-token-alg: .*'HS256'"),
+        (["--id-token-alg", "none"], r"^--id-token-alg: .*'none'"),
+        (["--subject-type", "secret"], r"^--subject-type: .*'secret'"),
+        (["--sector-identifier-uri", "not a url"], r"^--sector-identifier-uri: "),
+    ],
+)
+def test_bad_openid_connect_options_name_the_option(args, message):
+    with pytest.raises(CommandError, match=message):
+        run("--name", "Bad", "--redirect-uri", CALLBACK, *args)
+    assert not Client.objects.exists()

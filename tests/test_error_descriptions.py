@@ -11,7 +11,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
+from django.conf import settings
+from django.test import Client, override_settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
@@ -341,6 +342,35 @@ def _(language):
     return post("/o/device_authorization/", {"scope": "nope"}, language, **auth(confidential(DEVICE_CODE)))
 
 
+def userinfo(language, query="", **headers):
+    return Client().get("/o/userinfo/" + query, HTTP_ACCEPT_LANGUAGE=language, **headers).json()
+
+
+@case("userinfo: no token")
+def _(language):
+    return userinfo(language)
+
+
+@case("userinfo: unknown token")
+def _(language):
+    return userinfo(language, HTTP_AUTHORIZATION="Bearer opat_unknown")
+
+
+@case("userinfo: token in the query string")
+def _(language):
+    return userinfo(language, query="?access_token=opat_unknown")
+
+
+@case("userinfo: token in the header and the body")
+def _(language):
+    return post("/o/userinfo/", {"access_token": "a"}, language, HTTP_AUTHORIZATION="Bearer b")
+
+
+@case("userinfo: token without openid")
+def _(language):
+    return userinfo(language, HTTP_AUTHORIZATION=f"Bearer {AccessTokenFactory(scope='read').value}")
+
+
 # Authorization endpoint: errors redirected to the client, asked by a signed-in French or English user.
 
 
@@ -413,6 +443,53 @@ def _(language):
     return authorize(language, x="a" * 2048)
 
 
+def openid_authorize(language, **params):
+    """An OpenID Connect authentication request (scope openid) by a signed-in user."""
+    scopes = {**settings.OAUTH_PROVIDER["SCOPES"], "openid": "Sign you in"}
+    with override_settings(OAUTH_PROVIDER={**settings.OAUTH_PROVIDER, "SCOPES": scopes}):
+        return authorize(language, **{"scope": "openid", **params})
+
+
+@case("authorize: request object not supported")
+def _(language):
+    return openid_authorize(language, request="eyJhbGciOiJub25lIn0.e30.")
+
+
+@case("authorize: request_uri not supported")
+def _(language):
+    return openid_authorize(language, request_uri="https://client.example.com/r")
+
+
+@case("authorize: registration not supported")
+def _(language):
+    return openid_authorize(language, registration="{}")
+
+
+@case("authorize: invalid claims")
+def _(language):
+    return openid_authorize(language, claims="[]")
+
+
+@case("authorize: invalid max_age")
+def _(language):
+    return openid_authorize(language, max_age="-1")
+
+
+@case("authorize: invalid display")
+def _(language):
+    return openid_authorize(language, display="tv")
+
+
+@case("authorize: invalid id_token_hint")
+def _(language):
+    return openid_authorize(language, id_token_hint="not-a-jwt")
+
+
+@case("authorize: prompt none but must sign in again")
+def _(language):
+    return openid_authorize(language, consent=True, prompt="none", max_age="0")
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_error_description_is_ascii_english_whatever_the_language(name):
     english = CASES[name]("en")
@@ -457,6 +534,7 @@ PEOPLE_ONLY = {
     "views/clients.py",
     "views/authorized_apps.py",
     "management/commands/createclient.py",
+    "management/commands/rotatekeys.py",
 }
 PROTOCOL_MODULES = [
     path

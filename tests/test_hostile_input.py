@@ -303,6 +303,7 @@ def pages(user):
             [("confirm", "yes")],
             None,
         ),
+        "logout": (reverse("oauth_provider:logout"), [("action", "logout")], "state"),
     }
 
 
@@ -314,6 +315,7 @@ POST_PAGES = [
     "client_update",
     "client_secret",
     "client_delete",
+    "logout",
 ]
 PAGES = [*POST_PAGES, "authorized_apps", "client_list", "client_detail"]
 PAGE_FAULTS = ["oversized", "too_many_fields", "non_utf8_charset", "broken_multipart"]
@@ -357,7 +359,7 @@ def test_page_refuses_a_body_it_cannot_read(user, pages, caplog, page, fault):
 
 
 @pytest.mark.parametrize("fault", PAGE_FAULTS)
-@pytest.mark.parametrize("page", ["authorize", "device", "client_create", "client_update"])
+@pytest.mark.parametrize("page", ["authorize", "device", "client_create", "client_update", "logout"])
 def test_page_refuses_a_body_it_cannot_read_in_the_view(browser, pages, caplog, page, fault):
     """Without the CSRF check (the test client's default), the view is the first to read it."""
     path, pairs, name = pages[page]
@@ -372,7 +374,7 @@ def test_page_refuses_a_body_it_cannot_read_in_the_view(browser, pages, caplog, 
     assert errors_logged(caplog) == []
 
 
-@pytest.mark.parametrize("page", ["authorize", "device"])
+@pytest.mark.parametrize("page", ["authorize", "device", "logout"])
 def test_page_refuses_a_query_with_too_many_fields(browser, pages, caplog, page):
     path = pages[page][0]
     before = snapshot()

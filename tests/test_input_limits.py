@@ -8,13 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from oauth_provider import authorization
+from oauth_provider import authentication_requests, authorization, logout
 from oauth_provider.client_auth import CLIENT_PARAMETERS
 from oauth_provider.errors import InvalidRequest
 from oauth_provider.grants import GRANTS
 from oauth_provider.payload import MAX_LENGTHS, check_length, single_values
 from oauth_provider.redirect_uris import MAX_REDIRECT_URI_LENGTH, validate_redirect_uri
 from oauth_provider.token_lookup import TOKEN_PARAMETERS
+from oauth_provider.userinfo import PARAMETERS as USERINFO_PARAMETERS
 from oauth_provider.views import device as device_views
 from tests.factories import ClientFactory
 from tests.helpers import basic_auth, post_token
@@ -32,7 +33,14 @@ READ_ELSEWHERE = {
 
 def parameters_read():
     names = set(CLIENT_PARAMETERS) | set(TOKEN_PARAMETERS) | set(authorization.PARAMETERS)
-    names |= set(device_views.PARAMETERS) | READ_ELSEWHERE | {"grant_type"}
+    names |= set(authentication_requests.OPENID_PARAMETERS)
+    names |= (
+        set(device_views.PARAMETERS)
+        | set(USERINFO_PARAMETERS)
+        | set(logout.PARAMETERS)
+        | READ_ELSEWHERE
+        | {"grant_type"}
+    )
     for grant in GRANTS.values():
         names |= grant.parameters
     return names

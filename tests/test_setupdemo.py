@@ -221,3 +221,22 @@ def test_callback_page_shows_the_exchange_command_for_this_site(client):
     assert "opac_example" in html
     assert "http://testserver/o/token/" in html
     assert "redirect_uri=http://testserver/callback/" in html
+
+
+def test_example_site_is_an_openid_provider():
+    from example_project.settings import OAUTH_PROVIDER
+
+    assert list(OAUTH_PROVIDER["SCOPES"]) == ["openid", "profile", "email", "read", "write"]
+    assert OAUTH_PROVIDER.get("OIDC_ENABLED", True) is True
+
+
+def test_demo_client_signs_in_with_openid_where_the_site_offers_it(settings):
+    from example_project.settings import OAUTH_PROVIDER
+
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "SCOPES": OAUTH_PROVIDER["SCOPES"]}
+
+    printed = setupdemo()
+
+    client = Client.objects.get(name="Demo client")
+    assert client.scopes == ["openid", "profile", "email", "read", "write"]
+    assert parse_qs(urlsplit(printed["url"]).query)["scope"] == ["openid profile email read write"]

@@ -130,6 +130,7 @@ def test_every_field_on_every_page_has_a_label(client, user):
         "edit": client.get(reverse("oauth_provider:client_update", args=[app.client_id])),
         "detail": client.get(reverse("oauth_provider:client_detail", args=[app.client_id])),
         "secret": client.post(reverse("oauth_provider:client_secret", args=[app.client_id])),
+        "confirm logout": client.get(reverse("oauth_provider:logout") + f"?client_id={app.client_id}"),
     }
     for name, response in pages.items():
         assert response.status_code == 200, name

@@ -45,13 +45,15 @@ class AuthorizationCodeGrant(Grant):
         with transaction.atomic():
             codes = AuthorizationCode.objects.filter(pk=code.pk)
             if codes.end(AuthorizationCode.EndReason.REDEEMED):
-                return issue_tokens(
+                response = issue_tokens(
                     client=request.client,
                     user=code.user,
                     scopes=code.scopes,
                     grant_type=self.grant_type,
                     family_id=code.family_id,
                 )
+                # OpenID Connect Core §3.1.3.3: with openid, an ID token too.
+                return self.with_id_token(request, response, code.family_id)
         # Ended in the meantime: by a concurrent redemption, or by withdrawal.
         self.ended(code, codes.values_list("end_reason", flat=True).get())
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from typing import TYPE_CHECKING, ClassVar, NoReturn, TypeVar
 
 from django.dispatch import Signal
 from django.utils.functional import Promise
 
+from .. import id_tokens
 from ..compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
 from ..crypto import hash_secret
 from ..errors import InvalidGrant
@@ -56,6 +58,20 @@ class Grant:
         if credential is None or credential.client_id != request.client.pk:
             raise InvalidGrant
         return credential
+
+    def with_id_token(
+        self, request: TokenRequest, response: TokenResponse, family_id: uuid.UUID, *, refreshed: bool = False
+    ) -> TokenResponse:
+        """``response`` with an ID token when its scope includes ``openid``
+        and the authorization was an OpenID Connect authentication (Core 1.0
+        §3.1.3.3, §12.2)."""
+        return id_tokens.add_to_token_response(
+            response,
+            client=request.client,
+            family_id=family_id,
+            http_request=request.http_request,
+            refreshed=refreshed,
+        )
 
     def replayed(self, credential: Credential, description: str | Promise) -> NoReturn:
         """A code or rotated refresh token came back: one of two parties holds a

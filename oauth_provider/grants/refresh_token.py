@@ -49,7 +49,7 @@ class RefreshTokenGrant(Grant):
         """Issue the successor of ``token``, which the caller has just revoked."""
         # The access token issued with the old refresh token stops working too.
         revoke(AccessToken, [token.access_token] if token.access_token else [], reason="rotated")
-        return issue_tokens(
+        response = issue_tokens(
             client=request.client,
             user=token.user,
             scopes=scopes,
@@ -59,6 +59,9 @@ class RefreshTokenGrant(Grant):
             family_id=token.family_id,
             previous=token,
         )
+        # OpenID Connect Core §12.2: a new ID token of the same sign-in
+        # (same sub, auth_time and sid) when the new scope includes openid.
+        return self.with_id_token(request, response, token.family_id, refreshed=True)
 
     def retry(self, request: TokenRequest, token: RefreshToken) -> TokenResponse:
         """A revoked refresh token came back: reuse, unless it is the one retry

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from .. import sector_identifiers
 from ..crypto import (
     CLIENT_SECRET_PREFIX,
     generate_client_id,
@@ -351,3 +352,46 @@ class Client(models.Model):
             errors["redirect_uris"] = _("Browser-based grants need at least one redirect URI.")
         if errors:
             raise ValidationError(errors)
+        self._clean_sector()
+
+    def _clean_sector(self) -> None:
+        """OpenID Connect Core 1.0 §8.1 and Registration 1.0 §5: a pairwise
+        client's redirect URIs are on one host unless it registers a
+        ``sector_identifier_uri``, which must list them all (fetched here,
+        only when it or a redirect URI is new: an unchanged client stays
+        savable while the sector's host is down)."""
+        if self.sector_identifier_uri:
+            try:
+                sector_identifiers.validate_sector_identifier_uri(self.sector_identifier_uri)
+                if self._sector_changed():
+                    sector_identifiers.verify(self.sector_identifier_uri, self.redirect_uri_list)
+            except ValidationError as error:
+                raise ValidationError({"sector_identifier_uri": error}) from None
+        elif (
+            self.subject_type == SubjectType.PAIRWISE
+            and len(sector_identifiers.redirect_uri_sectors(self.redirect_uri_list)) > 1
+        ):
+            raise ValidationError(
+                {
+                    "redirect_uris": _(
+                        "A pairwise client whose redirect URIs are on more than one host needs a "
+                        "sector identifier URI listing them all."
+                    )
+                }
+            )
+
+    def _sector_changed(self) -> bool:
+        """Whether the sector identifier URI differs from the stored one or a
+        redirect URI was added (always, for a new client)."""
+        if self._state.adding or self.pk is None:
+            return True
+        stored = (
+            Client.objects.filter(pk=self.pk).values_list("sector_identifier_uri", "redirect_uris").first()
+        )
+        if stored is None:
+            return True
+        uri, redirect_uris = stored
+        # Removing a redirect URI needs no new proof: the document listed it.
+        return uri != self.sector_identifier_uri or not set(self.redirect_uri_list) <= set(
+            split_redirect_uris(redirect_uris)
+        )

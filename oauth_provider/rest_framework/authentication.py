@@ -56,6 +56,13 @@ class BearerTokenAuthentication(BaseAuthentication):
             value = raw.decode("ascii")
         except UnicodeDecodeError:
             raise InvalidToken from None
+        return self.authenticate_credentials(value)
+
+    def authenticate_credentials(self, value: str) -> tuple[object, AccessToken]:
+        """The user and token of the raw access token ``value``, however it
+        was sent (the UserInfo endpoint also takes it from a form body,
+        RFC 6750 §2.2); ``InvalidToken`` unless it, its client and its user
+        are active."""
         token = find_token(value)
         if token is None or not token.is_active() or not token.client.is_active:
             raise InvalidToken

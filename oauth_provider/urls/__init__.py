@@ -6,8 +6,11 @@ from ..views.authorize import AuthorizeView
 from ..views.authorized_apps import AuthorizedAppListView, WithdrawConsentView
 from ..views.device import DeviceAuthorizationView, DeviceVerificationView
 from ..views.introspect import IntrospectView
+from ..views.jwks import JWKSView
+from ..views.logout import LogoutView
 from ..views.revoke import RevokeView
 from ..views.token import TokenView
+from ..views.userinfo import UserInfoView
 
 
 class ClientIdConverter(StringConverter):
@@ -32,6 +35,9 @@ urlpatterns = [
     path("introspect/", IntrospectView.as_view(), name="introspect"),
     path("device_authorization/", DeviceAuthorizationView.as_view(), name="device_authorization"),
     path("device/", DeviceVerificationView.as_view(), name="device"),
+    path("userinfo/", UserInfoView.as_view(), name="userinfo"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("jwks/", JWKSView.as_view(), name="jwks"),
     path("authorized-apps/", AuthorizedAppListView.as_view(), name="authorized_apps"),
     path("authorized-apps/<int:pk>/withdraw/", WithdrawConsentView.as_view(), name="withdraw_consent"),
     path("clients/", clients.ClientListView.as_view(), name="client_list"),

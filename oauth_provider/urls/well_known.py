@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from ..views.metadata import MetadataView
+from ..views.metadata import MetadataView, OpenIDConfigurationView
 
 urlpatterns = [
     path(".well-known/oauth-authorization-server", MetadataView.as_view(), name="oauth-authorization-server"),
+    path(".well-known/openid-configuration", OpenIDConfigurationView.as_view(), name="openid-configuration"),
 ]

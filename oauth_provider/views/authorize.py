@@ -1,19 +1,28 @@
-"""The authorization endpoint and consent screen (RFC 6749 §3.1, §4.1.1-§4.1.2, §4.2.1-§4.2.2)."""
+"""The authorization endpoint and consent screen (RFC 6749 §3.1, §4.1.1-§4.1.2,
+§4.2.1-§4.2.2; OpenID Connect Core 1.0 §3.1.2, §3.2.2, §3.3.2)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from .. import authorization
+from .. import authentication_requests, authorization
 from ..consents import previous_consent
 from ..errors import AccessDenied, ConsentRequired, LoginRequired, OAuthError
+from ..login_sessions import login_session
 from ..metadata import issuer
 from ..payload import AuthorizationRequest
 from ..responses import error_page, error_redirect, redirect_with_params
-from .decorators import SWITCH_ACCOUNT, SensitivePageMixin, switch_account
+from .decorators import SWITCH_ACCOUNT, SensitivePageMixin
+
+SIGN_IN_AGAIN = _("The user must sign in again or as another account, and prompt=none does not allow it.")
 
 
 class AuthorizeView(SensitivePageMixin, View):
@@ -22,8 +31,15 @@ class AuthorizeView(SensitivePageMixin, View):
 
     The authorization request travels in the query string both times and is
     validated again on POST, so nothing the form carries is trusted. The
-    code flow and the implicit grant share the screen and the remembered
-    consent; only the answer differs (a code in the query, a token in the fragment).
+    code flow, the implicit grant and OpenID Connect's responses share the
+    screen and the remembered consent; only the answer differs (a code in the
+    query, tokens in the fragment).
+
+    Before the screen, an OpenID Connect request may send the user to the
+    login page (``LOGIN_URL``) and back to the same request: to sign in again
+    (``prompt=login``, ``max_age``), or as the account the client names
+    (``id_token_hint``). ``login_hint`` goes along as a query parameter of
+    the login page, for its template to fill in the username.
     """
 
     template_name = "oauth_provider/authorize.html"
@@ -37,13 +53,20 @@ class AuthorizeView(SensitivePageMixin, View):
             return error_page(request, error, self.error_template_name)
         try:
             authorization.check_request_length(request.get_full_path())
-            auth_request = authorization.validate(request.GET, target)
+            auth_request = authorization.validate(request.GET, target, issuer=issuer(request))
             # Login comes after the request is known to be good, so a bad
             # link never sends a user through the login form.
             if not request.user.is_authenticated:
-                if auth_request.prompt == "none":
+                if "none" in auth_request.prompts:
                     raise LoginRequired
-                return redirect_to_login(request.get_full_path())
+                return self.sign_in(request, auth_request)
+            needed = authentication_requests.sign_in_needed(request, auth_request)
+            if needed is not None:
+                if "none" in auth_request.prompts:
+                    raise LoginRequired(SIGN_IN_AGAIN)
+                return self.sign_in(
+                    request, auth_request, switch=needed == authentication_requests.SWITCH_ACCOUNT
+                )
             return super().dispatch(request, auth_request)
         except OAuthError as error:
             return error_redirect(
@@ -54,26 +77,62 @@ class AuthorizeView(SensitivePageMixin, View):
         consent = previous_consent(auth_request.client, request.user)
         if not authorization.needs_consent(auth_request, consent):
             return self.approve(request, auth_request)
-        if auth_request.prompt == "none":
+        if "none" in auth_request.prompts:
             raise ConsentRequired
         context = authorization.consent_context(
             auth_request.client, request.user, auth_request.scopes, consent
         )
-        return render(request, self.template_name, context)
+        language = auth_request.openid.ui_language if auth_request.openid else None
+        if language is None:
+            return render(request, self.template_name, context)
+        # Core §3.1.2.1 ui_locales: this page only, in the first language the
+        # client asked for that the site has; the user's own choice (cookie,
+        # Accept-Language) is left as it was.
+        with translation.override(language):
+            response = render(request, self.template_name, context)
+        response["Content-Language"] = language
+        return response
 
     def post(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
         actions = request.POST.getlist("action")
         # One button was pressed, or none: anything else is a denial.
         action = actions[0] if len(actions) == 1 else None
         if action == SWITCH_ACCOUNT:
-            return switch_account(request, request.get_full_path())
+            return self.sign_in(request, auth_request, switch=True)
         if action != "allow":
+            if auth_request.openid is not None:
+                authentication_requests.forget_demand(request)
             raise AccessDenied
         return self.approve(request, auth_request)
 
     def approve(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
-        params = authorization.approve(auth_request, request.user)
-        fragment = auth_request.response_type in authorization.FRAGMENT_RESPONSE_TYPES
+        session = None
+        if auth_request.openid is not None:
+            session = login_session(request)
+            authentication_requests.forget_demand(request)
+        params = authorization.approve(
+            auth_request, request.user, issuer=issuer(request), login_session=session
+        )
+        fragment = authorization.answers_in_fragment(auth_request.response_type)
         return redirect_with_params(
             auth_request.redirect_uri, {**params, "iss": issuer(request)}, fragment=fragment
         )
+
+    def sign_in(
+        self, request: HttpRequest, auth_request: AuthorizationRequest, *, switch: bool = False
+    ) -> HttpResponse:
+        """Send the user to the login page and back to this request; with
+        ``switch``, sign them out first ("not you?", or another account wanted).
+
+        A request that wants a fresh login records that it sent the user
+        away, so that it goes on once they are back signed in (never a loop).
+        """
+        if switch:
+            logout(request)
+        if authentication_requests.may_demand_fresh_login(auth_request):
+            authentication_requests.demand_authentication(request)
+        response = redirect_to_login(request.get_full_path())
+        login_hint = auth_request.openid.login_hint if auth_request.openid else None
+        if login_hint is not None:
+            response["Location"] += "&" + urlencode({"login_hint": login_hint})
+        return response

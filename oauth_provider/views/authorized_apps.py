@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import generic
 
 from ..consents import authorized_apps, withdraw_consent
+from ..metadata import issuer
 from ..models import Consent
 from ..scopes import describe
 from ..text import isolate
@@ -48,7 +49,7 @@ class WithdrawConsentView(OwnConsentMixin, generic.DetailView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         consent: Consent = self.get_object()
-        withdraw_consent(consent)
+        withdraw_consent(consent, issuer=issuer(request))
         messages.success(
             request,
             _("%(name)s can no longer access your account.") % {"name": isolate(consent.client.name)},

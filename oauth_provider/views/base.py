@@ -81,6 +81,20 @@ class ProtocolView(APIView):
         return error_json(self.request, exc)
 
 
+class PublicDocumentView(ProtocolView):
+    """A document anyone may read, from any web origin (metadata, JWKS).
+
+    ``Access-Control-Allow-Origin: *`` lets relying parties running in a
+    browser fetch it (Discovery 1.0 §4, RFC 7517): it holds nothing private
+    and is read without credentials, so any origin is safe.
+    """
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
 class AccountPageMixin(SensitivePageMixin, LoginRequiredMixin):
     """A page of the signed-in user's own things (authorized apps, own clients)."""
 

@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect, requires_csrf_token
 
 from ..errors import MethodNotAllowed
 from ..responses import BAD_REQUEST_TEMPLATE, client_fault, error_page
@@ -73,13 +73,29 @@ def sensitive_page(view: View) -> View:
     return csrf_exempt(never_cache(xframe_options_deny(protected)))
 
 
+def cross_site_page(view: View) -> View:
+    """``sensitive_page`` for a page other sites may POST to, which checks
+    CSRF itself on the forms it shows.
+
+    RP-Initiated Logout 1.0 §2: the OP "MUST support the use of the HTTP GET
+    and POST methods" at the logout endpoint, and a client's POST comes from
+    its own site, without this site's CSRF token. The view wraps the
+    handler of its own form in ``csrf_protect``; ``requires_csrf_token``
+    here only makes the token (and its cookie) available to the page.
+    """
+    protected = _privacy_headers(_refuse_unreadable_requests(requires_csrf_token(view)))
+    return csrf_exempt(never_cache(xframe_options_deny(protected)))
+
+
 class SensitivePageMixin:
-    """``sensitive_page`` around a class-based view's whole ``as_view()``,
-    so a subclass overriding ``dispatch`` cannot drop any of it."""
+    """``sensitive_page`` (or ``page_decorator``) around a class-based view's
+    whole ``as_view()``, so a subclass overriding ``dispatch`` cannot drop any of it."""
+
+    page_decorator: Callable[[View], View] = staticmethod(sensitive_page)
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> View:
-        return sensitive_page(super().as_view(**initkwargs))  # type: ignore[misc]
+        return cls.page_decorator(super().as_view(**initkwargs))  # type: ignore[misc]
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """A readable 405 page, with the ``Allow`` header Django's empty one has."""

@@ -7,6 +7,7 @@ shape in this folder (a swapped ``AbstractUser``, an email-and-account-number
 cache off and on.
 """
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -17,11 +18,11 @@ from django.db import connection
 from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 
-from oauth_provider import bearer, client_auth, token_lookup
+from oauth_provider import bearer, client_auth, clock, token_lookup
 from oauth_provider.compiled_lookup import CompiledLookup
 from oauth_provider.crypto import hash_secret
 from oauth_provider.grants.base import credential_lookup
-from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken
+from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken, Subject
 from tests.factories import PASSWORD, ClientFactory
 from tests.helpers import authorize_url, basic_auth, pkce_pair, post_token, redirect_params
 
@@ -144,6 +145,39 @@ def test_authorization_code_flow(account, app, api_client, token_cache, django_a
         assert refresh_body["active"] is True
         assert refresh_body["username"] == account.get_username()
     assert password_read(endpoints.captured_queries) == []
+
+
+def test_userinfo(account, app, api_client, token_cache, settings):
+    """OpenID Connect UserInfo: the claims this user model has, a ``sub`` that
+    is not its primary key, two queries (one with the token cache), never the password."""
+    oidc = dict.fromkeys(["openid", "profile", "email"])
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "SCOPES": {**settings.OAUTH_PROVIDER["SCOPES"], **oidc},
+    }
+    expected = {"preferred_username": account.get_username()}
+    if hasattr(account, "first_name"):  # an AbstractUser: names, and an e-mail field of its own
+        account.first_name, account.last_name, account.email = "Alice", "Liddell", "alice@example.org"
+        account.save()
+        expected.update(name="Alice Liddell", given_name="Alice", family_name="Liddell")
+    expected["email"] = account.email
+    _token, value = AccessToken.issue(
+        client=app, user=account, scope="openid profile email", expires_at=clock.now() + timedelta(hours=1)
+    )
+
+    def userinfo():
+        response = api_client.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {value}")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    first = userinfo()
+    assert first == {"sub": Subject.objects.get(user=account).public_id, **expected}
+    assert first["sub"] != str(account.pk)
+    userinfo()  # cached now, if the cache is on
+    with CaptureQueriesContext(connection) as queries:
+        assert userinfo() == first
+    assert len(queries.captured_queries) == (1 if token_cache else 2)
+    assert password_read(queries.captured_queries) == []
 
 
 def test_reused_code_is_refused_and_revokes_its_tokens(account, app, api_client, token_cache):

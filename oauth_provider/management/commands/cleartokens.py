@@ -12,7 +12,16 @@ Safe to run (from cron, say) while the site serves traffic. What goes:
   its (short) lifetime so that a replay still revokes the tokens issued
   from it (RFC 6749 §4.1.2);
 * device authorizations once expired, whatever their status: until then a
-  polling device is owed its ``access_denied`` or a replay its refusal.
+  polling device is owed its ``access_denied`` or a replay its refusal;
+* OpenID Connect sign-ins once nothing of their grant family is live (no
+  unexpired, unrevoked token, no unused code or device request), when the
+  user has signed out, or else once older than ``REFRESH_TOKEN_EXPIRE_SECONDS``
+  (and Django's ``SESSION_COOKIE_AGE``): until then a refresh needs its
+  ``auth_time`` for the new ID token (Core §12.2), and a logout of the
+  browser session it belongs to needs its ``sid`` to tell the client
+  (Back-Channel Logout 1.0 §2.5);
+* signing keys no longer published (past ``expires_at``): every token they
+  signed has expired, so their private part is of no more use.
 
 Rows are not kept for the sake of their family. A revoked refresh token
 presented after its expiry fails with ``invalid_grant`` whether or not its
@@ -28,14 +37,17 @@ short transaction, so memory stays constant and no lock is held for long.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 
 from ... import clock
-from ...models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken
+from ...models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken, SignIn, SigningKey
+from ...settings import oauth_settings
 
 DEFAULT_BATCH_SIZE = 1000
 
@@ -53,7 +65,26 @@ def deletable(now: datetime) -> list[tuple[type[models.Model], models.Q]]:
         (AccessToken, expired | models.Q(revoked_at__isnull=False)),
         (AuthorizationCode, expired),
         (DeviceAuthorization, expired),
+        (SignIn, finished_sign_ins(now)),
+        (SigningKey, expired),
     ]
+
+
+def finished_sign_ins(now: datetime) -> models.Q:
+    """Sign-ins whose grant family has nothing live left, once signed out or
+    older than a refresh token or browser session can live."""
+    family = OuterRef("family_id")
+    unrevoked = models.Q(family_id=family, revoked_at__isnull=True, expires_at__gt=now)
+    unused = models.Q(family_id=family, used_at__isnull=True, expires_at__gt=now)
+    live = [
+        Exists(AccessToken.objects.filter(unrevoked)),
+        Exists(RefreshToken.objects.filter(unrevoked)),
+        Exists(AuthorizationCode.objects.filter(unused)),
+        Exists(DeviceAuthorization.objects.filter(unused)),
+    ]
+    age = max(oauth_settings.REFRESH_TOKEN_EXPIRE_SECONDS, settings.SESSION_COOKIE_AGE)
+    over = models.Q(ended_at__isnull=False) | models.Q(created_at__lte=now - timedelta(seconds=age))
+    return models.Q(*(~exists for exists in live)) & over
 
 
 def delete_in_batches(model: type[models.Model], condition: models.Q, batch_size: int) -> int:
@@ -90,8 +121,9 @@ def positive_int(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Delete expired or revoked access tokens, expired refresh tokens, expired authorization "
-        "codes and expired device authorizations, in batches. Revoked refresh tokens and used "
-        "codes are kept until they expire: a replay of one still revokes its token family."
+        "codes and expired device authorizations, finished sign-ins and signing keys no longer "
+        "published, in batches. Revoked refresh tokens and used codes are kept until they expire: "
+        "a replay of one still revokes its token family."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

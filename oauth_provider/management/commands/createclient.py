@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from ...forms import DEFAULT_GRANT_TYPES, normalize_redirect_uris
-from ...models import Client
+from ...models import Client, SigningKey
 
 # The command-line option that sets each model field, to name it in errors.
 OPTION_OF_FIELD = {
@@ -28,6 +28,11 @@ OPTION_OF_FIELD = {
     "skip_consent": "--skip-consent",
     "allow_introspection": "--allow-introspection",
     "owner": "--owner",
+    "post_logout_redirect_uris": "--post-logout-redirect-uri",
+    "backchannel_logout_uri": "--backchannel-logout-uri",
+    "id_token_signed_response_alg": "--id-token-alg",
+    "subject_type": "--subject-type",
+    "sector_identifier_uri": "--sector-identifier-uri",
 }
 
 
@@ -79,6 +84,43 @@ class Command(BaseCommand):
             help=_("Let the client ask whether any token is active (resource servers only, RFC 7662)."),
         )
         parser.add_argument("--owner", metavar="USERNAME", help=_("The user who owns the client."))
+        # OpenID Connect (RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0
+        # §2.2, Registration 1.0 §2, Core §8). Choices are the model's, checked
+        # by full_clean like every other value, so errors read the same.
+        parser.add_argument(
+            "--post-logout-redirect-uri",
+            dest="post_logout_redirect_uris",
+            action="append",
+            metavar="URI",
+            help=_("Where users may be sent after signing out, matched exactly (repeatable)."),
+        )
+        parser.add_argument(
+            "--backchannel-logout-uri",
+            metavar="URI",
+            help=_("Where the server posts a logout token when a user signs out."),
+        )
+        parser.add_argument(
+            "--id-token-alg",
+            metavar="ALGORITHM",
+            help=_("The algorithm that signs the client's ID tokens: %(choices)s. Default: %(default)s.")
+            % {
+                "choices": ", ".join(SigningKey.Algorithm.values),
+                "default": Client._meta.get_field("id_token_signed_response_alg").default,
+            },
+        )
+        parser.add_argument(
+            "--subject-type",
+            metavar="TYPE",
+            help=_(
+                "public (one identifier for every client) or pairwise (one per sector). Default: %(default)s."
+            )
+            % {"default": "OIDC_DEFAULT_SUBJECT_TYPE"},
+        )
+        parser.add_argument(
+            "--sector-identifier-uri",
+            metavar="URI",
+            help=_("Pairwise clients: the https URL whose host names the sector (OpenID Connect Core §8.1)."),
+        )
         parser.add_argument(
             "--json",
             action="store_true",
@@ -87,6 +129,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         grant_types = list(dict.fromkeys(options["grant_types"] or DEFAULT_GRANT_TYPES))
+        # Left out, these keep the model's defaults (RS256, OIDC_DEFAULT_SUBJECT_TYPE).
+        chosen = {
+            "id_token_signed_response_alg": options["id_token_alg"],
+            "subject_type": options["subject_type"],
+        }
         client = Client(
             name=options["name"],
             client_type=options["client_type"],
@@ -96,10 +143,17 @@ class Command(BaseCommand):
             skip_consent=options["skip_consent"],
             allow_introspection=options["allow_introspection"],
             owner=self.owner(options["owner"]),
+            post_logout_redirect_uris=normalize_redirect_uris(
+                "\n".join(options["post_logout_redirect_uris"] or [])
+            ),
+            backchannel_logout_uri=options["backchannel_logout_uri"] or "",
+            sector_identifier_uri=options["sector_identifier_uri"] or "",
+            **{field: value for field, value in chosen.items() if value is not None},
         )
         secret = client.set_secret() if client.is_confidential else None
-        # The model validates the name, website, grant types, scopes and each
-        # redirect URI, as it does for the admin and the self-service page.
+        # The model validates the name, website, grant types, scopes, each
+        # redirect URI and the OpenID Connect values, as it does for the admin
+        # and the self-service page.
         try:
             client.full_clean()
         except ValidationError as error:

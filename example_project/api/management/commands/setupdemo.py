@@ -38,6 +38,9 @@ ADMIN_PASSWORD = "admin-password"  # noqa: S105
 
 CLIENT_NAME = "Demo client"
 SCOPES = ["read", "write"]
+# OpenID Connect (sign-in, name, e-mail), given to the demo client when the
+# site offers them, as the example settings do.
+OPENID_SCOPES = ["openid", "profile", "email"]
 # Used when OAUTH_PROVIDER has no ISSUER (the example settings always set one).
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -61,7 +64,7 @@ class Command(BaseCommand):
                 "response_type": "code",
                 "client_id": client.client_id,
                 "redirect_uri": redirect_uri,
-                "scope": " ".join(SCOPES),
+                "scope": " ".join(client.scopes),
                 "state": state,
                 "code_challenge": s256(verifier),
                 "code_challenge_method": S256,
@@ -132,7 +135,7 @@ class Command(BaseCommand):
         # Every grant the README walks through with curl.
         client.grant_types = [AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, DEVICE_CODE]
         client.redirect_uris = redirect_uri
-        client.scopes = list(SCOPES)
+        client.scopes = [name for name in OPENID_SCOPES if name in oauth_settings.SCOPES] + SCOPES
         client.is_active = True
         secret = client.set_secret()
         try:

@@ -1,0 +1,203 @@
+"""Sector identifiers: which clients share a pairwise ``sub`` (OpenID Connect Core 1.0 §8.1).
+
+A pairwise client's sector is the host of its ``sector_identifier_uri`` or,
+without one, the host of its redirect URIs, which must then all be on that
+one host. Registration 1.0 §5: "If there are multiple hostnames in the
+registered redirect_uris, the Client MUST register a sector_identifier_uri."
+
+Core §8.1: "The value of the sector_identifier_uri MUST be a URL using the
+https scheme that points to a JSON file containing an array of redirect_uri
+values. The values of the registered redirect_uris MUST be included in the
+elements of the array." The server fetches the file when a client is saved
+with a new URI or new redirect URIs (``Client.clean``): that proves whoever
+controls the sector's host lists the client, so no client can join a sector
+(and learn the ``sub`` its users have there) without the sector's consent.
+
+The fetch uses only the standard library: https only, also after redirects,
+with the system's certificate authorities (``ssl_context``, which tests
+replace to trust a local test authority), a short deadline and a size cap.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from http.client import HTTPException, HTTPMessage, HTTPResponse
+from typing import IO
+from urllib.parse import SplitResult, urlsplit
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .redirect_uris import (
+    MAX_REDIRECT_URI_LENGTH,
+    check_unambiguous_host,
+    check_unambiguous_text,
+    is_claimable_by_any_app,
+    shown,
+)
+
+# The whole fetch, connecting and every redirect included, in seconds.
+TIMEOUT_SECONDS = 5
+# A list of MAX_REDIRECT_URIS redirect URIs fits many times over.
+MAX_BYTES = 64 * 1024
+MAX_REDIRECTS = 3
+READ_CHUNK = 8192
+
+
+def _split(uri: str) -> SplitResult | None:
+    try:
+        return urlsplit(uri)
+    except ValueError:
+        return None
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The TLS settings of the fetch: the system's certificate authorities,
+    certificate and host name verified (Python's defaults). Tests replace
+    this function to trust their own authority; nothing else does."""
+    return ssl.create_default_context()
+
+
+def sector_host(redirect_uri: str) -> str | None:
+    """The host that names the sector of ``redirect_uri``, or None when any
+    program on a user's device could receive it (a loopback address or a
+    private-use scheme, RFC 8252 §8.6): such a host is nobody's sector, so a
+    client with only those redirect URIs is a sector of its own."""
+    if is_claimable_by_any_app(redirect_uri):
+        return None
+    parts = _split(redirect_uri)
+    return parts.hostname if parts is not None else None
+
+
+def redirect_uri_sectors(redirect_uris: Iterable[str]) -> set[str | None]:
+    """The sectors ``redirect_uris`` are in (None: the client's own); a
+    pairwise client without a ``sector_identifier_uri`` must have one."""
+    return {sector_host(uri) for uri in redirect_uris}
+
+
+def validate_sector_identifier_uri(uri: str) -> None:
+    """Raise ``ValidationError`` unless ``uri`` is an https URL with a host,
+    no fragment, and nothing that hides where it leads (as redirect URIs)."""
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        raise ValidationError(
+            _("A URI may be at most %(limit)d characters long."),
+            code="too_long",
+            params={"limit": MAX_REDIRECT_URI_LENGTH},
+        )
+    parts = _split(uri)
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        raise ValidationError(_("The sector identifier URI must be an https URL."), code="insecure")
+    if parts.fragment or "#" in uri:
+        raise ValidationError(_("The URL must not contain a fragment."), code="fragment")
+    check_unambiguous_text(uri, parts)
+    check_unambiguous_host(parts)
+
+
+def verify(uri: str, redirect_uris: list[str]) -> None:
+    """Raise ``ValidationError`` unless ``uri`` may be the sector identifier
+    URI of a client with ``redirect_uris``: valid (above), and a JSON array
+    that includes every one of them, fetched now."""
+    validate_sector_identifier_uri(uri)
+    try:
+        listed = json.loads(fetch(uri))
+    except (UnicodeDecodeError, ValueError):
+        listed = None
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise ValidationError(
+            _("The sector identifier URI must return a JSON array of redirect URIs."), code="not_a_list"
+        )
+    missing = [redirect_uri for redirect_uri in redirect_uris if redirect_uri not in listed]
+    if missing:
+        raise ValidationError(
+            _("The sector identifier URI does not list these redirect URIs: %(missing)s."),
+            code="missing",
+            params={"missing": ", ".join(map(shown, missing))},
+        )
+
+
+class HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows at most ``MAX_REDIRECTS`` redirects, each to https only: the
+    document's authenticity is what the fetch is for."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        parts = _split(newurl)
+        if parts is None or parts.scheme != "https":
+            raise ValidationError(
+                _("The sector identifier URI redirects to a URL that is not https."), code="insecure_redirect"
+            )
+        redirects = getattr(req, "redirects", 0) + 1
+        if redirects > MAX_REDIRECTS:
+            raise ValidationError(
+                _("The sector identifier URI redirects more than %(limit)d times."),
+                code="too_many_redirects",
+                params={"limit": MAX_REDIRECTS},
+            )
+        new_request = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new_request is not None:
+            new_request.redirects = redirects
+        return new_request
+
+
+def fetch(uri: str) -> bytes:
+    """The body of an https GET of ``uri``, or ``ValidationError`` saying
+    why not (never the server's own words, which the client's owner controls)."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=ssl_context()), HttpsOnlyRedirects()
+    )
+    # https only: checked by validate_sector_identifier_uri and HttpsOnlyRedirects.
+    request = urllib.request.Request(uri, headers={"Accept": "application/json"})  # noqa: S310
+    try:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            return _read(response, deadline)
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise ValidationError(
+            _("The sector identifier URI answered with HTTP status %(status)d."),
+            code="http_status",
+            params={"status": error.code},
+        ) from None
+    except (urllib.error.URLError, OSError, HTTPException) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            message = _("The sector identifier URI's TLS certificate could not be verified.")
+        elif isinstance(reason, TimeoutError):
+            message = _("The sector identifier URI did not answer in time.")
+        else:
+            message = _("The sector identifier URI could not be fetched.")
+        raise ValidationError(message, code="unreachable") from None
+
+
+def _read(response: HTTPResponse, deadline: float) -> bytes:
+    """At most ``MAX_BYTES`` of ``response``, before ``deadline``: a server
+    sending slowly or endlessly is cut off (the socket timeout alone would
+    let a byte every few seconds go on for hours). ``read1`` returns what one
+    receive brings, so the deadline is looked at after each."""
+    body = b""
+    while chunk := response.read1(READ_CHUNK):
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise ValidationError(
+                _("The sector identifier document is larger than %(limit)d kB."),
+                code="too_large",
+                params={"limit": MAX_BYTES // 1024},
+            )
+        if time.monotonic() > deadline:
+            raise ValidationError(_("The sector identifier URI did not answer in time."), code="unreachable")
+    if response.length:
+        # The connection closed before the Content-Length promised was sent.
+        raise ValidationError(_("The sector identifier URI could not be fetched."), code="unreachable")
+    return body

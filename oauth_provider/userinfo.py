@@ -1,0 +1,119 @@
+"""UserInfo (OpenID Connect Core 1.0 §5.3): whose token it is, and what its client may learn.
+
+The endpoint is a protected resource of the server's own: it takes an access
+token as RFC 6750 says (the ``Authorization`` header, §2.1, or a form body,
+§2.2; never the query string, §2.3, which RFC 9700 §4.3.2 advises against),
+refuses it as RFC 6750 §3.1 says, and answers with the claims the token's
+scopes and the authorization's ``claims`` request (Core §5.5) allow.
+
+It is called after every sign-in and often by relying parties that keep no
+session of their own, so it costs one query besides the token's own
+(``bearer.find_token``, none with the token cache): the client, the user's
+subject identifiers and the sign-in's claims request come back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Subquery
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from .claims import OPENID, release, requested_claims, scope_claims
+from .errors import BearerTokenMissing, InvalidBearerRequest, InvalidBearerToken, OpenIDScopeRequired
+from .models import AccessToken, Client, SignIn, Subject
+from .models.base import get_or_none
+from .payload import single_values
+from .rest_framework.authentication import BearerTokenAuthentication, bearer_token
+
+# RFC 6750 §2.2: the form body parameter that carries the token.
+ACCESS_TOKEN = "access_token"  # noqa: S105 - a parameter name, not a secret
+PARAMETERS = frozenset({ACCESS_TOKEN})
+
+
+def presented_token(request: Request, *, body: bool) -> str:
+    """The raw access token of the request: from the ``Authorization``
+    header or, when ``body`` (a form POST), the ``access_token`` parameter.
+
+    RFC 6750 §3.1: ``invalid_request`` for a request that "uses more than one
+    method to include the access token"; a token in the query string is
+    refused the same way rather than ignored, so that its developer learns why.
+    """
+    if ACCESS_TOKEN in request.query_params:
+        raise InvalidBearerRequest(_("Send the access token in the Authorization header, not in the URL."))
+    try:
+        header = bearer_token(request)
+    except AuthenticationFailed:
+        raise InvalidBearerToken from None
+    form = single_values(request.data, PARAMETERS).get(ACCESS_TOKEN) if body else None
+    if header is not None and form is not None:
+        raise InvalidBearerRequest(_("Send the access token in one place only."))
+    if form is not None:
+        return form
+    if header is None:
+        raise BearerTokenMissing
+    try:
+        return header.decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidBearerToken from None
+
+
+def authorized_token(value: str) -> AccessToken:
+    """The active access token ``value``, issued to a user with ``openid``.
+
+    Looked up as every protected request looks its token up
+    (``BearerTokenAuthentication``), so an expired or revoked token, or one
+    whose client or user is inactive, is ``invalid_token`` (401). A token
+    without ``openid``, or a client's own (client credentials), authorizes
+    no UserInfo: ``insufficient_scope`` (403).
+    """
+    try:
+        _user, token = BearerTokenAuthentication().authenticate_credentials(value)
+    except AuthenticationFailed:
+        raise InvalidBearerToken from None
+    if token.user is None or OPENID not in token.scopes:
+        raise OpenIDScopeRequired
+    return token
+
+
+def userinfo_claims(token: AccessToken) -> dict[str, Any]:
+    """The UserInfo response body (Core §5.3.2): ``sub`` and the claims of
+    the token's scopes (§5.4), with any the sign-in's ``claims`` request
+    asked for in its ``userinfo`` member (§5.5), as far as those scopes
+    allow (``claims.release``)."""
+    client, claims_request = client_and_claims_request(token)
+    scopes = token.scopes
+    names = scope_claims(scopes) | requested_claims(claims_request, "userinfo")
+    return release(token.user, client, scopes, names=names)
+
+
+def client_and_claims_request(token: AccessToken) -> tuple[Client, Mapping[str, Any] | None]:
+    """The token's client (every column: the subject type and sector, and
+    whatever the claims provider reads) and the sign-in's ``claims`` request,
+    in one query that also brings the user's subject identifiers.
+
+    Those are given to the user as its ``oauth_subject``, where
+    ``subjects.subject_of`` reads them; a user who has none yet gets them
+    there, on first need.
+    """
+    subject = Subject.objects.filter(user=token.user_id)
+    client = get_or_none(
+        Client.objects.annotate(
+            subject_public_id=Subquery(subject.values("public_id")),
+            subject_pairwise_salt=Subquery(subject.values("pairwise_salt")),
+            claims_request=Subquery(SignIn.objects.filter(family_id=token.family_id).values("claims")),
+        ).filter(pk=token.client_id)
+    )
+    if client is None:
+        # Deleted since its token was read (from the token cache, say): so is the token.
+        raise InvalidBearerToken
+    if client.subject_public_id is not None:
+        token.user.oauth_subject = Subject.from_db(
+            client._state.db,
+            ["user_id", "public_id", "pairwise_salt"],
+            [token.user_id, client.subject_public_id, client.subject_pairwise_salt],
+        )
+    return client, client.claims_request
