@@ -126,7 +126,7 @@ class UserAgent:
         self.session = requests.Session()
 
     def close(self) -> None:
-        self.session.close()
+        close_session(self.session)
 
     def log_in(self) -> None:
         """Sign in at the provider's login page, as a person does before any client asks."""
@@ -190,6 +190,18 @@ class UserAgent:
                 arrival.page = response
                 return arrival
         raise AssertionError(f"too many steps, last at {response.url}")
+
+
+def close_session(session: requests.Session) -> None:
+    """Close ``session`` and its keep-alive connections. urllib3 2's
+    ``PoolManager.clear`` leaves pooled connections open until garbage
+    collection, and one kept alive (a failed test's traceback holds its
+    response) would outlive the live server and its database connection."""
+    for adapter in session.adapters.values():
+        pools = adapter.poolmanager.pools
+        for key in pools.keys():  # noqa: SIM118 - RecentlyUsedContainer refuses plain iteration
+            pools[key].close()
+    session.close()
 
 
 class _Forms(HTMLParser):
@@ -309,7 +321,6 @@ class Receiver(ThreadingHTTPServer):
         self.status = status
         self.delay = delay
         self.requests: list[Received] = []
-        self.answered = 0
         self._arrived = threading.Condition()
 
     @property
@@ -330,14 +341,6 @@ class Receiver(ThreadingHTTPServer):
             handler.end_headers()
         except OSError:
             pass  # the caller gave up waiting and closed the connection
-        with self._arrived:
-            self.answered += 1
-            self._arrived.notify_all()
-
-    def wait_until_answered(self, count: int, timeout: float = 10) -> None:
-        """Until ``count`` requests were answered (or given up on by their sender)."""
-        with self._arrived:
-            assert self._arrived.wait_for(lambda: self.answered >= count, timeout), self.answered
 
     def received(self, method: str = "POST") -> list[Received]:
         with self._arrived:
@@ -357,7 +360,8 @@ class Receiver(ThreadingHTTPServer):
 def receiver(status: int = 200, delay: float = 0) -> Iterator[Receiver]:
     """A ``Receiver`` serving in a thread for the duration of the block."""
     server = Receiver(status, delay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll, so that shutting it down at the end of the block is quick.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server

@@ -65,6 +65,7 @@ def test_oidcc_rp_initiated_logout(flow):
         id_token_hint=sign_in.raw_id_token, post_logout_redirect_uri=POST_LOGOUT_REDIRECT_URI, state=state
     )
 
+    assert arrival.pages == [], "the hint ties the request to this session: no question asked"
     assert arrival.url.startswith(POST_LOGOUT_REDIRECT_URI + "?")
     assert url_params(arrival.url) == {"state": state}
     assert_logged_out(flow)
@@ -123,6 +124,8 @@ def test_oidcc_rp_initiated_logout_no_params(flow):
 
     arrival = flow.agent.log_out()
 
+    # Nothing ties the request to the user: asked first, so no site can log them out (logout CSRF).
+    assert arrival.pages == ["logout-confirmation"]
     assert_not_redirected(arrival)
     assert_logged_out(flow)
 
@@ -134,6 +137,7 @@ def test_oidcc_rp_initiated_logout_no_post_logout_redirect_uri(flow):
 
     arrival = flow.agent.log_out(id_token_hint=sign_in.raw_id_token, state=end_session_state())
 
+    assert arrival.pages == []
     assert_not_redirected(arrival)
     assert_logged_out(flow)
 
@@ -157,6 +161,7 @@ def test_oidcc_rp_initiated_logout_only_state(flow):
 
     arrival = flow.agent.log_out(state=end_session_state())
 
+    assert arrival.pages == ["logout-confirmation"]
     assert_not_redirected(arrival)
     assert_logged_out(flow)
 
