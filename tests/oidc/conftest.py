@@ -14,7 +14,6 @@ import pytest
 
 from oauth_provider.models import Client
 from oauth_provider.settings import AUTHORIZATION_CODE, REFRESH_TOKEN
-from tests.browser.conftest import chromium, page  # noqa: F401 - Playwright fixtures, shared
 from tests.factories import ClientFactory, UserFactory
 
 from .support import POST_LOGOUT_REDIRECT_URI, REDIRECT_URI, SCOPES, CodeFlow, Provider, UserAgent
