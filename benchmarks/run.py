@@ -60,7 +60,7 @@ from django.db import close_old_connections, connection, transaction  # noqa: E4
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
 from oauth_provider import clock  # noqa: E402
-from oauth_provider.models import AccessToken, AuthorizationCode, Client, RefreshToken  # noqa: E402
+from oauth_provider.models import AccessToken, AuthorizationCode, Client, RefreshToken, SignIn  # noqa: E402
 from oauth_provider.pkce import s256  # noqa: E402
 
 Environ = dict[str, object]
@@ -71,6 +71,7 @@ Environ = dict[str, object]
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 VERIFIER = "benchmark-code-verifier-" + "x" * 40
 REDIRECT_URI = "https://client.example.com/callback"
+OPENID_SCOPE = "openid profile email read"
 
 
 def environ(method: str, path: str, data: dict[str, str] | None = None, authorization: str = "") -> Environ:
@@ -131,26 +132,39 @@ class Fixture:
         self.client.save()
         self.auth = basic(self.client.client_id, self.secret)
         _token, self.access_token = self.issue(AccessToken)
+        openid_token, self.openid_access_token = self.issue(AccessToken, scope=OPENID_SCOPE)
+        self.sign_in(openid_token.family_id)
 
     def issue(self, model: type, **fields: object) -> tuple[object, str]:
         now = clock.now()
+        fields.setdefault("scope", "read")
         return model.issue(
             client=self.client,
             user=self.user,
-            scope="read",
             created_at=now,
             expires_at=now + timedelta(hours=1),
             **fields,
         )
 
-    def codes(self, n: int) -> Iterator[str]:
+    def codes(self, n: int, *, openid: bool = False) -> Iterator[str]:
+        """Codes; with ``openid``, of OpenID Connect sign-ins (the token
+        response then carries an ID token)."""
         for _ in range(n):
-            yield self.issue(
+            code, value = self.issue(
                 AuthorizationCode,
+                scope=OPENID_SCOPE if openid else "read",
                 redirect_uri=REDIRECT_URI,
                 code_challenge=s256(VERIFIER),
                 code_challenge_method="S256",
-            )[1]
+            )
+            if openid:
+                self.sign_in(code.family_id)
+            yield value
+
+    def sign_in(self, family_id: object) -> None:
+        SignIn.objects.create(
+            family_id=family_id, client=self.client, user=self.user, sid="benchmark", auth_time=clock.now()
+        )
 
     def refresh_tokens(self, n: int) -> Iterator[str]:
         for _ in range(n):
@@ -205,6 +219,24 @@ def scenarios(fx: Fixture) -> list[Scenario]:
             ],
             min_ratio=0.3,
             max_queries=6,
+        ),
+        Scenario(
+            "Authorization code exchange, OpenID Connect (ID token)",
+            lambda n: [
+                token_request(
+                    {
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "redirect_uri": REDIRECT_URI,
+                        "code_verifier": VERIFIER,
+                    }
+                )
+                for code in fx.codes(n, openid=True)
+            ],
+        ),
+        Scenario(
+            "UserInfo",
+            lambda n: [environ("GET", "/o/userinfo/", authorization=f"Bearer {fx.openid_access_token}")] * n,
         ),
         Scenario(
             "Refresh (rotation)",

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -59,12 +61,17 @@ OPENID_PARAMETERS = (
 # signed-in account is named with its "Not you?" switch.
 PROMPTS = ("none", "login", "consent", "select_account")
 DISPLAYS = ("page", "popup", "touch", "wap")
-# What sign_in_needed answers.
-LOGIN = "login"
-SWITCH_ACCOUNT = "switch_account"
 
 INVALID_CLAIMS = _("The claims parameter is not a valid claims request (OpenID Connect Core section 5.5).")
 INVALID_HINT = _("The id_token_hint is not an ID token this server issued to this client.")
+# Lone surrogates: JSON may escape them ("\\ud800"), but they are no Unicode
+# text, and PostgreSQL refuses them in a JSON column.
+SURROGATES = re.compile(r"[\ud800-\udfff]")
+# §5.5 nests a claim's request three levels down ({"id_token": {"address":
+# {"value": ...}}}), and a value is a claim's value (an address is an
+# object of strings): deeper is no claims request, and would exhaust the
+# stack of whatever walks it.
+MAX_CLAIMS_DEPTH = 8
 MAX_REMEMBERED_DEMANDS = 10
 DEMANDS_SESSION_KEY = "_oauth_provider_authentication_demands"
 
@@ -111,7 +118,7 @@ def _claims(value: str | None) -> dict[str, Any] | None:
     if value is None:
         return None
     try:
-        request = json.loads(value, parse_constant=_refuse_constant)
+        request = json.loads(value, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError):
         raise InvalidRequest(INVALID_CLAIMS) from None
     if not isinstance(request, dict):
@@ -135,6 +142,15 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(name)
 
 
+def _finite_float(text: str) -> float:
+    # A number beyond a double's range ("1e999") parses as infinity, which
+    # the claims request could not be stored with either.
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
 def _valid_entry(entry: object) -> bool:
     """§5.5.1: null, or an object whose ``essential`` is a boolean and ``values`` an array."""
     if entry is None:
@@ -144,14 +160,17 @@ def _valid_entry(entry: object) -> bool:
     return isinstance(entry.get("essential", False), bool) and isinstance(entry.get("values", []), list)
 
 
-def _clean(value: object) -> bool:
-    """No key or string anywhere in ``value`` holds a control character."""
+def _clean(value: object, depth: int = 0) -> bool:
+    """No key or string anywhere in ``value`` holds a control character or a
+    lone surrogate, and nothing nests deeper than ``MAX_CLAIMS_DEPTH``."""
     if isinstance(value, str):
-        return not INVALID_CHARACTERS.search(value)
+        return not INVALID_CHARACTERS.search(value) and not SURROGATES.search(value)
+    if isinstance(value, (dict, list)) and depth >= MAX_CLAIMS_DEPTH:
+        return False
     if isinstance(value, dict):
-        return all(_clean(key) and _clean(item) for key, item in value.items())
+        return all(_clean(key) and _clean(item, depth + 1) for key, item in value.items())
     if isinstance(value, list):
-        return all(map(_clean, value))
+        return all(_clean(item, depth + 1) for item in value)
     return True
 
 
@@ -211,19 +230,17 @@ def _ui_language(ui_locales: str) -> str | None:
 # -- signing in again --------------------------------------------------------------------------
 
 
-def sign_in_needed(http_request: HttpRequest, auth_request: AuthorizationRequest) -> str | None:
-    """``SWITCH_ACCOUNT`` when the client wants another user than the one
-    signed in, ``LOGIN`` when it wants a fresh login that has not happened
-    yet since it asked; None when the request may go on."""
+def sign_in_needed(http_request: HttpRequest, auth_request: AuthorizationRequest) -> bool:
+    """Whether the signed-in user must sign in before the request goes on:
+    the client wants another user than the one signed in, or a fresh login
+    that has not happened yet since it asked."""
     openid = auth_request.openid
     if openid is None:
-        return None
+        return False
     user: AbstractBaseUser = http_request.user  # type: ignore[assignment]
     if openid.subject is not None and openid.subject != subject(user, auth_request.client):
-        return SWITCH_ACCOUNT
-    if demands_fresh_login(http_request, auth_request) and not authenticated_since_demanded(http_request):
-        return LOGIN
-    return None
+        return True
+    return demands_fresh_login(http_request, auth_request) and not authenticated_since_demanded(http_request)
 
 
 def demands_fresh_login(http_request: HttpRequest, auth_request: AuthorizationRequest) -> bool:

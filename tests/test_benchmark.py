@@ -41,6 +41,10 @@ def test_benchmark_runs_every_scenario():
         "Protected view, token cache (Django's RedisCache)": 0,
         "Client credentials": queries["Client credentials"],
         "Authorization code exchange": queries["Authorization code exchange"],
+        "Authorization code exchange, OpenID Connect (ID token)": queries[
+            "Authorization code exchange, OpenID Connect (ID token)"
+        ],
+        "UserInfo": queries["UserInfo"],
         "Refresh (rotation)": queries["Refresh (rotation)"],
         "Introspection": queries["Introspection"],
         "Revocation": queries["Revocation"],

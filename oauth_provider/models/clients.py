@@ -334,6 +334,13 @@ class Client(models.Model):
                 "unknown": unknown_scopes,
                 "known": ", ".join(oauth_settings.SCOPES),
             }
+        # A key is made on first use for any algorithm; the server's operator
+        # chose which ones it signs with (and rotates).
+        algorithms = oauth_settings.OIDC_SIGNING_ALGORITHMS
+        if self.id_token_signed_response_alg not in algorithms:
+            errors["id_token_signed_response_alg"] = _(
+                "The server does not sign ID tokens with %(algorithm)s. It signs with: %(algorithms)s."
+            ) % {"algorithm": self.id_token_signed_response_alg, "algorithms": ", ".join(algorithms)}
         known_grant_types = [name for name, _label in GRANT_TYPE_CHOICES]
         unknown_grant_types = _unknown(self.grant_types, known_grant_types)
         if unknown_grant_types is not None:

@@ -60,13 +60,14 @@ class AuthorizeView(SensitivePageMixin, View):
                 if "none" in auth_request.prompts:
                     raise LoginRequired
                 return self.sign_in(request, auth_request)
-            needed = authentication_requests.sign_in_needed(request, auth_request)
-            if needed is not None:
+            if authentication_requests.sign_in_needed(request, auth_request):
                 if "none" in auth_request.prompts:
                     raise LoginRequired(SIGN_IN_AGAIN)
-                return self.sign_in(
-                    request, auth_request, switch=needed == authentication_requests.SWITCH_ACCOUNT
-                )
+                # Even when another account is wanted, the user stays signed in
+                # until it signs in (which replaces the session): any site can
+                # send them here with a hint or a claims request naming some
+                # other sub, and signing out on that would be logout CSRF.
+                return self.sign_in(request, auth_request)
             return super().dispatch(request, auth_request)
         except OAuthError as error:
             return error_redirect(
@@ -122,7 +123,7 @@ class AuthorizeView(SensitivePageMixin, View):
         self, request: HttpRequest, auth_request: AuthorizationRequest, *, switch: bool = False
     ) -> HttpResponse:
         """Send the user to the login page and back to this request; with
-        ``switch``, sign them out first ("not you?", or another account wanted).
+        ``switch``, sign them out first (their "not you?", a CSRF-checked POST).
 
         A request that wants a fresh login records that it sent the user
         away, so that it goes on once they are back signed in (never a loop).

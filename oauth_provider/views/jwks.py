@@ -3,6 +3,9 @@ at the ``jwks_uri`` of the metadata (OpenID Connect Discovery 1.0 §3)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponseBase
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +27,13 @@ class JWKSView(PublicDocumentView):
     until every token it signed has expired, so no cached copy ever lacks a
     key that a valid token needs.
     """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The keys sign only OpenID Connect's tokens: not an OpenID Provider,
+        # nothing to publish (nor a jwks_uri in the metadata).
+        if not oauth_settings.OIDC_ENABLED:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: Request) -> Response:
         max_age = max(oauth_settings.OIDC_KEY_ACTIVATION_DELAY_SECONDS // 2, 0)

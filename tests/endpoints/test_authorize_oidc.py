@@ -3,7 +3,7 @@
 id_token_hint, login_hint, ui_locales, and the sign-in an approval records."""
 
 import json
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from django.http import QueryDict
@@ -159,6 +159,12 @@ def test_bad_or_unsupported_parameter_is_redirected_with_error(browser, app, par
         '{"id_token": {"email": {"value": NaN}}}',
         '{"id_token": {"email": {"value": "a\\u0000b"}}}',
         '{"id_token": {"sub": {"value": 42}}}',
+        # Numbers too large for a double parse as infinity, which no database stores as JSON.
+        '{"id_token": {"email": {"value": 1e999}}}',
+        '{"userinfo": {"email": {"values": [-1e999]}}}',
+        # Lone surrogates: valid JSON escapes, but no Unicode text (PostgreSQL refuses them).
+        '{"id_token": {"email": {"value": "\\ud800"}}}',
+        '{"userinfo": {"\\udfff": null}}',
     ],
 )
 def test_invalid_claims_parameter_is_invalid_request(browser, app, claims):
@@ -174,6 +180,20 @@ def test_claims_nested_deeper_than_python_parses_is_invalid_request(app):
     query["claims"] = "[" * 1024 + "]" * 1024
     with pytest.raises(InvalidRequest):
         authentication_requests.parse(query, client=app, response_types=frozenset({"code"}), issuer=ISSUER)
+
+
+def test_claims_nested_deep_within_the_request_length_is_invalid_request(browser, app):
+    """Brackets sent unencoded keep 500 levels of nesting within the request's
+    2,048 characters: deep enough to exhaust the stack of a recursive walk."""
+    claims = '{"id_token":{"email":{"value":' + "[" * 500 + "]" * 500 + "}}}"
+    query = urlsplit(oidc_url(app)).query + "&claims=" + quote(claims, safe="[]")
+    assert_error(browser.get("/o/authorize/", QUERY_STRING=query), "invalid_request")
+
+
+def test_claims_value_that_is_an_object_is_accepted(browser, app):
+    claims = '{"userinfo": {"address": {"value": {"country": "FR", "locality": ["Paris"]}}}}'
+    redirect_params(browser.post(oidc_url(app, claims=claims), {"action": "allow"}))
+    assert SignIn.objects.get().claims == json.loads(claims)
 
 
 def test_claims_parameter_with_unknown_members_is_accepted(browser, app):
@@ -397,17 +417,34 @@ def test_hint_naming_another_user_with_prompt_none_is_login_required(browser, ap
     assert browser.session["_auth_user_id"] == str(user.pk)
 
 
-def test_hint_naming_another_user_signs_out_and_asks_for_that_account(browser, app, user):
+def test_hint_naming_another_user_asks_for_that_account(browser, app, user):
     other = UserFactory()
     url = oidc_url(app, id_token_hint=id_token_hint(other, app))
 
     response = browser.get(url)
 
     assert response["Location"] == login_location(url)
-    assert "_auth_user_id" not in browser.session
     assert sign_in_with_password(browser, response, other) == url
     redirect_params(browser.post(url, {"action": "allow"}))
     assert SignIn.objects.get().user == other
+
+
+@pytest.mark.parametrize("requirement", ["id_token_hint", "claims"])
+def test_a_link_naming_another_user_signs_no_one_out(browser, app, user, requirement):
+    """Any site can link to the authorization endpoint, with any client's
+    registered redirect URI and a claims request naming some other sub: a
+    GET that signed the user out (ending their sessions with every client)
+    would be logout CSRF. The session ends only when another account signs in."""
+    other = UserFactory()
+    if requirement == "claims":
+        params = {"claims": json.dumps({"id_token": {"sub": {"value": "someone-else"}}})}
+    else:
+        params = {"id_token_hint": id_token_hint(other, app)}
+
+    response = browser.get(oidc_url(app, **params))
+
+    assert response["Location"].startswith(LOGIN)
+    assert browser.session["_auth_user_id"] == str(user.pk)
 
 
 def test_hint_with_a_signed_out_user_and_prompt_none_is_login_required(client, app, user):

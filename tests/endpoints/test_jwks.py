@@ -107,3 +107,12 @@ def test_post_is_not_allowed(api_client):
 
     assert response.status_code == 405
     assert response.json()["error"] == "invalid_request"
+
+
+def test_not_found_when_openid_connect_is_off(api_client, settings):
+    """The keys sign only OpenID Connect's tokens: off, nothing is published
+    (keys made while it was on included), as its other endpoints are gone."""
+    signing_keys.ensure_keys()
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OIDC_ENABLED": False}
+
+    assert api_client.get(URL).status_code == 404
