@@ -101,7 +101,7 @@ class Arrival:
     ``url`` is the client's redirect URI with the response (None when the
     trip stopped on one of the provider's pages, then in ``page``);
     ``pages`` names the provider's pages the person saw on the way
-    ("login", "consent").
+    ("login", "consent", "logout-confirmation").
     """
 
     url: str | None
@@ -127,12 +127,6 @@ class UserAgent:
 
     def close(self) -> None:
         close_session(self.session)
-
-    def log_in(self) -> None:
-        """Sign in at the provider's login page, as a person does before any client asks."""
-        form = self.session.get(f"{self.provider.url}/accounts/login/", timeout=TIMEOUT)
-        done = self._submit_login(form)
-        assert done.is_redirect, done.text
 
     def _submit_login(self, form: requests.Response) -> requests.Response:
         return self.session.post(

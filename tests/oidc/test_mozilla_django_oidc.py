@@ -24,6 +24,7 @@ import pytest
 from oauth_provider.models import Client
 
 from . import browser
+from .support import url_params
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -80,9 +81,15 @@ def test_mozilla_django_oidc_signs_in_and_out_through_the_provider(op, person, r
     assert page.inner_text("#username") == person.username
     assert page.inner_text("#email") == "ada@example.com"
 
+    visited: list[str] = []
+    page.on("request", lambda request: visited.append(request.url))
     with page.expect_navigation(url=f"{rp_site.url}/"):
         page.click("#sign-out")
     page.wait_for_selector("#anonymous")
+    # By way of the provider's end_session_endpoint, with the ID token as hint.
+    (logout,) = [url for url in visited if url.startswith(f"{op.url}/o/logout/?")]
+    assert url_params(logout)["post_logout_redirect_uri"] == f"{rp_site.url}/"
+    assert "id_token_hint" in url_params(logout)
     # Signed out at the provider as well: its pages ask for a login again.
     page.goto(f"{op.url}/o/authorized-apps/")
     assert "/accounts/login/" in page.url
