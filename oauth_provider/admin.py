@@ -106,21 +106,33 @@ OIDC_FIELDS = [
 ]
 
 
-class OwnerFilter(admin.SimpleListFilter):
+class EmptyFieldFilter(admin.SimpleListFilter):
+    """A filter whose choices tell rows whose ``field`` is empty (NULL) from
+    the others: ``options`` maps each choice's value to its label and to
+    whether it selects the empty rows, in the order listed."""
+
+    field: ClassVar[str]
+    options: ClassVar[dict[str, tuple[Any, bool]]]
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [(value, label) for value, (label, _empty) in self.options.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        option = self.options.get(self.value() or "")
+        return None if option is None else queryset.filter(**{f"{self.field}__isnull": option[1]})
+
+
+class OwnerFilter(EmptyFieldFilter):
     """Who registered a client: a user through self-service (the client has an
     owner) or an administrator (it has none)."""
 
     title = _("registered by")
     parameter_name = "registered_by"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
-        return [("user", _("A user (has an owner)")), ("admin", _("An administrator (no owner)"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
-        value = self.value()
-        if value in ("user", "admin"):
-            return queryset.filter(owner__isnull=value == "admin")
-        return None
+    field = "owner"
+    options = {
+        "user": (_("A user (has an owner)"), False),
+        "admin": (_("An administrator (no owner)"), True),
+    }
 
 
 def format_review_value(value: Any) -> SafeString:
@@ -440,6 +452,7 @@ class ClientAdmin(admin.ModelAdmin):
             "rows": rows,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media,
+            "changelist_url": changelist_url(Client, self.admin_site),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.approve_selected_confirmation_template, context)
@@ -835,25 +848,19 @@ class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
         self.withdraw(request, queryset)
 
 
-class SignInStateFilter(admin.SimpleListFilter):
+class SignInStateFilter(EmptyFieldFilter):
     title = _("state")
     parameter_name = "state"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
-        return [("signed_in", _("Signed in")), ("signed_out", _("Signed out"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
-        value = self.value()
-        if value in ("signed_in", "signed_out"):
-            return queryset.filter(ended_at__isnull=value == "signed_in")
-        return None
+    field = "ended_at"
+    options = {"signed_in": (_("Signed in"), True), "signed_out": (_("Signed out"), False)}
 
 
 @admin.register(SignIn)
 class SignInAdmin(UserColumnMixin, admin.ModelAdmin):
     """Who signed in to which client with OpenID Connect, in which browser
-    session (``sid``) and when: a record, so read-only. It ends when the user
-    signs out or withdraws consent (Back-Channel Logout 1.0 §2.7).
+    session (``sid``) and when: a record, so read-only. It ends when its
+    browser session does (a sign-out, another user signing in there), when the
+    user withdraws consent or changes password (``backchannel_logout``).
 
     Deletable (Django's delete checks this admin's permission when a client
     or a user goes, with their sign-ins), but ``cleartokens`` deletes a
@@ -920,16 +927,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
     list_filter = [SigningKeyStateFilter, "algorithm"]
     search_fields = ["kid"]
     # The public key is public (it is in JWKS); private_key is never listed.
-    fields = [
-        "kid",
-        "algorithm",
-        "state_label",
-        "created_at",
-        "activates_at",
-        "retired_at",
-        "expires_at",
-        "public_key",
-    ]
+    fields = [*list_display, "public_key"]
     readonly_fields = ["state_label", "public_key"]
     # The list's own template adds the "Rotate keys" button (Django finds it
     # at admin/oauth_provider/signingkey/change_list.html).

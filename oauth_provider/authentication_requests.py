@@ -26,7 +26,6 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, QueryDict
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
@@ -36,11 +35,13 @@ from .errors import (
     RequestNotSupported,
     RequestURINotSupported,
 )
+from .id_tokens import audiences, verify_hint
 from .login_sessions import auth_time, session_id
 from .models import Client
 from .payload import INVALID_CHARACTERS, AuthorizationRequest, OpenIDRequest, single_values
-from .signing_keys import InvalidJWT, verify
+from .signing_keys import InvalidJWT
 from .subjects import subject
+from .ui_locales import preferred_language
 
 # §3.1.2.1, §5.5, §6.1-§6.2 and §7.2.1: what an authentication request adds.
 OPENID_PARAMETERS = (
@@ -106,7 +107,7 @@ def parse(query: QueryDict, *, client: Client, response_types: frozenset[str], i
         max_age=int(max_age) if max_age is not None else None,
         login_hint=params.get("login_hint"),
         subject=_required_subject(params.get("id_token_hint"), claims, client, issuer),
-        ui_language=_ui_language(params.get("ui_locales", "")),
+        ui_language=preferred_language(params.get("ui_locales")),
         claims=claims,
     )
 
@@ -195,36 +196,14 @@ def _required_subject(
 
 def _hinted_subject(hint: str, client: Client, issuer: str) -> str:
     """The ``sub`` of an ``id_token_hint``: an ID token this server signed
-    for this client, expired or not (§3.1.2.1: it is a hint about a past
-    session, "even if the ID Token has expired")."""
+    for this client, expired or not (``id_tokens.verify_hint``)."""
     try:
-        header, claims = verify(hint)
+        claims = verify_hint(hint, issuer=issuer)
     except InvalidJWT:
         raise InvalidRequest(INVALID_HINT) from None
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    # typ: ID tokens are "JWT"; a logout token ("logout+jwt") is no hint.
-    if (
-        header.get("typ") != "JWT"
-        or claims.get("iss") != issuer
-        or client.client_id not in audiences
-        or not isinstance(claims.get("sub"), str)
-    ):
+    if client.client_id not in audiences(claims):
         raise InvalidRequest(INVALID_HINT)
     return claims["sub"]
-
-
-def _ui_language(ui_locales: str) -> str | None:
-    """The first language of ``ui_locales`` (BCP 47 tags, by preference) that
-    the site offers (``LANGUAGES``), a regional tag falling back to its
-    language ("fr-CA" -> "fr"); None when it offers none of them."""
-    for tag in ui_locales.split(" "):
-        if tag:
-            try:
-                return translation.get_supported_language_variant(tag.lower())
-            except LookupError:
-                continue
-    return None
 
 
 # -- signing in again --------------------------------------------------------------------------

@@ -1,19 +1,35 @@
 """Back-Channel Logout 1.0: telling clients, server to server, that a user's
 session with them has ended.
 
-Sessions end two ways here:
+Sessions end these ways here:
 
 * The user signs out of a browser session: any ``django.contrib.auth.logout``
   (the logout endpoint, the site's own logout view, "not you?"), through
   Django's ``user_logged_out`` signal. The sign-ins made in that session
-  (``SignIn`` rows with its ``sid``) end, and so do the tokens issued from
+  (``SignIn`` rows with its ``sid``, or an earlier one of the same user in
+  it: ``login_sessions.session_sids``) end, and so do the tokens issued from
   them, unless they were granted ``offline_access`` (§2.7: "Refresh tokens
   issued without the offline_access property to a session being logged out
   SHOULD be revoked. Refresh tokens issued with the offline_access property
-  normally SHOULD NOT be revoked.").
+  normally SHOULD NOT be revoked."). Their codes not yet redeemed end too.
+  An ``offline_access`` refresh token that survives still gets access
+  tokens, but no more ID tokens (``id_tokens.add_to_token_response``).
+* Django replaces a signed-in browser session without a logout: another
+  user signs in on the same browser (``login()`` flushes the session
+  without ``user_logged_out``), the session's user changed their password
+  elsewhere (Django flushes the session on its next request), or the site
+  flushes it. With ``oauth_provider.middleware.LoginSessionMiddleware``
+  installed, the session's sign-ins end as on a sign-out
+  (``session_flushed``); without it, they are not told.
 * The user (or an admin) withdraws a client's consent
   (``consents.withdraw_consent``, which revokes every token the client
   holds): the user's sign-ins with that client end.
+* The user's password changes (``password_change``, which revokes every
+  token the user's clients hold): all the user's sign-ins end.
+
+A session that simply expires, or that is deleted from the session store
+(``clearsessions``, an admin), ends unseen: its clients are not told, and
+its tokens run their course.
 
 Each client with a ``backchannel_logout_uri`` among the ended sign-ins is
 then sent one logout token (§2.4) per session: a JWT signed like its ID
@@ -24,8 +40,10 @@ Delivery (§2.5) never holds up or fails the sign-out: tokens are signed in
 the request, and posted after the transaction commits by a few background
 threads, each POST with a ``BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS`` timeout and
 up to ``BACKCHANNEL_LOGOUT_RETRIES`` retries (on network errors and 5xx
-answers), no redirect followed. A failure is logged at WARNING, without the
-token, and sent as ``backchannel_logout_failed``. Deliveries live in the
+answers), no redirect followed, to the URI an admin approved (a changed one
+under review is not used yet) and, for a client registered through
+self-service, to a public address only (``outbound``). A failure is logged
+at WARNING, without the token, and sent as ``backchannel_logout_failed``. Deliveries live in the
 process's memory: a process exiting normally makes those still queued
 first, and one that is killed loses them.
 """
@@ -47,16 +65,18 @@ from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
+from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from . import clock, metadata, signing_keys
-from .login_sessions import SID_SESSION_KEY
-from .models import Client, RefreshToken, SignIn
+from . import clock, metadata, outbound, signing_keys
+from .login_sessions import forget_sids
+from .models import AuthorizationCode, Client, RefreshToken, SignIn
 from .revocation import revoke_families
 from .settings import oauth_settings
 from .signals import backchannel_logout_failed, backchannel_logout_sent
@@ -94,18 +114,38 @@ class Delivery:
     uri: str
     sid: str
     logout_token: str = field(repr=False)
+    # outbound.private_addresses_allowed of the client.
+    private_allowed: bool = False
 
 
 @receiver(user_logged_out, dispatch_uid="oauth_provider.backchannel_logout")
 def _signed_out(
     sender: Any, request: HttpRequest | None, user: AbstractBaseUser | None, **kwargs: Any
 ) -> None:
-    # Read before Django's logout flushes the session, which it does next.
-    session = getattr(request, "session", None)
-    sid = session.get(SID_SESSION_KEY) if session is not None else None
-    if request is None or user is None or not sid or not oauth_settings.OIDC_ENABLED:
+    if request is not None and user is not None and hasattr(request, "session"):
+        _session_ended(request, user.pk)
+
+
+def session_flushed(request: HttpRequest) -> None:
+    """End the sign-ins of the signed-in session ``request`` is about to
+    flush without a logout (``LoginSessionMiddleware``); nothing if it is
+    anonymous or a logout already ended them."""
+    user_key = request.session.get(SESSION_KEY)
+    if user_key is None:
         return
-    end_sign_ins(SignIn.objects.filter(user=user, sid=sid), issuer=metadata.issuer(request), revoke=True)
+    try:
+        user_id = get_user_model()._meta.pk.to_python(user_key)
+    except ValidationError:
+        return  # not a key of the user model now: no sign-in of it to end
+    _session_ended(request, user_id)
+
+
+def _session_ended(request: HttpRequest, user_id: Any) -> None:
+    # Read (and forgotten) before Django flushes the session, which it does next.
+    sids = forget_sids(request.session)
+    if sids and oauth_settings.OIDC_ENABLED:
+        sign_ins = SignIn.objects.filter(user_id=user_id, sid__in=sids)
+        end_sign_ins(sign_ins, issuer=metadata.issuer(request), revoke=True)
 
 
 def end_sign_ins(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> list[SignIn]:
@@ -134,6 +174,13 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
         return []
     SignIn.objects.filter(pk__in=pks).update(ended_at=clock.now())
     ended = list(SignIn.objects.filter(pk__in=pks).select_related("client", "user"))
+    # A code not redeemed yet would still start tokens and an ID token of the
+    # ended session: it ends, whatever its scope (no refresh token exists yet
+    # that offline_access could keep). A redemption in progress holds the
+    # code's row, so this waits for it, and then finds its tokens to revoke.
+    AuthorizationCode.objects.filter(family_id__in={sign_in.family_id for sign_in in ended}).end(
+        AuthorizationCode.EndReason.LOGGED_OUT
+    )
     if revoke:
         _revoke_session_tokens(ended)
     if issuer is None:
@@ -143,7 +190,8 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
     sessions = {(sign_in.client_id, sign_in.sid): sign_in for sign_in in ended}
     for sign_in in sessions.values():
         client = sign_in.client
-        if not client.backchannel_logout_uri or not client.is_active:
+        uri = client.approved_value("backchannel_logout_uri")
+        if not uri or not client.is_active:
             continue
         try:
             token = logout_token(client, sub=subject(sign_in.user, client), sid=sign_in.sid, issuer=issuer)
@@ -153,7 +201,9 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
             # sign-ins open.
             logger.exception("Signing a logout token for client %s failed", client.client_id)
             continue
-        deliveries.append(Delivery(client.client_id, client.backchannel_logout_uri, sign_in.sid, token))
+        deliveries.append(
+            Delivery(client.client_id, uri, sign_in.sid, token, outbound.private_addresses_allowed(client))
+        )
     if deliveries:
         transaction.on_commit(partial(deliver, deliveries), robust=True)
     return ended
@@ -234,17 +284,6 @@ def flush(timeout: float | None = None) -> bool:
     return not wait(pending, timeout=timeout).not_done
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A 3xx answer is a failure (§2.5 expects 200), never followed: the
-    logout token goes to the registered URI and nowhere else."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def _post(delivery: Delivery, timeout: float, retries: int) -> bool:
     """POST the logout token (§2.5), retrying network errors and 5xx answers."""
     body = urlencode({"logout_token": delivery.logout_token}).encode("ascii")
@@ -252,7 +291,7 @@ def _post(delivery: Delivery, timeout: float, retries: int) -> bool:
     try:
         while True:
             attempts += 1
-            reason, retry = _attempt(delivery.uri, body, timeout)
+            reason, retry = _attempt(delivery, body, timeout)
             if reason is None:
                 _send(backchannel_logout_sent, delivery, attempts=attempts)
                 return True
@@ -266,24 +305,31 @@ def _post(delivery: Delivery, timeout: float, retries: int) -> bool:
         connections.close_all()
 
 
-def _attempt(uri: str, body: bytes, timeout: float) -> tuple[str | None, bool]:
-    """One POST: ``(None, False)`` on success, else why and whether to retry."""
-    if urlsplit(uri).scheme not in ("http", "https"):
+def _attempt(delivery: Delivery, body: bytes, timeout: float) -> tuple[str | None, bool]:
+    """One POST: ``(None, False)`` on success, else why and whether to retry.
+
+    No redirect is followed (``outbound.opener``): a 3xx answer is a failure
+    (§2.5 expects 200), and the logout token goes to the registered URI and
+    nowhere else.
+    """
+    if urlsplit(delivery.uri).scheme not in ("http", "https"):
         return "not an http(s) URI", False
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        uri,
+        delivery.uri,
         data=body,
         method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
     )
+    opener = outbound.opener(private_allowed=delivery.private_allowed)
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as error:
         error.close()
         status = error.code
     except urllib.error.URLError as error:
-        return str(error.reason), True
+        # Asking a host that is not public again changes nothing.
+        return str(error.reason), not isinstance(error.reason, outbound.NonPublicAddress)
     except (OSError, HTTPException) as error:
         # Timeouts and connections cut while reading the answer.
         return str(error) or type(error).__name__, True

@@ -61,6 +61,7 @@ SWITCHES = (
     "SELF_SERVICE_APPROVAL_REQUIRED",
     "REVOKE_TOKENS_ON_PASSWORD_CHANGE",
     "OIDC_ENABLED",
+    "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED",
 )
 # A retry window longer than this is no longer "a client that lost the response".
 MAX_GRACE_PERIOD_SECONDS = 60

@@ -62,12 +62,20 @@ Converter = Callable[[Any, Any, Any], Any]
 
 @dataclass(frozen=True)
 class Join:
-    """A foreign key of the looked-up model to bring along: every concrete
-    field of the related model, or only ``fields``, minus ``excluded``."""
+    """A related row to bring along: every concrete field of the related
+    model, or only ``fields``, minus ``excluded``.
+
+    ``name`` is a foreign key of the looked-up model or, with ``through``
+    (the ``name`` of an earlier join), a reverse one-to-one relation of
+    that join's model, such as the user's ``oauth_subject``: outer-joined,
+    since the related row may not exist (then the relation is cached as
+    missing, and reading it raises ``DoesNotExist`` without a query).
+    """
 
     name: str
     fields: Sequence[str] | None = None
     excluded: Sequence[str] = ()
+    through: str | None = None
 
 
 # The user behind a code or token, without the password hash: no protocol
@@ -99,20 +107,43 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Joined:
+    """A part of the row brought along by ``relation`` (a foreign key, or a
+    reverse one-to-one relation) of the part numbered ``origin`` (0: the
+    looked-up model; parts are numbered in row order)."""
+
+    name: str
+    relation: models.ForeignKey | models.OneToOneRel
+    part: Part
+    origin: int
+
+    @property
+    def reverse(self) -> bool:
+        return not self.relation.concrete
+
+    @property
+    def joined_field(self) -> models.Field:
+        """The field whose column the join compares: the foreign key's
+        target in the related model, or the related model's own one-to-one
+        field (whose column is NULL in the row when no related row exists)."""
+        relation = self.relation
+        return relation.field if isinstance(relation, models.OneToOneRel) else relation.target_field
+
+
+@dataclass(frozen=True)
 class Layout:
     """Which columns a lookup's row holds, in order; the same on every database."""
 
     root: Part
-    # (foreign key on the root model, the related part), in row order.
-    joined: tuple[tuple[models.ForeignKey, Part], ...]
+    joined: tuple[Joined, ...]  # in row order
 
     @property
     def parts(self) -> tuple[Part, ...]:
-        return (self.root, *(part for _fk, part in self.joined))
+        return (self.root, *(joined.part for joined in self.joined))
 
     def part(self, name: str) -> Part:
-        """The part of the row that the foreign key ``name`` brings along."""
-        return next(part for fk, part in self.joined if fk.name == name)
+        """The part of the row that the join ``name`` brings along."""
+        return next(joined.part for joined in self.joined if joined.name == name)
 
     @functools.cached_property
     def paths(self) -> tuple[str, ...]:
@@ -209,15 +240,22 @@ class CompiledLookup:
     @functools.cached_property
     def layout(self) -> Layout:
         """The row's columns (read from the models' metadata on first use)."""
-        meta = self.model._meta
         root = Part(self.model, _fields(self.model, self.fields, ()), 0)
-        joined, start = [], root.end
+        parts, joined, names = [root], [], [None]
         for join in self.joins:
-            fk = meta.get_field(join.name)
-            related = fk.related_model
-            part = Part(related, _fields(related, join.fields, join.excluded), start, f"{join.name}__")
-            joined.append((fk, part))
-            start = part.end
+            origin = names.index(join.through)
+            relation = parts[origin].model._meta.get_field(join.name)
+            if not isinstance(relation, models.ForeignKey | models.OneToOneRel):
+                raise ValueError(f"{join.name} is neither a foreign key nor a reverse one-to-one relation.")
+            related = relation.related_model
+            fields = _fields(related, join.fields, join.excluded)
+            if isinstance(relation, models.OneToOneRel) and relation.field not in fields:
+                # Its column tells whether the outer join found a row.
+                fields = (relation.field, *fields)
+            part = Part(related, fields, parts[-1].end, f"{parts[origin].prefix}{join.name}__")
+            joined.append(Joined(join.name, relation, part, origin))
+            parts.append(part)
+            names.append(join.name)
         return Layout(root, tuple(joined))
 
     def statement(self, alias: str) -> Statement:
@@ -234,17 +272,21 @@ class CompiledLookup:
         quote = connection.ops.quote_name
         compiler = Query(self.model).get_compiler(connection=connection)
         tables = _Tables(quote, self.model)
-        for index, (fk, part) in enumerate(layout.joined, start=1):
-            # The target is in the related model's own table: Django refuses a
-            # to_field that is not local to it (FieldError).
-            kind = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
-            tables.join(
-                index,
-                part.model,
-                kind,
-                f"{tables.holding(0, self.model, fk)}.{quote(fk.column)}",
-                fk.target_field,
-            )
+        for index, joined in enumerate(layout.joined, start=1):
+            origin = layout.parts[joined.origin]
+            relation = joined.relation
+            if joined.reverse:
+                # origin's key (the one-to-one's target) = the related row's one-to-one column.
+                left_field = relation.field.target_field
+                outer = True
+            else:
+                # The target is in the related model's own table: Django refuses a
+                # to_field that is not local to it (FieldError).
+                left_field = relation
+                outer = relation.null or tables.kinds[joined.origin] != "INNER JOIN"
+            left = f"{tables.holding(joined.origin, origin.model, left_field)}.{quote(left_field.column)}"
+            kind = "LEFT OUTER JOIN" if outer else "INNER JOIN"
+            tables.join(index, joined.part.model, kind, left, joined.joined_field)
         columns, converters = [], []
         numbered = ((index, part, field) for index, part in enumerate(layout.parts) for field in part.fields)
         for position, (index, part, field) in enumerate(numbered):
@@ -295,13 +337,23 @@ class CompiledLookup:
 
     def build(self, alias: str, row: Row) -> models.Model:
         """The instance of ``row``, its joined relations cached on it (None
-        where a nullable foreign key is empty)."""
+        where a nullable foreign key is empty or no related row exists)."""
         layout = self.layout
-        instance = layout.root.instance(alias, row)
-        for fk, part in layout.joined:
-            related = part.instance(alias, row) if getattr(instance, fk.attname) is not None else None
-            fk.set_cached_value(instance, related)
-        return instance
+        instances = [layout.root.instance(alias, row)]
+        for joined in layout.joined:
+            owner, part, relation = instances[joined.origin], joined.part, joined.relation
+            related = None
+            if owner is not None and joined.reverse:
+                if row[part.start + part.fields.index(relation.field)] is not None:
+                    related = part.instance(alias, row)
+                    relation.field.set_cached_value(related, owner)
+                relation.set_cached_value(owner, related)
+            elif owner is not None:
+                if getattr(owner, relation.attname) is not None:
+                    related = part.instance(alias, row)
+                relation.set_cached_value(owner, related)
+            instances.append(related)
+        return instances[0]
 
     def get(self, value: Any) -> models.Model | None:
         """The instance whose ``key`` is ``value``, or None: one query."""

@@ -68,6 +68,23 @@ def grant_type_choices(offered: Any, current: list[str]) -> list[tuple[str, Any]
     return [(name, label) for name, label in GRANT_TYPE_CHOICES if name in offered or name in current]
 
 
+# What a client's developer decides: all of the self-service form, and the
+# admin's besides what only an admin decides (trust, ownership, activity).
+DEVELOPER_FIELDS = [
+    "name",
+    "website",
+    "client_type",
+    "redirect_uris",
+    "grant_types",
+    "scopes",
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "id_token_signed_response_alg",
+    "subject_type",
+    "sector_identifier_uri",
+]
+
+
 class ClientForm(forms.ModelForm):
     """Create or edit a client (RFC 6749 §2: client type, redirect URIs).
 
@@ -105,23 +122,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = [
-            "name",
-            "website",
-            "client_type",
-            "redirect_uris",
-            "grant_types",
-            "scopes",
-            "post_logout_redirect_uris",
-            "backchannel_logout_uri",
-            "id_token_signed_response_alg",
-            "subject_type",
-            "sector_identifier_uri",
-            "skip_consent",
-            "allow_introspection",
-            "owner",
-            "is_active",
-        ]
+        fields = [*DEVELOPER_FIELDS, "skip_consent", "allow_introspection", "owner", "is_active"]
         widgets = {
             "redirect_uris": forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false"}),
             "post_logout_redirect_uris": forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"}),
@@ -212,23 +213,15 @@ class OwnClientForm(ClientForm):
     """
 
     class Meta(ClientForm.Meta):
-        fields = [
-            "name",
-            "website",
-            "client_type",
-            "redirect_uris",
-            "grant_types",
-            "scopes",
-            "post_logout_redirect_uris",
-            "backchannel_logout_uri",
-            "id_token_signed_response_alg",
-            "subject_type",
-            "sector_identifier_uri",
-        ]
+        fields = DEVELOPER_FIELDS
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        if self.instance._state.adding:
+            # Before validation, which fetches a sector identifier URI for an
+            # owned client from public addresses only (outbound).
+            self.instance.owner = owner
         # Before the form writes into the instance: what a review compares against.
         self.stored_values = None if self.instance._state.adding else self.instance.reviewed_values()
         offered = [name for name in oauth_settings.GRANT_TYPES if name not in LEGACY_GRANT_TYPES]
@@ -286,7 +279,6 @@ class OwnClientForm(ClientForm):
         says so, waits for an admin's approval before it can be used."""
         client = self.instance
         if client._state.adding:
-            client.owner = self.owner
             if oauth_settings.SELF_SERVICE_APPROVAL_REQUIRED:
                 client.is_active = False
                 client.awaiting_approval = True

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -26,7 +26,13 @@ from .metadata import issuer
 from .models import Client, SignIn
 from .models.base import get_or_none
 from .settings import oauth_settings
-from .signing_keys import EDDSA, ES256, RS256, sign
+from .signing_keys import EDDSA, ES256, RS256, InvalidJWT, sign, verify
+
+# What an ID token's header says it is (RFC 7519 §5.1): every one signed here
+# says "JWT". Logout tokens ("logout+jwt", Back-Channel Logout 1.0 §2.4) and
+# JWT access tokens ("at+jwt", RFC 9068 §2.1) are signed with the same keys
+# and are no ID token.
+ID_TOKEN_TYPE = "JWT"  # noqa: S105 - a media type, not a secret
 
 # §3.1.3.6 at_hash: "hash the octets of the ASCII representation of the
 # access_token with the hash algorithm used for the alg Header Parameter of
@@ -110,7 +116,16 @@ def add_to_token_response(
 ) -> TokenResponse:
     """Add the ``id_token`` of a token endpoint response (§3.1.3.3, §12.2)
     when the access token's scope includes ``openid`` and the authorization
-    was an authentication (it has a ``SignIn``); return ``response``.
+    was an authentication (it has a ``SignIn``) whose session has not ended;
+    return ``response``.
+
+    An ended sign-in gets no ID token: its client was sent a logout token
+    for its ``sid`` (Back-Channel Logout 1.0 §2.5), and a new ID token would
+    assert that session again. A refresh token granted ``offline_access``
+    outlives the session (§2.7, Core §11: access "when the End-User is not
+    logged in") and keeps getting access tokens, with no ``id_token``, which
+    §12.2 allows ("it might not contain an id_token"). (A code of an ended
+    session is never redeemed: ``backchannel_logout`` ends it.)
 
     One query: the sign-in, with its user (never the password hash) and the
     user's subject identifier.
@@ -123,7 +138,7 @@ def add_to_token_response(
         .defer("user__password")
         .filter(family_id=family_id)
     )
-    if sign_in is None:
+    if sign_in is None or sign_in.ended_at is not None:
         return response
     if http_request is None:
         raise ValueError("An ID token names its issuer, which may depend on the HTTP request.")
@@ -137,3 +152,37 @@ def add_to_token_response(
         nonce=not refreshed,
     )
     return response
+
+
+def verify_hint(token: str, *, issuer: str) -> dict[str, Any]:
+    """The claims of ``token`` if it is an ID token this server issued, as
+    an ``id_token_hint`` names one; ``InvalidJWT`` otherwise.
+
+    Checked: the signature, by a key this server still publishes; ``typ``
+    (no logout token or access token passes for an ID token); ``iss``; a
+    string ``sub``; and an ``aud`` that is a string or a non-empty list of
+    strings (``audiences``), whose client the caller checks. Not ``exp``: a
+    hint is about a past session, to be accepted "even if the ID Token has
+    expired" (Core §3.1.2.1), "even when the exp time has passed"
+    (RP-Initiated Logout 1.0 §2).
+    """
+    header, claims = verify(token)
+    if (
+        header.get("typ") != ID_TOKEN_TYPE
+        or claims.get("iss") != issuer
+        or not isinstance(claims.get("sub"), str)
+        or not audiences(claims)
+    ):
+        raise InvalidJWT("not an ID token of this issuer")
+    return claims
+
+
+def audiences(claims: Mapping[str, Any]) -> list[str]:
+    """The ``aud`` of ID token ``claims`` as a list (Core §2: a string, or an
+    array of strings); empty when it is neither."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return [aud]
+    if isinstance(aud, list) and all(isinstance(item, str) for item in aud):
+        return aud
+    return []

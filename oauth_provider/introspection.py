@@ -31,6 +31,7 @@ from .models import AccessToken
 from .models.tokens import Token
 from .rest_framework.authentication import BearerTokenAuthentication
 from .settings import oauth_settings
+from .subjects import subject
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -92,5 +93,7 @@ def introspection_response(token: Token | None, request: Request) -> dict[str, A
         body["token_type"] = "Bearer"  # noqa: S105 - a token type name, not a secret
     if token.user is not None:
         body["username"] = token.user.get_username()
-        body["sub"] = str(token.user.pk)
+        # The sub the token's client knows the user by (its ID tokens, UserInfo):
+        # never the database key, and pairwise for a pairwise client.
+        body["sub"] = subject(token.user, token.client)
     return body

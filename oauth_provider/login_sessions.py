@@ -4,7 +4,11 @@ Logout 1.0 §3, Front-Channel Logout 1.0 §3).
 
 Both live in Django's session, so they end with it. A sign-in (Django's
 ``user_logged_in`` signal) records the time and starts a new ``sid``: what
-clients learnt of the previous session must not describe the new one.
+clients learnt of the previous session must not describe the new one. When
+the same user signs in again in a session Django keeps (a fresh login for
+``prompt=login`` or ``max_age``), the session also keeps the ``sid`` it had
+(``session_sids``): the clients signed in under it are told when the browser
+session ends (``backchannel_logout``), not left with a session nobody ends.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -20,16 +24,46 @@ from django.http import HttpRequest
 
 from . import clock
 
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
+
 SID_SESSION_KEY = "_oauth_provider_sid"
 AUTH_TIME_SESSION_KEY = "_oauth_provider_auth_time"
+# The sids of the same user's earlier sign-ins in this browser session.
+EARLIER_SIDS_SESSION_KEY = "_oauth_provider_earlier_sids"
+# Kept at most (the latest): a session whose user signs in again more often
+# leaves the clients of its oldest sign-ins to their tokens' expiry.
+MAX_EARLIER_SIDS = 20
 
 
 @receiver(user_logged_in, dispatch_uid="oauth_provider.login_sessions")
 def _record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is None or not hasattr(request, "session"):
         return
-    request.session[AUTH_TIME_SESSION_KEY] = int(clock.now().timestamp())
-    request.session[SID_SESSION_KEY] = secrets.token_urlsafe(24)
+    session = request.session
+    # Still here only if Django kept the session: the same user signed in again.
+    previous = session.get(SID_SESSION_KEY)
+    if previous:
+        earlier = [*session.get(EARLIER_SIDS_SESSION_KEY, []), previous]
+        session[EARLIER_SIDS_SESSION_KEY] = earlier[-MAX_EARLIER_SIDS:]
+    session[AUTH_TIME_SESSION_KEY] = int(clock.now().timestamp())
+    session[SID_SESSION_KEY] = secrets.token_urlsafe(24)
+
+
+def session_sids(session: SessionBase) -> list[str]:
+    """Every ``sid`` of this browser session: those of its user's earlier
+    sign-ins in it, then the current one."""
+    current = session.get(SID_SESSION_KEY)
+    return [*session.get(EARLIER_SIDS_SESSION_KEY, []), *([current] if current else [])]
+
+
+def forget_sids(session: SessionBase) -> list[str]:
+    """``session_sids``, removed from the session, which is ending: whoever
+    ends their sign-ins does it once."""
+    sids = session_sids(session)
+    session.pop(SID_SESSION_KEY, None)
+    session.pop(EARLIER_SIDS_SESSION_KEY, None)
+    return sids
 
 
 def session_id(request: HttpRequest) -> str:

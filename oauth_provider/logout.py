@@ -23,22 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest, QueryDict
-from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext_lazy as _
 
-from . import signing_keys
+from . import id_tokens, signing_keys
 from .errors import InvalidClient, InvalidIdTokenHint, InvalidPostLogoutRedirectURI, InvalidRequest
-from .login_sessions import SID_SESSION_KEY
+from .login_sessions import session_sids
 from .models import Client
 from .payload import single_values
 from .redirect_uris import redirect_uri_matches, split_redirect_uris
 from .subjects import subject
+from .ui_locales import preferred_language
 
 PARAMETERS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")
-# What an ID token's header says it is (RFC 7519 §5.1). Logout tokens
-# ("logout+jwt", Back-Channel Logout 1.0 §2.4) and JWT access tokens
-# ("at+jwt", RFC 9068 §2.1) are signed with the same keys and are no hint.
-ID_TOKEN_TYPES = frozenset({"JWT"})
 
 
 @dataclass(frozen=True)
@@ -110,27 +106,12 @@ def verified_id_token(token: str, issuer: str) -> dict[str, Any]:
     that it was the issuer of the ID Token. The OP SHOULD accept ID Tokens
     when the RP identified by the ID Token's aud claim and/or sid claim has a
     current session or had a recent session at the OP, even when the exp time
-    has passed." So the signature (by a key still published) and ``iss`` are
-    checked, and ``exp`` is not.
+    has passed." (``id_tokens.verify_hint``).
     """
     try:
-        header, claims = signing_keys.verify(token)
+        return id_tokens.verify_hint(token, issuer=issuer)
     except signing_keys.InvalidJWT:
         raise InvalidIdTokenHint from None
-    if header.get("typ", "JWT") not in ID_TOKEN_TYPES or claims.get("iss") != issuer:
-        raise InvalidIdTokenHint
-    if not isinstance(claims.get("sub"), str) or _audiences(claims) is None:
-        raise InvalidIdTokenHint
-    return claims
-
-
-def _audiences(claims: Mapping[str, Any]) -> list[str] | None:
-    aud = claims.get("aud")
-    if isinstance(aud, str):
-        return [aud]
-    if isinstance(aud, list) and aud and all(isinstance(item, str) for item in aud):
-        return aud
-    return None
 
 
 def _client(client_id: str | None, claims: Mapping[str, Any] | None) -> Client | None:
@@ -140,7 +121,7 @@ def _client(client_id: str | None, claims: Mapping[str, Any] | None) -> Client |
     used when issuing the ID Token."
     """
     if claims is not None:
-        audiences = _audiences(claims) or []
+        audiences = id_tokens.audiences(claims)
         if client_id is not None and client_id not in audiences:
             raise InvalidRequest(_("The client_id is not an audience of the id_token_hint."))
         azp = claims.get("azp")
@@ -161,22 +142,7 @@ def registered_post_logout_redirect_uris(client: Client) -> list[str]:
     inactive, and while its changes await review, the ones an admin approved."""
     if not client.is_active:
         return []
-    if client.awaiting_approval:
-        approved = client.approved_values or {}
-        return split_redirect_uris(approved.get("post_logout_redirect_uris") or "")
-    return client.post_logout_redirect_uri_list
-
-
-def preferred_language(ui_locales: str | None) -> str | None:
-    """The first language of ``ui_locales`` (Core §3.1.2.1: "space-separated
-    list of BCP47 [RFC5646] language tag values, ordered by preference")
-    the site offers (``LANGUAGES``), or None."""
-    for tag in (ui_locales or "").split():
-        try:
-            return get_supported_language_variant(tag.lower())
-        except LookupError:
-            continue
-    return None
+    return split_redirect_uris(client.approved_value("post_logout_redirect_uris") or "")
 
 
 def is_for_this_session(logout_request: LogoutRequest, request: HttpRequest) -> bool:
@@ -188,7 +154,7 @@ def is_for_this_session(logout_request: LogoutRequest, request: HttpRequest) -> 
         return False
     client = logout_request.client
     sid = claims.get("sid")
-    if sid is not None and sid != request.session.get(SID_SESSION_KEY):
+    if sid is not None and sid not in session_sids(request.session):
         return False
     if client is None:
         # Without the client its sub cannot be computed: only the sid can tie it.

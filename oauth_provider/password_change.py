@@ -8,6 +8,13 @@ and approved device requests still polling are denied. Someone who learnt the
 old password and got tokens with it keeps nothing. The user's consents stay:
 they are the user's own decisions, and the next authorization is quick.
 
+The user's OpenID Connect sign-ins end too, and each client with a
+``backchannel_logout_uri`` is sent a logout token (Back-Channel Logout 1.0):
+Django ends the user's other browser sessions with the password (their
+session hash no longer matches), and every client session of the user has
+just lost its tokens. There is no request here, so the tokens name the
+``ISSUER`` setting as their issuer; without it none is sent.
+
 ``REVOKE_TOKENS_ON_PASSWORD_CHANGE = False`` turns this off. Deactivating a
 user is different: ``is_active=False`` suspends their tokens (refused while
 inactive) and reactivating resumes the unexpired ones.
@@ -23,6 +30,8 @@ from django.db import models
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
+from .backchannel_logout import end_sign_ins
+from .models import SignIn
 from .revocation import end_grants
 from .settings import oauth_settings
 
@@ -106,3 +115,6 @@ def password_saved(sender: type[models.Model], instance: models.Model, **kwargs:
     # Popped, so a later save of the same instance is judged afresh.
     if instance.__dict__.pop(_CHANGED, False):
         end_grants(user=instance, reason=PASSWORD_CHANGED)
+        if oauth_settings.OIDC_ENABLED:
+            # Every token is revoked above: the sign-ins end without revoking.
+            end_sign_ins(SignIn.objects.filter(user=instance), issuer=oauth_settings.ISSUER, revoke=False)

@@ -125,12 +125,7 @@ def validate_redirect_uri(uri: str) -> None:
     (outside RFC 3986 §2), ``fragment``, ``wildcard``, ``scheme``, ``case``,
     ``host``, ``insecure`` (http off loopback) or ``userinfo``.
     """
-    if len(uri) > MAX_REDIRECT_URI_LENGTH:
-        raise ValidationError(
-            _("A redirect URI may be at most %(limit)d characters long."),
-            code="too_long",
-            params={"limit": MAX_REDIRECT_URI_LENGTH},
-        )
+    check_length(uri, _("A redirect URI may be at most %(limit)d characters long."))
     parts = _split(uri)
     if parts is None or not parts.scheme or uri != uri.strip() or any(c.isspace() for c in uri):
         raise ValidationError(_("Enter an absolute URI without spaces."), code="invalid")
@@ -166,28 +161,43 @@ def validate_redirect_uri(uri: str) -> None:
     check_unambiguous_host(parts)
 
 
+def check_length(uri: str, message: str) -> None:
+    """Raise ``ValidationError`` (code ``too_long``, ``message`` given the
+    limit) when ``uri`` is longer than ``MAX_REDIRECT_URI_LENGTH``."""
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        raise ValidationError(message, code="too_long", params={"limit": MAX_REDIRECT_URI_LENGTH})
+
+
+def validate_called_url(uri: str, schemes: tuple[str, ...], scheme_error: ValidationError) -> None:
+    """Raise ``ValidationError`` unless ``uri`` may be registered as a URL
+    this server itself calls (``outbound``): of one of ``schemes`` with a
+    host (else ``scheme_error``), no longer than a redirect URI, without a
+    fragment, and unambiguous as redirect URIs are."""
+    check_length(uri, _("A URI may be at most %(limit)d characters long."))
+    parts = _split(uri)
+    if parts is None or parts.scheme not in schemes or not parts.hostname:
+        raise scheme_error
+    if parts.fragment or "#" in uri:
+        raise ValidationError(_("The URL must not contain a fragment."), code="fragment")
+    check_unambiguous_text(uri, parts)
+    check_unambiguous_host(parts)
+
+
 def validate_backchannel_logout_uri(uri: str) -> None:
     """Raise ``ValidationError`` unless ``uri`` may be registered as a
     ``backchannel_logout_uri`` (Back-Channel Logout 1.0 §2.2): an absolute
     http or https URL with a host and no fragment, unambiguous as above.
 
     Plain http is accepted for any host: the server calls it directly, often
-    on an internal network (``http://app:8000/``); ``manage.py check
-    --deploy`` warns about it (oauth_provider.W009).
+    on an internal network (``http://app:8000/``, for clients an admin
+    registers: ``outbound``); ``manage.py check --deploy`` warns about it
+    (oauth_provider.W009).
     """
-    if len(uri) > MAX_REDIRECT_URI_LENGTH:
-        raise ValidationError(
-            _("A URI may be at most %(limit)d characters long."),
-            code="too_long",
-            params={"limit": MAX_REDIRECT_URI_LENGTH},
-        )
-    parts = _split(uri)
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(_("Enter an absolute http or https URL."), code="invalid")
-    if parts.fragment or "#" in uri:
-        raise ValidationError(_("The URL must not contain a fragment."), code="fragment")
-    check_unambiguous_text(uri, parts)
-    check_unambiguous_host(parts)
+    validate_called_url(
+        uri,
+        ("http", "https"),
+        ValidationError(_("Enter an absolute http or https URL."), code="invalid"),
+    )
 
 
 def check_unambiguous_text(uri: str, parts: SplitResult) -> None:

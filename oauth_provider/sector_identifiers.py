@@ -16,6 +16,8 @@ controls the sector's host lists the client, so no client can join a sector
 The fetch uses only the standard library: https only, also after redirects,
 with the system's certificate authorities (``ssl_context``, which tests
 replace to trust a local test authority), a short deadline and a size cap.
+It goes through ``outbound``: for a client registered through self-service,
+only to public addresses, checked again at each redirect.
 """
 
 from __future__ import annotations
@@ -33,13 +35,8 @@ from urllib.parse import SplitResult, urlsplit
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .redirect_uris import (
-    MAX_REDIRECT_URI_LENGTH,
-    check_unambiguous_host,
-    check_unambiguous_text,
-    is_claimable_by_any_app,
-    shown,
-)
+from . import outbound
+from .redirect_uris import is_claimable_by_any_app, shown, validate_called_url
 
 # The whole fetch, connecting and every redirect included, in seconds.
 TIMEOUT_SECONDS = 5
@@ -83,28 +80,21 @@ def redirect_uri_sectors(redirect_uris: Iterable[str]) -> set[str | None]:
 def validate_sector_identifier_uri(uri: str) -> None:
     """Raise ``ValidationError`` unless ``uri`` is an https URL with a host,
     no fragment, and nothing that hides where it leads (as redirect URIs)."""
-    if len(uri) > MAX_REDIRECT_URI_LENGTH:
-        raise ValidationError(
-            _("A URI may be at most %(limit)d characters long."),
-            code="too_long",
-            params={"limit": MAX_REDIRECT_URI_LENGTH},
-        )
-    parts = _split(uri)
-    if parts is None or parts.scheme != "https" or not parts.hostname:
-        raise ValidationError(_("The sector identifier URI must be an https URL."), code="insecure")
-    if parts.fragment or "#" in uri:
-        raise ValidationError(_("The URL must not contain a fragment."), code="fragment")
-    check_unambiguous_text(uri, parts)
-    check_unambiguous_host(parts)
+    validate_called_url(
+        uri,
+        ("https",),
+        ValidationError(_("The sector identifier URI must be an https URL."), code="insecure"),
+    )
 
 
-def verify(uri: str, redirect_uris: list[str]) -> None:
+def verify(uri: str, redirect_uris: list[str], *, private_allowed: bool) -> None:
     """Raise ``ValidationError`` unless ``uri`` may be the sector identifier
     URI of a client with ``redirect_uris``: valid (above), and a JSON array
-    that includes every one of them, fetched now."""
+    that includes every one of them, fetched now (from any address only with
+    ``private_allowed``, ``outbound.private_addresses_allowed``)."""
     validate_sector_identifier_uri(uri)
     try:
-        listed = json.loads(fetch(uri))
+        listed = json.loads(fetch(uri, private_allowed=private_allowed))
     except (UnicodeDecodeError, ValueError):
         listed = None
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
@@ -151,13 +141,12 @@ class HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return new_request
 
 
-def fetch(uri: str) -> bytes:
+def fetch(uri: str, *, private_allowed: bool) -> bytes:
     """The body of an https GET of ``uri``, or ``ValidationError`` saying
-    why not (never the server's own words, which the client's owner controls)."""
+    why not (never the server's own words, which the client's owner controls).
+    Without ``private_allowed``, only from public addresses (``outbound``)."""
     deadline = time.monotonic() + TIMEOUT_SECONDS
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=ssl_context()), HttpsOnlyRedirects()
-    )
+    opener = outbound.opener(HttpsOnlyRedirects(), private_allowed=private_allowed, context=ssl_context())
     # https only: checked by validate_sector_identifier_uri and HttpsOnlyRedirects.
     request = urllib.request.Request(uri, headers={"Accept": "application/json"})  # noqa: S310
     try:
@@ -172,13 +161,16 @@ def fetch(uri: str) -> bytes:
         ) from None
     except (urllib.error.URLError, OSError, HTTPException) as error:
         reason = getattr(error, "reason", error)
-        if isinstance(reason, ssl.SSLCertVerificationError):
+        code = "unreachable"
+        if isinstance(reason, outbound.NonPublicAddress):
+            message, code = _("The sector identifier URI's host is not a public internet address."), "private"
+        elif isinstance(reason, ssl.SSLCertVerificationError):
             message = _("The sector identifier URI's TLS certificate could not be verified.")
         elif isinstance(reason, TimeoutError):
             message = _("The sector identifier URI did not answer in time.")
         else:
             message = _("The sector identifier URI could not be fetched.")
-        raise ValidationError(message, code="unreachable") from None
+        raise ValidationError(message, code=code) from None
 
 
 def _read(response: HTTPResponse, deadline: float) -> bytes:

@@ -144,6 +144,12 @@ DEFAULTS: dict[str, Any] = {
     # Back-Channel Logout 1.0: each POST's timeout, and retries of a failed one.
     "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS": 5,
     "BACKCHANNEL_LOGOUT_RETRIES": 2,
+    # The server fetches clients' sector identifier URIs and posts to their
+    # back-channel logout URIs. False: for clients registered through
+    # self-service (with an owner), only at public internet addresses, never
+    # loopback, private networks or link-local (cloud metadata) ones; clients
+    # an admin registered may use any address. True: any client may.
+    "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": False,
 }
 
 

@@ -20,6 +20,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from .models import Client, Subject
+from .redirect_uris import split_redirect_uris
 from .sector_identifiers import sector_host
 
 
@@ -52,10 +53,15 @@ def sector_identifier(client: Client) -> str:
     ``sector_identifier_uri``, else that of the redirect URIs (the first:
     ``Client.clean`` allows only one host). A client whose redirect URIs
     name no host of its own (loopback, private-use schemes), or that has
-    none, is a sector of its own: its ``client_id``."""
-    if client.sector_identifier_uri:
-        return urlsplit(client.sector_identifier_uri).hostname or client.client_id
-    uris = client.redirect_uri_list
+    none, is a sector of its own: its ``client_id``.
+
+    Both as an admin approved them (``Client.approved_value``): an owner's
+    change under review moves the client to no other sector until approved.
+    """
+    uri = client.approved_value("sector_identifier_uri")
+    if uri:
+        return urlsplit(uri).hostname or client.client_id
+    uris = split_redirect_uris(client.approved_value("redirect_uris"))
     return (sector_host(uris[0]) if uris else None) or client.client_id
 
 

@@ -19,10 +19,14 @@ from .errors import InvalidRequest
 from .models import AccessToken, RefreshToken
 from .models.tokens import Token
 
+# The user's subject identifiers, from which introspection answers ``sub``
+# (``subjects.subject``) in the same query; a user who has none yet gets them
+# on first need.
+USER_SUBJECT = Join("oauth_subject", through="user")
 # token_type_hint values (RFC 7009 §4.1.2) -> the lookup of that type by hash,
 # with its client and user (never the user's password hash).
 TOKEN_TYPES: dict[str, CompiledLookup] = {
-    hint: CompiledLookup(model, "token_hash", joins=[Join("client"), USER_WITHOUT_PASSWORD])
+    hint: CompiledLookup(model, "token_hash", joins=[Join("client"), USER_WITHOUT_PASSWORD, USER_SUBJECT])
     for hint, model in (("access_token", AccessToken), ("refresh_token", RefreshToken))
 }
 

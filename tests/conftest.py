@@ -90,11 +90,27 @@ def sector_document(monkeypatch):
 
     listed: list[str] = []
 
-    def fetch(uri: str) -> bytes:
+    def fetch(uri: str, *, private_allowed: bool) -> bytes:
         return json.dumps(listed).encode()
 
     monkeypatch.setattr(sector_identifiers, "fetch", fetch)
     return listed
+
+
+@pytest.fixture
+def staff_client(client):
+    """A staff user's browser in the admin; ``staff_client.grant("view_client", ...)``
+    gives them permissions by codename."""
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+
+    def grant(*codenames):
+        staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+
+    client.grant = grant
+    client.force_login(staff)
+    return client
 
 
 CHROMIUM = Path("/usr/bin/chromium")

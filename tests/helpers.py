@@ -13,6 +13,7 @@ import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.conf import settings
+from joserfc import jwt
 
 from oauth_provider import clock, signing_keys
 from oauth_provider.pkce import s256
@@ -112,6 +113,14 @@ def signed_id_token(client, user, *, sid=None, typ="JWT", **claims) -> str:
     }
     body = {name: value for name, value in {**defaults, **claims}.items() if value is not None}
     return signing_keys.sign(body, client.id_token_signed_response_alg, typ=typ)
+
+
+def signed_without_typ(claims, algorithm="RS256") -> str:
+    """``claims`` signed with this server's active ``algorithm`` key but
+    without the ``typ`` header that every token signed here carries."""
+    key = signing_keys.signing_key(algorithm)
+    header = {"alg": key.algorithm, "kid": key.kid}
+    return jwt.encode(header, claims, key.jose_key, algorithms=[key.algorithm], default_type=None)
 
 
 @functools.cache

@@ -7,6 +7,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from oauth_provider import signing_keys
+from tests.helpers import REDIRECT_URI, basic_auth, post_token
 
 ISSUER = "https://auth.example.com"
 STATE = "af0ifjsldkj"
@@ -42,3 +43,14 @@ def fragment_params(response):
     parts = urlsplit(response["Location"])
     assert parts.query == "", response["Location"]
     return {key: values[0] for key, values in parse_qs(parts.fragment).items()}
+
+
+def redeem(api_client, app, code):
+    """The token endpoint's successful answer to redeeming ``code`` (for ``app``, with a secret)."""
+    response = post_token(
+        api_client,
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
+        HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret),
+    )
+    assert response.status_code == 200, response.json()
+    return response.json()

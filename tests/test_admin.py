@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
 from django.db import connection
@@ -86,19 +85,6 @@ def run_action(admin_client, model, action, objects):
     return admin_client.post(
         url(model, "changelist"), {"action": action, "_selected_action": [obj.pk for obj in objects]}
     )
-
-
-@pytest.fixture
-def staff_client(client):
-    """Log in a staff user; ``staff_client.grant("view_client", ...)`` gives permissions."""
-    staff = UserFactory(is_staff=True)
-
-    def grant(*codenames):
-        staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-
-    client.grant = grant
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

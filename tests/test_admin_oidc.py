@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -34,19 +33,6 @@ def listed(response):
 
 def shown_messages(response):
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-@pytest.fixture
-def staff_client(client):
-    """A staff user's client; ``staff_client.grant("view_signingkey", ...)`` gives permissions."""
-    staff = UserFactory(is_staff=True)
-
-    def grant(*codenames):
-        staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-
-    client.grant = grant
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

@@ -12,19 +12,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.auth import alogin
 from django.db import connections
+from django.test import RequestFactory
 from django.urls import reverse
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from oauth_provider import backchannel_logout, signing_keys
+from oauth_provider import backchannel_logout, login_sessions, signing_keys
 from oauth_provider.backchannel_logout import BACKCHANNEL_LOGOUT_EVENT, Delivery, deliver, end_sign_ins, flush
 from oauth_provider.consents import withdraw_consent
 from oauth_provider.login_sessions import SID_SESSION_KEY
+from oauth_provider.middleware import LoginSessionMiddleware
 from oauth_provider.models import AccessToken, RefreshToken, SignIn
 from oauth_provider.signals import backchannel_logout_failed, backchannel_logout_sent, token_revoked
 from oauth_provider.subjects import subject
 from tests.factories import (
+    PASSWORD,
     AccessTokenFactory,
     ClientFactory,
     ConsentFactory,
@@ -262,6 +267,59 @@ def test_clients_without_a_uri_or_inactive_get_nothing(
     assert not SignIn.objects.filter(ended_at__isnull=True).exists()
 
 
+# -- Where it is posted (outbound) -----------------------------------------------------------------
+
+
+def test_self_registered_client_is_not_posted_to_a_private_address(
+    browser, user, endpoint, outcomes, django_capture_on_commit_callbacks
+):
+    # Saved without full_clean, which refuses the address at registration.
+    signed_in_app(browser, user, endpoint.url, owner=UserFactory())
+
+    site_logout(browser, django_capture_on_commit_callbacks)
+    assert flush(WAIT)
+
+    assert endpoint.requests == []
+    ((name, report),) = outcomes
+    assert (name, report["attempts"]) == ("failed", 1)  # not retried
+    assert "not public" in report["reason"]
+
+
+def test_setting_lets_self_registered_clients_be_posted_to_private_addresses(
+    browser, user, endpoint, settings, django_capture_on_commit_callbacks
+):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
+    signed_in_app(browser, user, endpoint.url, owner=UserFactory())
+
+    site_logout(browser, django_capture_on_commit_callbacks)
+    assert flush(WAIT)
+
+    assert len(endpoint.tokens) == 1
+
+
+def test_a_changed_uri_awaiting_review_is_not_posted_to(
+    browser, user, endpoint, settings, django_capture_on_commit_callbacks
+):
+    """The owner moved the URI; until an admin approves, the approved one is used."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
+    changed = Endpoint()
+    try:
+        app = signed_in_app(browser, user, endpoint.url, owner=UserFactory())
+        approved_values = app.reviewed_values()
+        app.backchannel_logout_uri = changed.url
+        app.request_review(approved_values)
+        app.save()
+        assert app.under_review
+
+        site_logout(browser, django_capture_on_commit_callbacks)
+        assert flush(WAIT)
+    finally:
+        changed.close()
+
+    assert changed.requests == []
+    assert len(endpoint.tokens) == 1
+
+
 # -- Which sign-ins end, which tokens go -----------------------------------------------------------
 
 
@@ -330,6 +388,135 @@ def test_nothing_when_openid_connect_is_off(
 
     assert endpoint.requests == []
     assert SignIn.objects.get().ended_at is None
+
+
+# -- Sessions that end without a logout -----------------------------------------------------------
+
+
+def sign_in_with_the_form(browser, user, capture):
+    """The site's login form (django.contrib.auth's LoginView), as a person signs in."""
+    with capture(execute=True):
+        response = browser.post("/accounts/login/", {"username": user.get_username(), "password": PASSWORD})
+    assert response.status_code == 302
+    return response
+
+
+def test_another_user_signing_in_on_the_browser_ends_the_previous_session(
+    browser, user, endpoint, django_capture_on_commit_callbacks
+):
+    """Django's login() flushes another user's session without user_logged_out
+    (LoginSessionMiddleware catches the flush)."""
+    sid = browser.session[SID_SESSION_KEY]
+    app = signed_in_app(browser, user, endpoint.url)
+    token = RefreshTokenFactory(client=app, user=user, family_id=SignIn.objects.get().family_id)
+    someone_else = UserFactory()
+
+    sign_in_with_the_form(browser, someone_else, django_capture_on_commit_callbacks)
+    assert flush(WAIT)
+
+    assert SignIn.objects.get().ended_at is not None
+    (logout_token,) = endpoint.tokens
+    _header, claims = verified(logout_token)
+    assert (claims["sid"], claims["sub"]) == (sid, subject(user, app))
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    # The new session is someone else's, with a sid of its own.
+    assert browser.session[SID_SESSION_KEY] != sid
+
+
+def test_signing_in_again_as_the_same_user_keeps_the_session_and_its_earlier_sid(
+    browser, user, endpoint, django_capture_on_commit_callbacks
+):
+    """A fresh login (prompt=login, max_age) starts a new sid in the same
+    session; the clients of the earlier one are told when the session ends."""
+    first_sid = browser.session[SID_SESSION_KEY]
+    before = signed_in_app(browser, user, endpoint.url)
+    sign_in_with_the_form(browser, user, django_capture_on_commit_callbacks)
+    second_sid = browser.session[SID_SESSION_KEY]
+    after = signed_in_app(browser, user, endpoint.url)
+    assert second_sid != first_sid
+    assert endpoint.requests == [] and SignIn.objects.filter(ended_at__isnull=False).count() == 0
+
+    site_logout(browser, django_capture_on_commit_callbacks)
+    assert flush(WAIT)
+
+    told = {verified(token)[1]["aud"]: verified(token)[1]["sid"] for token in endpoint.tokens}
+    assert told == {before.client_id: first_sid, after.client_id: second_sid}
+
+
+def test_earlier_sids_are_kept_within_a_bound(browser, user):
+    for _ in range(login_sessions.MAX_EARLIER_SIDS + 5):
+        browser.force_login(user)
+
+    assert len(login_sessions.session_sids(browser.session)) == login_sessions.MAX_EARLIER_SIDS + 1
+
+
+def test_a_password_change_ends_every_sign_in_of_the_user(user, endpoint, django_capture_on_commit_callbacks):
+    app = ClientFactory(backchannel_logout_uri=endpoint.url)
+    SignInFactory(client=app, user=user, sid="s1")
+    SignInFactory(client=app, user=user, sid="s2")
+    SignInFactory(client=app, sid="someone-else")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user.set_password("a new password")
+        user.save()
+    assert flush(WAIT)
+
+    assert set(SignIn.objects.filter(ended_at__isnull=False).values_list("sid", flat=True)) == {"s1", "s2"}
+    assert sorted(verified(token)[1]["sid"] for token in endpoint.tokens) == ["s1", "s2"]
+    assert {verified(token)[1]["iss"] for token in endpoint.tokens} == {ISSUER}
+
+
+def test_a_session_django_drops_after_a_password_change_elsewhere_ends(
+    browser, user, endpoint, settings, django_capture_on_commit_callbacks
+):
+    """Without token revocation on password change, the browser's session
+    still ends on its next request (its session hash no longer matches), and
+    its sign-ins with it."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "REVOKE_TOKENS_ON_PASSWORD_CHANGE": False}
+    sid = browser.session[SID_SESSION_KEY]
+    signed_in_app(browser, user, endpoint.url)
+    user.set_password("changed elsewhere")
+    user.save()
+    assert SignIn.objects.get().ended_at is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert browser.get("/o/authorized-apps/").status_code == 302  # signed out: to the login page
+    assert flush(WAIT)
+
+    (logout_token,) = endpoint.tokens
+    assert verified(logout_token)[1]["sid"] == sid
+
+
+def test_an_anonymous_session_flushed_ends_nothing(client, user):
+    SignInFactory(user=user, sid="s1")
+    request = RequestFactory().get("/")
+    request.session = client.session
+
+    LoginSessionMiddleware(lambda request: request.session.flush())(request)
+
+    assert SignIn.objects.get().ended_at is None
+
+
+def test_an_async_login_as_another_user_ends_the_previous_session(
+    browser, user, endpoint, django_capture_on_commit_callbacks
+):
+    """alogin() flushes with aflush."""
+    sid = browser.session[SID_SESSION_KEY]
+    signed_in_app(browser, user, endpoint.url)
+    request = RequestFactory().get("/")
+    request.session = browser.session
+    request.user = user
+
+    def get_response(request):
+        async_to_sync(alogin)(request, UserFactory(), backend="django.contrib.auth.backends.ModelBackend")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        LoginSessionMiddleware(get_response)(request)
+    assert flush(WAIT)
+
+    (logout_token,) = endpoint.tokens
+    assert verified(logout_token)[1]["sid"] == sid
 
 
 # -- Consent withdrawal ----------------------------------------------------------------------------
@@ -444,7 +631,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times(
 
 
 def deliver_to(endpoint, outcomes):
-    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature")])
+    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature", private_allowed=True)])
     assert flush(WAIT)
     return [(name, report["attempts"], report.get("reason")) for name, report in outcomes]
 
@@ -478,7 +665,7 @@ def test_only_http_uris_are_posted_to(outcomes):
 def test_deliveries_beyond_the_limit_are_dropped_and_reported(endpoint, outcomes, monkeypatch):
     monkeypatch.setattr(backchannel_logout, "MAX_PENDING", 0)
 
-    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature")])
+    deliver([Delivery("client-1", endpoint.url, "s1", "header.claims.signature", private_allowed=True)])
 
     assert endpoint.requests == []
     assert [(name, report["attempts"]) for name, report in outcomes] == [("failed", 0)]

@@ -176,6 +176,7 @@ def test_e011_realm_not_a_plain_string(value):
         "SELF_SERVICE_APPROVAL_REQUIRED",
         "REVOKE_TOKENS_ON_PASSWORD_CHANGE",
         "OIDC_ENABLED",
+        "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED",
     ],
 )
 @pytest.mark.parametrize("value", ["yes", 1, None])

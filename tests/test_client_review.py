@@ -45,6 +45,9 @@ OWNER_FIELDS = {
     "redirect_uris": REDIRECT_URI,
     "grant_types": [AUTHORIZATION_CODE, REFRESH_TOKEN],
     "scopes": ["read"],
+    "post_logout_redirect_uris": "",
+    "backchannel_logout_uri": "",
+    "sector_identifier_uri": "",
 }
 # A new value for each reviewed field, as the self-service form posts it.
 CHANGES = {
@@ -54,6 +57,10 @@ CHANGES = {
     "redirect_uris": "https://evil.example/callback",
     "grant_types": [AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE],
     "scopes": ["read", "write"],
+    "post_logout_redirect_uris": "https://evil.example/signed-out",
+    # Where the server itself sends requests.
+    "backchannel_logout_uri": "https://evil.example/logout",
+    "sector_identifier_uri": "https://evil.example/sector.json",
 }
 
 
@@ -93,8 +100,15 @@ def under_review(client_id):
     return client
 
 
+def test_every_reviewed_field_is_tested_here():
+    assert set(CHANGES) == set(REVIEWED_FIELDS)
+
+
 @pytest.mark.parametrize("field", list(CHANGES))
-def test_changing_any_reviewed_field_sends_an_approved_client_back_to_review(browser, approved, field):
+def test_changing_any_reviewed_field_sends_an_approved_client_back_to_review(
+    browser, approved, field, sector_document
+):
+    sector_document.append(REDIRECT_URI)
     edit(browser, approved, **{field: CHANGES[field]})
 
     assert approved.awaiting_approval and approved.under_review

@@ -5,6 +5,7 @@ from django.db import connection
 
 from oauth_provider.compiled_lookup import CompiledLookup, Join
 from oauth_provider.models import AccessToken, Client, RefreshToken
+from oauth_provider.subjects import subject_of
 
 from .factories import AccessTokenFactory, ClientFactory, RefreshTokenFactory
 
@@ -140,3 +141,49 @@ def test_layout_fingerprint_names_the_columns_in_order(monkeypatch):
         CompiledLookup(AccessToken, "token_hash", joins=TOKEN.joins).layout.fingerprint
         == TOKEN.layout.fingerprint
     )
+
+
+# -- a reverse one-to-one of a joined row (the user's subject identifiers) -----------------------
+
+WITH_SUBJECT = CompiledLookup(
+    AccessToken,
+    "token_hash",
+    joins=[Join("user", excluded=("password",)), Join("oauth_subject", through="user")],
+)
+
+
+def test_reverse_one_to_one_comes_in_the_same_query(django_assert_num_queries):
+    token = AccessTokenFactory()
+    public_id = subject_of(token.user).public_id
+
+    with django_assert_num_queries(1):
+        found = WITH_SUBJECT.get(token.token_hash)
+        assert found.user.oauth_subject.public_id == public_id
+        assert found.user.oauth_subject.user is found.user
+    row = WITH_SUBJECT.fetch_row("default", token.token_hash)
+    assert row == WITH_SUBJECT.fetch_row_with_orm("default", token.token_hash)
+
+
+def test_missing_reverse_one_to_one_is_known_missing_without_a_query(django_assert_num_queries):
+    token = AccessTokenFactory()
+
+    with django_assert_num_queries(1):
+        found = WITH_SUBJECT.get(token.token_hash)
+        assert not hasattr(found.user, "oauth_subject")  # DoesNotExist, without a query
+    assert WITH_SUBJECT.fetch_row("default", token.token_hash) == WITH_SUBJECT.fetch_row_with_orm(
+        "default", token.token_hash
+    )
+
+
+def test_reverse_one_to_one_of_an_empty_foreign_key(django_assert_num_queries):
+    token = AccessTokenFactory(user=None)
+
+    with django_assert_num_queries(1):
+        assert WITH_SUBJECT.get(token.token_hash).user is None
+
+
+def test_only_foreign_keys_and_reverse_one_to_ones_are_joined():
+    lookup = CompiledLookup(Client, "client_id", joins=[Join("accesstoken")])
+
+    with pytest.raises(ValueError, match="accesstoken"):
+        lookup.get("any")

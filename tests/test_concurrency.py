@@ -12,8 +12,9 @@ from django.db import connections
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from oauth_provider.backchannel_logout import end_sign_ins
 from oauth_provider.consents import withdraw_consent
-from oauth_provider.models import AccessToken, Client, Consent, DeviceAuthorization, RefreshToken
+from oauth_provider.models import AccessToken, Client, Consent, DeviceAuthorization, RefreshToken, SignIn
 from oauth_provider.settings import DEVICE_CODE, REFRESH_TOKEN
 from tests.factories import (
     AccessTokenFactory,
@@ -22,6 +23,7 @@ from tests.factories import (
     ConsentFactory,
     DeviceAuthorizationFactory,
     RefreshTokenFactory,
+    SignInFactory,
 )
 from tests.helpers import REDIRECT_URI, basic_auth, hidden_fields, post_token
 
@@ -98,16 +100,18 @@ def test_pending_device_code_polled_concurrently_is_on_time_once(user):
     assert authorization.interval == 5 + 5 * (THREADS - 1)
 
 
-# Withdrawing consent (consents.withdraw_consent) while the app is redeeming
-# or rotating: whichever commits first, the app must end up with no live token.
+# Withdrawing consent (consents.withdraw_consent), or signing out of the
+# session an authorization was made in (backchannel_logout.end_sign_ins),
+# while the app is redeeming or rotating: whichever commits first, the app
+# must end up with no live token.
 
 ROUNDS = 8
 
 
-def race_withdrawal(consent, data):
-    """Withdraw ``consent`` while the token endpoint handles ``data``, released together."""
+def race_token_request(client, data, action):
+    """Run ``action`` while the token endpoint handles ``data``, released together."""
     barrier = threading.Barrier(2)
-    auth = basic_auth(consent.client.client_id, consent.client.secret)
+    auth = basic_auth(client.client_id, client.secret)
 
     def redeem():
         try:
@@ -116,17 +120,26 @@ def race_withdrawal(consent, data):
         finally:
             connections.close_all()
 
-    def withdraw():
+    def act():
         try:
             barrier.wait()
-            withdraw_consent(Consent.objects.select_related("client").get(pk=consent.pk))
+            action()
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(2) as pool:
-        redeemed, withdrawn = pool.submit(redeem), pool.submit(withdraw)
-        withdrawn.result()
+        redeemed, acted = pool.submit(redeem), pool.submit(act)
+        acted.result()
         return redeemed.result()
+
+
+def race_withdrawal(consent, data):
+    """Withdraw ``consent`` while the token endpoint handles ``data``."""
+    return race_token_request(
+        consent.client,
+        data,
+        lambda: withdraw_consent(Consent.objects.select_related("client").get(pk=consent.pk)),
+    )
 
 
 def live_tokens(client, user):
@@ -156,6 +169,26 @@ def test_withdrawal_racing_a_code_exchange_leaves_no_live_token(user):
         data = {"grant_type": "authorization_code", "code": code.value, "redirect_uri": REDIRECT_URI}
         statuses.append(race_withdrawal(consent, data))
         assert live_tokens(consent.client, user) == 0
+    assert set(statuses) <= {200, 400}
+
+
+def test_sign_out_racing_a_code_exchange_leaves_no_live_token(user):
+    """The code ends with its session (backchannel_logout), or it was redeemed
+    first and its tokens are revoked with the session."""
+    statuses = []
+    for round_ in range(ROUNDS):
+        code = AuthorizationCodeFactory(user=user, scope="openid read")
+        sid = f"session-{round_}"
+        SignInFactory(client=code.client, user=user, family_id=code.family_id, sid=sid)
+        data = {"grant_type": "authorization_code", "code": code.value, "redirect_uri": REDIRECT_URI}
+        statuses.append(
+            race_token_request(
+                code.client,
+                data,
+                lambda sid=sid: end_sign_ins(SignIn.objects.filter(sid=sid), issuer=None, revoke=True),
+            )
+        )
+        assert live_tokens(code.client, user) == 0
     assert set(statuses) <= {200, 400}
 
 

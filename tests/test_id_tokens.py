@@ -12,6 +12,7 @@ from oauth_provider import id_tokens, signing_keys
 from oauth_provider.models import Client, SignIn
 from oauth_provider.subjects import subject
 from tests.factories import ClientFactory, UserFactory
+from tests.helpers import signed_without_typ
 from tests.id_token_helpers import ISSUER, NONCE, decode, enable_openid
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +172,65 @@ def test_scope_claims_go_in_the_id_token_when_asked(person, frozen_clock):
     assert claims["given_name"] == "Ada"
     assert claims["preferred_username"] == person.username
     assert "email" not in claims  # email was not granted
+
+
+# -- id_token_hint: verify_hint (Core §3.1.2.1, RP-Initiated Logout 1.0 §2) ---------------------
+
+
+def hint_claims(client, user, **overrides):
+    """Long expired: a hint is accepted all the same."""
+    claims = {"iss": ISSUER, "sub": subject(user, client), "aud": [client.client_id], "iat": 1, "exp": 2}
+    return {**claims, **overrides}
+
+
+def test_a_hint_is_verified_even_expired(person):
+    client = ClientFactory()
+    token = signing_keys.sign(hint_claims(client, person), "RS256")
+
+    claims = id_tokens.verify_hint(token, issuer=ISSUER)
+
+    assert claims["sub"] == subject(person, client)
+    assert id_tokens.audiences(claims) == [client.client_id]
+
+
+def test_audiences_of_a_single_audience(person):
+    client = ClientFactory()
+    token = signing_keys.sign(hint_claims(client, person, aud=client.client_id), "ES256")
+
+    assert id_tokens.audiences(id_tokens.verify_hint(token, issuer=ISSUER)) == [client.client_id]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda claims: "not-a-jwt",
+        lambda claims: signing_keys.sign(claims, "RS256", typ="logout+jwt"),
+        lambda claims: signing_keys.sign(claims, "RS256", typ="at+jwt"),
+        lambda claims: signed_without_typ(claims),
+        lambda claims: signing_keys.sign({**claims, "iss": "https://other.example"}, "RS256"),
+        lambda claims: signing_keys.sign({**claims, "sub": 7}, "RS256"),
+        lambda claims: signing_keys.sign({k: v for k, v in claims.items() if k != "sub"}, "RS256"),
+        lambda claims: signing_keys.sign({**claims, "aud": []}, "RS256"),
+        lambda claims: signing_keys.sign({**claims, "aud": 7}, "RS256"),
+        lambda claims: signing_keys.sign({**claims, "aud": ["a", 7]}, "RS256"),
+        lambda claims: signing_keys.sign({k: v for k, v in claims.items() if k != "aud"}, "RS256"),
+    ],
+    ids=[
+        "garbage",
+        "logout-token",
+        "access-token",
+        "no-typ",
+        "other-issuer",
+        "sub-not-a-string",
+        "no-sub",
+        "empty-aud",
+        "aud-a-number",
+        "aud-not-strings",
+        "no-aud",
+    ],
+)
+def test_what_is_no_id_token_of_this_issuer_is_refused(person, make):
+    token = make(hint_claims(ClientFactory(), person))
+
+    with pytest.raises(signing_keys.InvalidJWT):
+        id_tokens.verify_hint(token, issuer=ISSUER)

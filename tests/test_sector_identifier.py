@@ -10,7 +10,7 @@ import pytest
 import trustme
 from django.core.exceptions import ValidationError
 
-from oauth_provider import sector_identifiers
+from oauth_provider import outbound, sector_identifiers
 from oauth_provider.forms import ClientForm, OwnClientForm
 from oauth_provider.models import Client
 from oauth_provider.subjects import subject
@@ -108,6 +108,21 @@ def pairwise(uri, redirect_uris=REDIRECT_URIS, **kwargs):
         subject_type=Client.SubjectType.PAIRWISE,
         sector_identifier_uri=uri,
         **kwargs,
+    )
+
+
+def self_service_form(uri):
+    """A developer registering a pairwise client with this sector identifier URI on /o/clients/."""
+    return OwnClientForm(
+        owner=UserFactory(),
+        data={
+            "name": "Example",
+            "client_type": "confidential",
+            "redirect_uris": REDIRECT_URIS[0],
+            "grant_types": ["authorization_code"],
+            "subject_type": "pairwise",
+            "sector_identifier_uri": uri,
+        },
     )
 
 
@@ -330,6 +345,55 @@ def test_unreachable_server_is_refused(trusted):
     ]
 
 
+# -- server-side request forgery (outbound) ------------------------------------------------------
+
+PRIVATE_HOST = "The sector identifier URI's host is not a public internet address."
+
+
+def test_self_registered_client_cannot_make_the_server_fetch_a_private_address(https, site, trusted):
+    site.routes["/sector.json"] = json_route()
+
+    assert refusal(pairwise(f"{https}/sector.json", owner=UserFactory())) == [PRIVATE_HOST]
+    assert site.requests == []
+
+
+def test_self_service_form_checks_the_address_of_a_new_client(https, site, trusted):
+    """The owner is the client's before it is validated: a new self-service
+    client is not taken for one an admin registered."""
+    site.routes["/sector.json"] = json_route()
+    form = self_service_form(f"{https}/sector.json")
+
+    assert not form.is_valid()
+    assert form.errors["sector_identifier_uri"] == [PRIVATE_HOST]
+    assert site.requests == []
+
+
+def test_each_redirect_is_checked_again(https, site, trusted, monkeypatch):
+    """A public host redirecting to an internal one: the redirect is a new
+    connection, refused before it is made (here 127.0.0.1 plays the public
+    host, and 127.0.0.2 the internal one)."""
+    checked = outbound.is_public
+
+    def is_public(address):
+        return str(address) == "127.0.0.1" or checked(address)
+
+    monkeypatch.setattr(outbound, "is_public", is_public)
+    port = https.rsplit(":", 1)[1]
+    site.routes["/old"] = (302, {"Location": f"https://127.0.0.2:{port}/sector.json"}, b"")
+
+    assert refusal(pairwise(f"{https}/old", owner=UserFactory())) == [PRIVATE_HOST]
+    assert site.requests == ["/old"]
+
+
+def test_setting_allows_self_registered_clients_private_addresses(https, site, trusted, settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
+    site.routes["/sector.json"] = json_route()
+
+    pairwise(f"{https}/sector.json", owner=UserFactory()).full_clean()
+
+    assert site.requests == ["/sector.json"]
+
+
 # -- when the document is fetched ----------------------------------------------------------------
 
 
@@ -360,19 +424,11 @@ def test_new_redirect_uri_or_new_sector_identifier_uri_is_checked_again(https, s
     assert "https://m.example.net/callback" in refusal(client)[0]
 
 
-def test_self_service_form_shows_the_refusal_on_its_field(https, site, trusted):
+def test_self_service_form_shows_the_refusal_on_its_field(https, site, trusted, settings):
+    # The test server is on 127.0.0.1, which owned clients may not reach otherwise.
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
     site.routes["/sector.json"] = json_route(b"[]")
-    form = OwnClientForm(
-        owner=UserFactory(),
-        data={
-            "name": "Example",
-            "client_type": "confidential",
-            "redirect_uris": REDIRECT_URIS[0],
-            "grant_types": ["authorization_code"],
-            "subject_type": "pairwise",
-            "sector_identifier_uri": f"{https}/sector.json",
-        },
-    )
+    form = self_service_form(f"{https}/sector.json")
 
     assert not form.is_valid()
     assert "does not list these redirect URIs" in form.errors["sector_identifier_uri"][0]

@@ -79,6 +79,33 @@ def test_sector_identifier_uri_host_is_the_sector(user):
 
 
 @pytest.mark.parametrize(
+    ("registered", "change"),
+    [
+        (
+            {"sector_identifier_uri": "https://sector.example.org/x.json"},
+            {"sector_identifier_uri": "https://other-sector.example/x.json"},
+        ),
+        ({}, {"redirect_uris": "https://other-sector.example/cb"}),
+    ],
+)
+def test_a_sector_change_awaiting_review_changes_no_sub(user, registered, change):
+    """An owner's change of sector is a reviewed change: until an admin
+    approves it, ID tokens on refresh, UserInfo and logout tokens keep the sub
+    the client's users have."""
+    client = pairwise("https://www.example.org/cb", **registered)
+    before = subject(user, client)
+    approved = client.reviewed_values()
+    for name, value in change.items():
+        setattr(client, name, value)
+    client.request_review(approved)
+    client.save()
+
+    assert subject(user, client) == before
+    client.approve()
+    assert subject(user, client) != before
+
+
+@pytest.mark.parametrize(
     "redirect_uris",
     ["http://127.0.0.1/callback", "com.example.app:/callback", "https://localhost/cb", ""],
 )

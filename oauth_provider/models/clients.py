@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from .. import sector_identifiers
+from .. import outbound, sector_identifiers
 from ..crypto import (
     CLIENT_SECRET_PREFIX,
     generate_client_id,
@@ -32,14 +32,17 @@ from ..settings import (
 from ..text import isolate, validate_display_text, validate_website
 from .keys import SigningKey
 
-# What users see or where their codes go: a self-service change to any of
-# these sends an approved client back to an admin's review (with
-# SELF_SERVICE_APPROVAL_REQUIRED). A new field users read belongs here too.
+# What users see, where their codes go, and where the server itself sends
+# requests: a self-service change to any of these sends an approved client
+# back to an admin's review (with SELF_SERVICE_APPROVAL_REQUIRED). A new
+# field users read, or a URL the server calls, belongs here too.
 REVIEWED_FIELDS = (
     "name",
     "website",
     "redirect_uris",
     "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "sector_identifier_uri",
     "client_type",
     "grant_types",
     "scopes",
@@ -258,6 +261,17 @@ class Client(models.Model):
         device verification) and it may start a device request."""
         return self.is_active and not self.awaiting_approval
 
+    def approved_value(self, name: str) -> Any:
+        """The value of reviewed field ``name`` that an admin approved: the
+        current one, except while changes await review, when it is the one
+        approved (a field reviewed only since then: the current one); for a
+        client never approved, the field's default."""
+        if not self.awaiting_approval:
+            return getattr(self, name)
+        if self.approved_values is None:
+            return self._meta.get_field(name).get_default()
+        return self.approved_values.get(name, getattr(self, name))
+
     def review_changes(self) -> list[tuple[str, Any, Any]]:
         """(field verbose name, approved value, current value) of each reviewed
         field changed since approval; empty unless ``under_review``."""
@@ -357,6 +371,14 @@ class Client(models.Model):
             AUTHORIZATION_CODE in self.grant_types or IMPLICIT in self.grant_types
         ) and not self.redirect_uri_list:
             errors["redirect_uris"] = _("Browser-based grants need at least one redirect URI.")
+        if (
+            self.backchannel_logout_uri
+            and not outbound.private_addresses_allowed(self)
+            and outbound.names_no_public_address(self.backchannel_logout_uri)
+        ):
+            errors["backchannel_logout_uri"] = _(
+                "Logout tokens are only sent to public internet addresses, not to this host."
+            )
         if errors:
             raise ValidationError(errors)
         self._clean_sector()
@@ -366,12 +388,17 @@ class Client(models.Model):
         client's redirect URIs are on one host unless it registers a
         ``sector_identifier_uri``, which must list them all (fetched here,
         only when it or a redirect URI is new: an unchanged client stays
-        savable while the sector's host is down)."""
+        savable while the sector's host is down; for a client with an
+        owner, from a public address only: ``outbound``)."""
         if self.sector_identifier_uri:
             try:
                 sector_identifiers.validate_sector_identifier_uri(self.sector_identifier_uri)
                 if self._sector_changed():
-                    sector_identifiers.verify(self.sector_identifier_uri, self.redirect_uri_list)
+                    sector_identifiers.verify(
+                        self.sector_identifier_uri,
+                        self.redirect_uri_list,
+                        private_allowed=outbound.private_addresses_allowed(self),
+                    )
             except ValidationError as error:
                 raise ValidationError({"sector_identifier_uri": error}) from None
         elif (

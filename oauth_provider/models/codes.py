@@ -21,6 +21,8 @@ class EndReason(models.TextChoices):
     REVOKED = "revoked", _("revoked by an admin")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("consent withdrawn")
     PASSWORD_CHANGED = "password_changed", _("password changed")
+    # The browser session it was authorized in ended (backchannel_logout).
+    LOGGED_OUT = "logged_out", _("signed out")
 
 
 class AuthorizationCodeQuerySet(models.QuerySet):

@@ -8,8 +8,6 @@ from urllib.parse import urlencode
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -20,6 +18,7 @@ from ..login_sessions import login_session
 from ..metadata import issuer
 from ..payload import AuthorizationRequest
 from ..responses import error_page, error_redirect, redirect_with_params
+from ..ui_locales import render_in
 from .decorators import SWITCH_ACCOUNT, SensitivePageMixin
 
 SIGN_IN_AGAIN = _("The user must sign in again or as another account, and prompt=none does not allow it.")
@@ -84,15 +83,7 @@ class AuthorizeView(SensitivePageMixin, View):
             auth_request.client, request.user, auth_request.scopes, consent
         )
         language = auth_request.openid.ui_language if auth_request.openid else None
-        if language is None:
-            return render(request, self.template_name, context)
-        # Core §3.1.2.1 ui_locales: this page only, in the first language the
-        # client asked for that the site has; the user's own choice (cookie,
-        # Accept-Language) is left as it was.
-        with translation.override(language):
-            response = render(request, self.template_name, context)
-        response["Content-Language"] = language
-        return response
+        return render_in(language, request, self.template_name, context)
 
     def post(self, request: HttpRequest, auth_request: AuthorizationRequest) -> HttpResponse:
         actions = request.POST.getlist("action")

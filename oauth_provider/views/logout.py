@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from django.conf import settings
 from django.contrib.auth import logout as auth_logout
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render, resolve_url
-from django.utils import translation
+from django.shortcuts import resolve_url
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
 
@@ -17,6 +14,7 @@ from ..errors import OAuthError
 from ..metadata import issuer
 from ..responses import BAD_REQUEST_TEMPLATE, error_page, redirect_with_params
 from ..settings import oauth_settings
+from ..ui_locales import render_in
 from .decorators import SensitivePageMixin, cross_site_page
 
 # The confirmation form's button: a POST carrying it is the user's answer,
@@ -57,16 +55,16 @@ class LogoutView(SensitivePageMixin, View):
         except OAuthError as error:
             return error_page(request, error, self.error_template_name)
         if request.user.is_authenticated and not logout.is_for_this_session(logout_request, request):
-            with _language(logout_request):
-                return render(
-                    request,
-                    self.confirm_template_name,
-                    {
-                        "client": logout_request.shown_client,
-                        "fields": logout_request.form_fields(),
-                        "cancel_url": resolve_url(settings.LOGIN_REDIRECT_URL),
-                    },
-                )
+            return render_in(
+                logout_request.language,
+                request,
+                self.confirm_template_name,
+                {
+                    "client": logout_request.shown_client,
+                    "fields": logout_request.form_fields(),
+                    "cancel_url": resolve_url(settings.LOGIN_REDIRECT_URL),
+                },
+            )
         return self.sign_out(request, logout_request)
 
     def confirmed(self, request: HttpRequest) -> HttpResponse:
@@ -84,10 +82,9 @@ class LogoutView(SensitivePageMixin, View):
         uri = logout_request.post_logout_redirect_uri
         if uri is not None:
             return redirect_with_params(uri, {"state": logout_request.state})
-        with _language(logout_request):
-            return render(request, self.logged_out_template_name, {"client": logout_request.shown_client})
-
-
-def _language(logout_request: logout.LogoutRequest) -> translation.override | nullcontext[None]:
-    """The pages in the language ui_locales asked for, if the site offers it."""
-    return translation.override(logout_request.language) if logout_request.language else nullcontext()
+        return render_in(
+            logout_request.language,
+            request,
+            self.logged_out_template_name,
+            {"client": logout_request.shown_client},
+        )

@@ -10,6 +10,7 @@ from authlib.integrations.requests_client import OAuth2Session
 
 from oauth_provider.issuance import issue_tokens
 from oauth_provider.models import AccessToken, RefreshToken
+from oauth_provider.subjects import subject
 
 from ..factories import ClientFactory, PublicClientFactory, UserFactory
 
@@ -91,7 +92,7 @@ def test_public_client_revokes_its_refresh_token_and_the_grant_ends(
     ).json()
     assert described["active"] is True
     assert described["username"] == user.username
-    assert described["sub"] == str(user.pk)
+    assert described["sub"] == subject(user, native_app)
     assert "token_type" not in described
 
     # With no token given, Authlib revokes the session's refresh token, sending only the client_id.

@@ -17,7 +17,7 @@ from oauth_provider.models import AuthorizationCode, SignIn, Subject
 from oauth_provider.payload import MAX_LENGTHS
 from oauth_provider.subjects import subject
 from tests.factories import PASSWORD, ClientFactory, ConsentFactory, UserFactory
-from tests.helpers import REDIRECT_URI, authorize_url, redirect_params
+from tests.helpers import REDIRECT_URI, authorize_url, redirect_params, signed_without_typ
 from tests.id_token_helpers import ISSUER, NONCE, STATE, enable_openid
 
 pytestmark = pytest.mark.django_db
@@ -474,12 +474,26 @@ def foreign_token(user, app):
         lambda user, app: id_token_hint(user, app, aud=None),
         lambda user, app: id_token_hint(user, app, iss="https://other.example"),
         lambda user, app: id_token_hint(user, app, sub=None),
+        lambda user, app: id_token_hint(user, app, aud=[app.client_id, 7]),
         lambda user, app: signing_keys.sign(
             {"iss": ISSUER, "sub": subject(user, app), "aud": app.client_id}, "RS256", typ="logout+jwt"
         ),
+        lambda user, app: signed_without_typ(
+            {"iss": ISSUER, "sub": subject(user, app), "aud": app.client_id}
+        ),
         foreign_token,
     ],
-    ids=["garbage", "other-client", "no-aud", "other-issuer", "no-sub", "logout-token", "foreign-key"],
+    ids=[
+        "garbage",
+        "other-client",
+        "no-aud",
+        "other-issuer",
+        "no-sub",
+        "aud-not-strings",
+        "logout-token",
+        "no-typ",
+        "foreign-key",
+    ],
 )
 def test_hint_that_is_not_our_id_token_for_this_client_is_invalid_request(browser, app, user, make_hint):
     params = assert_error(browser.get(oidc_url(app, id_token_hint=make_hint(user, app))), "invalid_request")

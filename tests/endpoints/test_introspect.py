@@ -7,7 +7,9 @@ import pytest
 from django.views.debug import SafeExceptionReporterFilter
 
 from oauth_provider import clock
+from oauth_provider.models import Client, Subject
 from oauth_provider.revocation import revoke_tokens
+from oauth_provider.subjects import subject, subject_of
 from oauth_provider.views.introspect import IntrospectView
 from tests.factories import AccessTokenFactory, ClientFactory, PublicClientFactory, RefreshTokenFactory
 from tests.helpers import basic_auth
@@ -78,12 +80,45 @@ def test_user_bound_access_token(api_client, resource_server, user, frozen_clock
         "scope": "read write",
         "client_id": token.client.client_id,
         "username": user.username,
-        "sub": str(user.pk),
+        "sub": subject(user, token.client),
         "token_type": "Bearer",
         "exp": unix(clock.now() + timedelta(hours=1)),
         "iat": unix(clock.now()),
         "iss": ISSUER,
     }
+
+
+def test_sub_is_never_the_database_key(api_client, resource_server, user):
+    token = AccessTokenFactory(user=user)
+
+    body = answer(introspect(api_client, {"token": token.value}, **as_client(resource_server)))
+
+    assert body["sub"] != str(user.pk)
+    assert body["sub"] == Subject.objects.get(user=user).public_id
+
+
+def test_sub_is_the_one_the_tokens_client_knows(api_client, resource_server, user):
+    """OpenID Connect Core §8.1: a pairwise client's users have its own sub,
+    in its ID tokens and UserInfo; its resource server sees the same one."""
+    pairwise = ClientFactory(subject_type=Client.SubjectType.PAIRWISE)
+    token = AccessTokenFactory(user=user, client=pairwise)
+
+    body = answer(introspect(api_client, {"token": token.value}, **as_client(resource_server)))
+
+    assert body["sub"] == subject(user, pairwise) != subject_of(user).public_id
+
+
+def test_a_user_without_subject_identifiers_gets_them_once(
+    api_client, resource_server, user, django_assert_num_queries
+):
+    token = AccessTokenFactory(user=user)
+    first = answer(introspect(api_client, {"token": token.value}, **as_client(resource_server)))["sub"]
+
+    with django_assert_num_queries(2):  # made above; now read with the token
+        again = answer(introspect(api_client, {"token": token.value}, **as_client(resource_server)))["sub"]
+
+    assert first == again
+    assert Subject.objects.filter(user=user).count() == 1
 
 
 def test_client_only_access_token_has_no_username_or_sub(api_client, resource_server, frozen_clock):
@@ -112,7 +147,7 @@ def test_refresh_token_has_no_token_type(api_client, resource_server, user, froz
         "scope": "read",
         "client_id": token.client.client_id,
         "username": user.username,
-        "sub": str(user.pk),
+        "sub": subject(user, token.client),
         "exp": unix(clock.now() + timedelta(days=30)),
         "iat": unix(clock.now()),
         "iss": ISSUER,
@@ -223,7 +258,7 @@ def test_token_is_found_whatever_the_hint(api_client, resource_server, factory, 
 @pytest.mark.parametrize(
     ("factory", "hint", "queries"),
     [
-        # The client, then the token with its client and user in one query.
+        # The client, then the token with its client, user and the user's subject in one query.
         (AccessTokenFactory, "access_token", 2),
         (AccessTokenFactory, None, 2),
         (RefreshTokenFactory, "refresh_token", 2),
@@ -237,6 +272,7 @@ def test_query_count_follows_the_hint(
     api_client, resource_server, django_assert_num_queries, factory, hint, queries
 ):
     token = factory()
+    subject_of(token.user)  # made when the user first signed in with openid, or first introspected
     data = {"token": token.value} | ({"token_type_hint": hint} if hint else {})
 
     with django_assert_num_queries(queries):
@@ -318,6 +354,7 @@ def test_inactive_client_is_invalid_client(api_client, resource_server):
 def test_bearer_with_the_introspection_scope(api_client, django_assert_num_queries):
     caller = AccessTokenFactory(user=None, scope="admin")
     token = AccessTokenFactory(scope="read")
+    subject_of(token.user)
 
     with django_assert_num_queries(2):  # the caller's token, then the introspected one
         response = introspect(api_client, {"token": token.value}, **as_bearer(caller))

@@ -13,8 +13,9 @@ from joserfc.jwk import OctKey, RSAKey
 
 from oauth_provider.login_sessions import SID_SESSION_KEY
 from oauth_provider.payload import MAX_LENGTHS
+from oauth_provider.subjects import subject
 from tests.factories import ClientFactory, PublicClientFactory, UserFactory
-from tests.helpers import hidden_fields, signed_id_token
+from tests.helpers import hidden_fields, signed_id_token, signed_without_typ
 
 pytestmark = pytest.mark.django_db
 
@@ -230,6 +231,18 @@ def test_the_confirmation_form_carries_the_client_not_the_hint(browser, app, use
     assert "id_token_hint" not in fields
     assert fields["client_id"] == [app.client_id]
     assert other_session_hint not in page.content.decode()
+
+
+def test_hint_from_before_the_user_signed_in_again_in_this_session_signs_out_at_once(browser, app, user):
+    """A fresh login (prompt=login, max_age) starts a new sid, but it is the
+    same browser session and the same user."""
+    earlier = hint(browser, app, user)
+    browser.force_login(user)
+
+    response = browser.get(logout_url(id_token_hint=earlier, post_logout_redirect_uri=BYE))
+
+    assert response["Location"] == BYE
+    assert not signed_in(browser)
 
 
 def test_hint_from_another_session_asks_first(browser, app, user):
@@ -451,6 +464,9 @@ def unsigned_token(app):
         # Signed here, but not an ID token of this issuer.
         lambda browser, app, user: hint(browser, app, user, iss="https://other.example.com"),
         lambda browser, app, user: hint(browser, app, user, typ="logout+jwt"),
+        lambda browser, app, user: signed_without_typ(
+            {"iss": "https://auth.example.com", "sub": subject(user, app), "aud": app.client_id}
+        ),
         lambda browser, app, user: hint(browser, app, user, aud=None),
         lambda browser, app, user: hint(browser, app, user, aud=[]),
         lambda browser, app, user: hint(browser, app, user, aud=7),
@@ -467,6 +483,7 @@ def unsigned_token(app):
         "hmac",
         "foreign-issuer",
         "logout-token",
+        "no-typ",
         "no-aud",
         "empty-aud",
         "number-aud",
@@ -543,7 +560,14 @@ def test_ui_locales_is_kept_through_the_confirmation(browser):
 
 
 def test_ui_locales_on_the_signed_out_page(client):
-    assert '<html lang="fr"' in client.get(logout_url(ui_locales="fr")).content.decode()
+    response = client.get(logout_url(ui_locales="fr"))
+
+    assert '<html lang="fr"' in response.content.decode()
+    assert response["Content-Language"] == "fr"
+
+
+def test_ui_locales_on_the_confirmation_page(browser):
+    assert browser.get(logout_url(ui_locales="fr"))["Content-Language"] == "fr"
 
 
 # -- Already signed out ----------------------------------------------------------------------------

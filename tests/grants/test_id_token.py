@@ -6,12 +6,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from oauth_provider import id_tokens
+from oauth_provider.consents import withdraw_consent
 from oauth_provider.login_sessions import AUTH_TIME_SESSION_KEY, SID_SESSION_KEY
-from oauth_provider.models import SignIn
+from oauth_provider.models import AccessToken, AuthorizationCode, Consent, SignIn
 from oauth_provider.subjects import subject
 from tests.factories import AuthorizationCodeFactory, ClientFactory
 from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, post_token, redirect_params
-from tests.id_token_helpers import ISSUER, NONCE, decode, enable_openid
+from tests.id_token_helpers import ISSUER, NONCE, OPENID_SCOPES, decode, enable_openid, redeem
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +37,6 @@ def authorize(browser, app, **params):
     """Approve an authorization request; return the code."""
     url = authorize_url(app, **{"scope": "openid", "nonce": NONCE, **params})
     return redirect_params(browser.post(url, {"action": "allow"}))["code"]
-
-
-def redeem(api_client, app, code):
-    response = post_token(
-        api_client,
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
-        HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret),
-    )
-    assert response.status_code == 200, response.json()
-    return response.json()
 
 
 def refresh(api_client, app, refresh_token, **params):
@@ -187,3 +178,66 @@ def test_refresh_narrowed_to_leave_out_openid_gives_no_id_token(api_client, brow
 def test_refresh_without_openid_gives_no_id_token(api_client, browser, app):
     first = redeem(api_client, app, authorize(browser, app, scope="read"))
     assert "id_token" not in refresh(api_client, app, first["refresh_token"])
+
+
+# -- sessions that ended (Back-Channel Logout 1.0 §2.7, Core §11, §12.2) ------------------------
+
+
+def sign_out(browser, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert browser.post("/accounts/logout/").status_code == 302
+
+
+def refused(api_client, app, data):
+    response = post_token(api_client, data, HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret))
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"] == "invalid_grant"
+    return response.json()
+
+
+def test_a_code_of_a_session_signed_out_of_is_not_redeemed(
+    api_client, browser, app, django_capture_on_commit_callbacks
+):
+    code = authorize(browser, app)
+    sign_out(browser, django_capture_on_commit_callbacks)
+
+    body = refused(
+        api_client, app, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    )
+
+    assert body["error_description"] == "The authorization code is no longer valid."
+    assert AuthorizationCode.objects.get().end_reason == AuthorizationCode.EndReason.LOGGED_OUT
+    assert not AccessToken.objects.exists()
+
+
+def test_a_code_whose_consent_was_withdrawn_is_not_redeemed(api_client, browser, app, user):
+    code = authorize(browser, app)
+    withdraw_consent(Consent.objects.get(user=user, client=app))
+
+    refused(api_client, app, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI})
+
+    assert SignIn.objects.get().ended_at is not None
+
+
+def test_offline_access_outlives_the_session_without_id_tokens(
+    settings, api_client, browser, app, django_capture_on_commit_callbacks
+):
+    """§2.7: an offline_access refresh token is not revoked at logout; it
+    gets access tokens, but no ID token naming the session that ended."""
+    enable_openid(settings, SCOPES={**OPENID_SCOPES, "offline_access": "Access while you are away"})
+    first = redeem(api_client, app, authorize(browser, app, scope="openid offline_access read"))
+    sign_out(browser, django_capture_on_commit_callbacks)
+
+    renewed = refresh(api_client, app, first["refresh_token"])
+
+    assert renewed["access_token"] and renewed["refresh_token"]
+    assert "id_token" not in renewed
+
+
+def test_without_offline_access_refresh_ends_with_the_session(
+    api_client, browser, app, django_capture_on_commit_callbacks
+):
+    first = redeem(api_client, app, authorize(browser, app, scope="openid read"))
+    sign_out(browser, django_capture_on_commit_callbacks)
+
+    refused(api_client, app, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})

@@ -10,8 +10,8 @@ from oauth_provider.crypto import hash_secret
 from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken, SignIn
 from oauth_provider.subjects import subject
 from tests.factories import ClientFactory, ConsentFactory, PublicClientFactory, UserFactory
-from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, post_token, redirect_params
-from tests.id_token_helpers import ISSUER, NONCE, STATE, decode, enable_openid, fragment_params
+from tests.helpers import REDIRECT_URI, authorize_url, redirect_params
+from tests.id_token_helpers import ISSUER, NONCE, STATE, decode, enable_openid, fragment_params, redeem
 
 pytestmark = pytest.mark.django_db
 
@@ -100,16 +100,6 @@ def test_nonce_is_optional_for_code_token(browser, app):
 
 
 # -- hybrid (§3.3) ------------------------------------------------------------------------------
-
-
-def redeem(api_client, app, code):
-    response = post_token(
-        api_client,
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
-        HTTP_AUTHORIZATION=basic_auth(app.client_id, app.secret),
-    )
-    assert response.status_code == 200, response.json()
-    return response.json()
 
 
 def test_code_id_token_binds_the_code_and_the_token_endpoint_signs_the_same_sign_in(

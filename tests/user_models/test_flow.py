@@ -23,6 +23,7 @@ from oauth_provider.compiled_lookup import CompiledLookup
 from oauth_provider.crypto import hash_secret
 from oauth_provider.grants.base import credential_lookup
 from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken, Subject
+from oauth_provider.subjects import subject_of
 from tests.factories import PASSWORD, ClientFactory
 from tests.helpers import authorize_url, basic_auth, pkce_pair, post_token, redirect_params
 
@@ -135,7 +136,7 @@ def test_authorization_code_flow(account, app, api_client, token_cache, django_a
         body = form(api_client, "/o/introspect/", {"token": new["access_token"]}, app).json()
         assert body["active"] is True
         assert body["username"] == account.get_username()
-        assert body["sub"] == str(account.pk)
+        assert body["sub"] == Subject.objects.get(user=account).public_id
         assert form(api_client, "/o/revoke/", {"token": new["access_token"]}, app).status_code == 200
         assert me(api_client, new["access_token"]).status_code == 401
         assert form(api_client, "/o/introspect/", {"token": new["access_token"]}, app).json() == {
@@ -196,7 +197,9 @@ def test_reused_code_is_refused_and_revokes_its_tokens(account, app, api_client,
     assert me(api_client, first["access_token"]).status_code == 401
 
 
-def test_lookups_are_precompiled_and_read_what_the_orm_reads(account, app, api_client):
+def test_lookups_are_precompiled_and_read_what_the_orm_reads(
+    account, app, api_client, django_assert_num_queries
+):
     """Each lookup's row equals the ORM's for the same columns, its user
     equals the account (primary key converted as the ORM converts it), and
     the password column is never part of it."""
@@ -219,6 +222,14 @@ def test_lookups_are_precompiled_and_read_what_the_orm_reads(account, app, api_c
         assert found.user == account, name
         assert found.user.get_username() == account.get_username(), name
         assert "password" in found.user.get_deferred_fields(), name
+    # The user's subject identifiers come along with introspection's lookups,
+    # joined from the user's key (wherever it lives), and are cached on the user.
+    public_id = subject_of(account).public_id
+    lookup = token_lookup.TOKEN_TYPES["access_token"]
+    row = lookup.fetch_row("default", hash_secret(values["access_token"]))
+    assert row == lookup.fetch_row_with_orm("default", hash_secret(values["access_token"]))
+    with django_assert_num_queries(0):
+        assert lookup.build("default", row).user.oauth_subject.public_id == public_id
     assert client_auth.CLIENT.get(app.client_id) == app
     # The user model itself looked up: its key and columns may live in a parent's table.
     by_name = CompiledLookup(type(account), type(account).USERNAME_FIELD)

@@ -1,0 +1,181 @@
+"""Requests this server makes to URLs that clients register, guarded against
+server-side request forgery.
+
+Two URLs a client registers are fetched by the server itself: the
+``sector_identifier_uri`` (OpenID Connect Core 1.0 §8.1, fetched when the
+client is saved) and the ``backchannel_logout_uri`` (Back-Channel Logout 1.0
+§2.5, posted to when a user signs out). Whoever registers a client on the
+self-service page chooses them, and could point them at what only the server
+can reach: its own loopback interface, the internal network, a cloud
+provider's metadata service (``169.254.169.254``).
+
+So a request for a client with an owner (registered through self-service)
+goes only to public addresses: the host is resolved once, every address it
+resolves to must be public (``is_public``), and the connection is made to
+one of those very addresses, never by resolving the name again, so that a
+name answering differently the second time (DNS rebinding) gains nothing.
+TLS still verifies the certificate for the host name. Each redirect followed
+is a new connection, checked the same way. A client an administrator
+registered (no owner) may use any address, such as ``http://app:8000/`` on
+an internal network, and so may every client with the
+``OUTBOUND_PRIVATE_ADDRESSES_ALLOWED`` setting.
+
+Requests go straight to the host, never through a proxy from the
+environment (``HTTPS_PROXY``): the address checked must be the address
+connected to.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import ipaddress
+import socket
+import ssl
+import urllib.request
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .settings import oauth_settings
+
+if TYPE_CHECKING:
+    from .models import Client
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class NonPublicAddress(OSError):
+    """The host resolves to an address that is not public, and the client
+    may only reach public ones. Never worth retrying."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"{host} resolves to an address that is not public")
+
+
+def private_addresses_allowed(client: Client) -> bool:
+    """Whether requests for ``client`` may go to any address: it was
+    registered by an administrator (it has no owner), or the site allows
+    private addresses for every client."""
+    return client.owner_id is None or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
+
+
+def is_public(address: IPAddress) -> bool:
+    """Whether ``address`` is on the public internet: not loopback, private
+    (RFC 1918, unique local), link-local (which holds cloud metadata
+    services), shared (RFC 6598), reserved, multicast or unspecified; an IPv6
+    address that embeds an IPv4 one (mapped, 6to4, Teredo) must embed a
+    public one."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        if not all(is_public(inner) for inner in embedded if inner is not None):
+            return False
+        if address.is_site_local:
+            return False
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
+
+
+def names_no_public_address(uri: str) -> bool:
+    """Whether the host of ``uri`` is one no request of a client restricted
+    to public addresses could reach, whatever DNS says: an IP address that
+    is not public, or ``localhost`` (RFC 6761 §6.3). For a clear error at
+    registration; the address connected to is checked all the same."""
+    try:
+        host = urlsplit(uri).hostname
+    except ValueError:
+        return False  # not a URL: its own validator says so
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not is_public(ipaddress.ip_address(host))
+    except ValueError:
+        return False  # a name
+
+
+def connect_public(address: tuple[str, int], timeout: Any, source_address: Any = None) -> socket.socket:
+    """``socket.create_connection`` that resolves the host once, refuses it
+    (``NonPublicAddress``) unless every address is public, and connects to
+    those addresses themselves."""
+    host, port = address
+    resolved = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if not all(is_public(ipaddress.ip_address(sockaddr[0])) for *_rest, sockaddr in resolved):
+        raise NonPublicAddress(host)
+    last_error: OSError | None = None
+    for *_rest, sockaddr in resolved:
+        try:
+            # An address, not a name: nothing is resolved again.
+            return socket.create_connection(sockaddr[:2], timeout, source_address)
+        except OSError as error:
+            last_error = error
+    raise last_error or OSError(f"{host} resolves to no address")
+
+
+class _PublicOnly:
+    """An ``http.client`` connection that opens its socket with
+    ``connect_public`` unless ``private_allowed``. (HTTPS wraps that socket
+    for ``self.host``: the certificate is verified for the name, whatever
+    address was connected to.)"""
+
+    def __init__(self, *args: Any, private_allowed: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not private_allowed:
+            # What HTTPConnection.connect opens its socket with (socket.create_connection).
+            self._create_connection = connect_public
+
+
+class _HTTPConnection(_PublicOnly, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_PublicOnly, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, private_allowed: bool) -> None:
+        super().__init__()
+        self.private_allowed = private_allowed
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = functools.partial(_HTTPConnection, private_allowed=self.private_allowed)
+        return self.do_open(connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, private_allowed: bool, context: ssl.SSLContext | None) -> None:
+        super().__init__(context=context)
+        self.private_allowed = private_allowed
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = functools.partial(_HTTPSConnection, private_allowed=self.private_allowed)
+        return self.do_open(connection, req, context=self._context)
+
+
+def opener(
+    *handlers: urllib.request.BaseHandler, private_allowed: bool, context: ssl.SSLContext | None = None
+) -> urllib.request.OpenerDirector:
+    """An opener for http(s) URLs a client registered: with ``private_allowed``
+    false, it connects to public addresses only. ``context`` is the TLS
+    configuration (default: the system's authorities, host names verified).
+
+    No redirect is followed unless ``handlers`` include a redirect handler
+    (a 3xx answer is then an ``HTTPError``), and no proxy is used.
+    """
+    director = urllib.request.OpenerDirector()
+    for handler in (
+        _HTTPHandler(private_allowed),
+        _HTTPSHandler(private_allowed, context),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        *handlers,
+    ):
+        director.add_handler(handler)
+    return director
