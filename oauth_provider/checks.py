@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 from joserfc.errors import JoseError
 
 from .claims import OPENID
+from .metadata import is_openid_provider
 from .models import Client, SigningKey
 from .models.clients import SubjectType
 from .pkce import PLAIN, S256
@@ -757,6 +758,36 @@ def _dotted_name(view_class: type) -> str:
     qualname = view_class.__qualname__
     name = qualname if qualname.endswith(view_class.__name__) else view_class.__name__
     return f"{view_class.__module__}.{name}"
+
+
+SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+LOGIN_SESSION_MIDDLEWARE = "oauth_provider.middleware.LoginSessionMiddleware"
+
+
+@register(Tags.security)
+def check_login_session_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W013: the server is an OpenID Provider but ``LoginSessionMiddleware``
+    is not installed after ``SessionMiddleware``: a browser session that
+    Django replaces without a logout (another user signing in, a password
+    changed elsewhere) would end without its clients' back-channel logout."""
+    if not is_openid_provider():
+        return []
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if (
+        LOGIN_SESSION_MIDDLEWARE in middleware
+        and SESSION_MIDDLEWARE in middleware
+        and middleware.index(SESSION_MIDDLEWARE) < middleware.index(LOGIN_SESSION_MIDDLEWARE)
+    ):
+        return []
+    return [
+        Warning(
+            f"{LOGIN_SESSION_MIDDLEWARE} is not in MIDDLEWARE after {SESSION_MIDDLEWARE}: clients are "
+            "not told (back-channel logout) when another user signs in on the same browser or a "
+            "session ends after a password change elsewhere.",
+            hint=f"Add {LOGIN_SESSION_MIDDLEWARE!r} to MIDDLEWARE, right after {SESSION_MIDDLEWARE!r}.",
+            id="oauth_provider.W013",
+        )
+    ]
 
 
 @register(Tags.urls)

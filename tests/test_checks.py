@@ -11,7 +11,13 @@ from django.db import connection
 from django.test import override_settings
 
 from oauth_provider import signing_keys
-from oauth_provider.checks import check_deploy_settings, check_logout_uris, check_settings, check_signing_keys
+from oauth_provider.checks import (
+    check_deploy_settings,
+    check_login_session_middleware,
+    check_logout_uris,
+    check_settings,
+    check_signing_keys,
+)
 from oauth_provider.models import SigningKey
 from tests.factories import ClientFactory
 
@@ -607,3 +613,41 @@ def test_manage_py_check_database_reports_e026(settings):
     call_command("check")  # database checks are not run by default
     with pytest.raises(SystemCheckError, match=r"oauth_provider\.E026"):
         call_command("check", "--database", "default")
+
+
+# -- LoginSessionMiddleware (W013) -----------------------------------------------------------------
+
+OPENID_SCOPES = {"read": "Read", "openid": None}
+SESSIONS = "django.contrib.sessions.middleware.SessionMiddleware"
+LOGIN_SESSIONS = "oauth_provider.middleware.LoginSessionMiddleware"
+
+
+@pytest.mark.parametrize(
+    "middleware",
+    [[SESSIONS], [LOGIN_SESSIONS, SESSIONS], []],
+    ids=["missing", "before the sessions", "no sessions"],
+)
+def test_w013_openid_provider_without_the_login_session_middleware(settings, middleware):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "SCOPES": OPENID_SCOPES}
+    settings.MIDDLEWARE = middleware
+
+    (warning,) = check_login_session_middleware()
+
+    assert warning.id == "oauth_provider.W013"
+
+
+def test_w013_not_when_installed_after_the_sessions(settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "SCOPES": OPENID_SCOPES}
+    settings.MIDDLEWARE = [SESSIONS, "django.middleware.common.CommonMiddleware", LOGIN_SESSIONS]
+
+    assert check_login_session_middleware() == []
+
+
+@pytest.mark.parametrize(
+    "oidc", [{"OIDC_ENABLED": False, "SCOPES": OPENID_SCOPES}, {}], ids=["off", "no openid"]
+)
+def test_w013_not_when_the_server_is_no_openid_provider(settings, oidc):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, **oidc}
+    settings.MIDDLEWARE = [SESSIONS]
+
+    assert check_login_session_middleware() == []
