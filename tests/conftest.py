@@ -1,6 +1,7 @@
 import json
 import os
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 from oauth_provider import clock
 
 from .factories import ClientFactory, PublicClientFactory, UserFactory
+from .helpers import missing_service
 
 
 def pytest_collection_modifyitems(config, items):
@@ -109,3 +111,41 @@ def staff_client(client):
     client.grant = grant
     client.force_login(staff)
     return client
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Keeps Chromium off the network this machine does not have (see the env notes).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright, one per test session (tests/browser, tests/oidc)."""
+    if not CHROMIUM.exists():
+        missing_service("Chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop, which Django's async-safety check would see.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    # Every page here answers in milliseconds: a wait that takes longer has failed.
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
