@@ -19,14 +19,16 @@ from ..metadata import issuer
 from ..payload import AuthorizationRequest
 from ..responses import error_page, error_redirect, redirect_with_params
 from ..ui_locales import render_in
-from .decorators import SWITCH_ACCOUNT, SensitivePageMixin
+from .decorators import SWITCH_ACCOUNT, SensitivePageMixin, authorization_page
 
 SIGN_IN_AGAIN = _("The user must sign in again or as another account, and prompt=none does not allow it.")
 
 
 class AuthorizeView(SensitivePageMixin, View):
     """GET shows the consent screen; POST (to the same URL) records the decision,
-    or signs the user out to sign in as someone else ("not you?").
+    or signs the user out to sign in as someone else ("not you?"). A request
+    sent by POST, in the body, is turned into the same GET first
+    (``authorization_page``).
 
     The authorization request travels in the query string both times and is
     validated again on POST, so nothing the form carries is trusted. The
@@ -41,6 +43,7 @@ class AuthorizeView(SensitivePageMixin, View):
     the login page, for its template to fill in the username.
     """
 
+    page_decorator = staticmethod(authorization_page)
     template_name = "oauth_provider/authorize.html"
     error_template_name = "oauth_provider/authorize_error.html"
     http_method_names = ["get", "post"]

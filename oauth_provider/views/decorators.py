@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, requires_csrf_token
@@ -84,6 +84,35 @@ def cross_site_page(view: View) -> View:
     here only makes the token (and its cookie) available to the page.
     """
     protected = _privacy_headers(_refuse_unreadable_requests(requires_csrf_token(view)))
+    return csrf_exempt(never_cache(xframe_options_deny(protected)))
+
+
+def _posted_request_as_get(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method == "POST" and not request.GET and "client_id" in request.POST:
+            # See authorization_page. 303: the browser follows with a GET.
+            return HttpResponseRedirect(f"{request.path}?{request.POST.urlencode()}", status=303)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def authorization_page(view: View) -> View:
+    """``sensitive_page`` for the authorization endpoint, which also takes a
+    request sent by POST.
+
+    OpenID Connect Core 1.0 §3.1.2.1: "Authorization Servers MUST support the
+    use of the HTTP GET and POST methods". Such a POST comes from the
+    client's site, without this site's CSRF token, and carries the request
+    in its form body (``client_id`` at least) rather than the query string.
+    It is answered with a
+    redirect to the same request as a GET, which is all a link to it would
+    have done, so it needs no CSRF check; everything else (login, consent)
+    happens on the GET. The consent screen's own POST keeps the request in
+    its query string, and is CSRF-checked as before.
+    """
+    protected = _privacy_headers(_refuse_unreadable_requests(_posted_request_as_get(csrf_protect(view))))
     return csrf_exempt(never_cache(xframe_options_deny(protected)))
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from django.http import QueryDict
+from django.test import Client as Browser
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -581,3 +582,33 @@ def test_ui_locales_override_accept_language(browser, app):
 def test_id_token_response_type_without_implicit_is_unsupported(browser, app):
     params = redirect_params(browser.get(oidc_url(app, response_type="id_token")))
     assert params["error"] == "unsupported_response_type"
+
+
+# -- the request sent by POST (Core §3.1.2.1) ------------------------------------------------
+
+
+def test_request_posted_from_the_clients_site_becomes_the_same_get(app, user):
+    """Core §3.1.2.1: "Authorization Servers MUST support the use of the HTTP
+    GET and POST methods". The client's form has no CSRF token of ours."""
+    browser = Browser(enforce_csrf_checks=True)
+    browser.force_login(user)
+    posted = urlsplit(oidc_url(app)).query
+
+    response = browser.post("/o/authorize/", posted, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 303
+    location = urlsplit(response["Location"])
+    assert location.path == "/o/authorize/"
+    assert QueryDict(location.query) == QueryDict(posted)
+    consent = browser.get(response["Location"])
+    assert consent.status_code == 200 and b'value="allow"' in consent.content
+
+
+def test_the_consent_decision_still_needs_the_csrf_token(app, user):
+    browser = Browser(enforce_csrf_checks=True)
+    browser.force_login(user)
+
+    response = browser.post(oidc_url(app), {"action": "allow"})
+
+    assert response.status_code == 403
+    assert not AuthorizationCode.objects.exists()

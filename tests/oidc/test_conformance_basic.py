@@ -479,11 +479,6 @@ def test_oidcc_ensure_registered_redirect_uri(flow):
     assert arrival.page.status_code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The authorization endpoint reads the request from the query string only: a form-encoded "
-    "POST authentication request gets the 'missing client_id' error page (Core §3.1.2.1 wants POST too).",
-)
 def test_oidcc_ensure_post_request_succeeds(flow):
     """oidcc-ensure-post-request-succeeds: the authentication request sent
     with POST, form-encoded (Core §3.1.2.1: servers MUST support GET and POST)."""
