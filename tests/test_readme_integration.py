@@ -291,6 +291,17 @@ def test_metadata_is_mounted(project):
     assert metadata["token_endpoint"] == project.url + "/o/token/"
 
 
+def test_the_openid_scopes_make_it_an_openid_provider(project):
+    """The README's SCOPES offer openid: discovery answers, and the keys that
+    sign ID tokens were made by migrate, with nothing else to do."""
+    config = requests.get(project.url + "/.well-known/openid-configuration", timeout=10).json()
+    assert config["issuer"] == project.url
+    assert {"openid", "profile", "email"} <= set(config["scopes_supported"])
+    keys = requests.get(config["jwks_uri"], timeout=10).json()["keys"]
+    assert {key["alg"] for key in keys} == set(config["id_token_signing_alg_values_supported"])
+    assert all("d" not in key for key in keys)
+
+
 def test_installed_package_carries_its_templates_and_translations(project):
     result = project.run("python", "manage.py", "shell", "--verbosity", "0", "-c", PACKAGE_DATA)
     translated, scope, location = result.stdout.splitlines()
