@@ -190,6 +190,10 @@ def validate(query: QueryDict, target: RedirectTarget, *, issuer: str) -> Author
         raise UnauthorizedClient
     scopes = resolve_scope(params.get("scope"), client)
     openid = oauth_settings.OIDC_ENABLED and OPENID in scopes
+    # Core §3.1.2.1: redirect_uri is REQUIRED in an authentication request,
+    # where RFC 6749 §3.1.2.3 lets a client with one registered URI omit it.
+    if openid and not target.redirect_uri_provided:
+        raise InvalidRequest(_("The redirect_uri parameter is required in an OpenID Connect request."))
     # Core §3.2.2.1, §3.3.2.1: these response types exist only in OpenID Connect.
     if response_type in OPENID_RESPONSE_TYPES and not openid:
         raise UnsupportedResponseType(_("This response_type is supported only with the openid scope."))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -19,6 +18,7 @@ from .claims import OPENID, SCOPE_CLAIMS
 from .client_auth import CLIENT_AUTH_METHODS
 from .models import Client
 from .settings import DEVICE_CODE, IMPLICIT, oauth_settings
+from .ui_locales import supported_languages
 
 # Client authentication at the revocation and introspection endpoints. Public
 # clients may revoke their own tokens (RFC 7009 §2.1) but not introspect.
@@ -127,7 +127,7 @@ def openid_provider_metadata(request: HttpRequest) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "prompt_values_supported": list(PROMPT_VALUES),
-        "ui_locales_supported": list(dict.fromkeys(code for code, _name in settings.LANGUAGES)),
+        "ui_locales_supported": supported_languages(),
         # Back-Channel Logout 1.0 §2.1; no front-channel logout (its iframes).
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,

@@ -612,3 +612,19 @@ def test_the_consent_decision_still_needs_the_csrf_token(app, user):
 
     assert response.status_code == 403
     assert not AuthorizationCode.objects.exists()
+
+
+def test_authentication_request_without_redirect_uri_is_invalid_request(browser, app):
+    """Core §3.1.2.1: redirect_uri is REQUIRED, even for a client with one
+    registered URI (which RFC 6749 §3.1.2.3 lets plain OAuth requests omit)."""
+    response = browser.get(oidc_url(app, redirect_uri=None))
+
+    params = assert_error(response, "invalid_request")
+    assert "redirect_uri" in params["error_description"]
+    assert not SignIn.objects.exists()
+
+
+def test_plain_oauth_request_may_still_omit_the_redirect_uri(browser, app):
+    response = browser.post(authorize_url(app, redirect_uri=None), {"action": "allow"})
+
+    assert "code" in redirect_params(response)

@@ -187,3 +187,23 @@ def test_readable_from_any_origin(api_client, openid):
         assert response.status_code == 200
         assert response["Access-Control-Allow-Origin"] == "*"
         assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_ui_locales_supported_are_the_languages_the_pages_are_translated_into(client, settings, openid):
+    """Django's default LANGUAGES lists about a hundred; the pages exist in
+    English and in the languages a catalog translates them into."""
+    settings.LANGUAGES = [("en", "English"), ("en-gb", "British English"), ("fr", "French"), ("de", "German")]
+
+    config = client.get(URL).json()
+
+    assert config["ui_locales_supported"] == ["en", "en-gb", "fr"]
+
+
+def test_a_language_the_site_translates_in_locale_paths_is_supported(client, settings, tmp_path, openid):
+    catalog = tmp_path / "de" / "LC_MESSAGES"
+    catalog.mkdir(parents=True)
+    (catalog / "django.mo").write_bytes(b"")
+    settings.LANGUAGES = [("en", "English"), ("de", "German")]
+    settings.LOCALE_PATHS = [tmp_path]
+
+    assert client.get(URL).json()["ui_locales_supported"] == ["en", "de"]
