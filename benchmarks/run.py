@@ -62,6 +62,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from oauth_provider import clock  # noqa: E402
 from oauth_provider.models import AccessToken, AuthorizationCode, Client, RefreshToken, SignIn  # noqa: E402
 from oauth_provider.pkce import s256  # noqa: E402
+from oauth_provider.subjects import subject  # noqa: E402
 
 Environ = dict[str, object]
 
@@ -163,7 +164,12 @@ class Fixture:
 
     def sign_in(self, family_id: object) -> None:
         SignIn.objects.create(
-            family_id=family_id, client=self.client, user=self.user, sid="benchmark", auth_time=clock.now()
+            family_id=family_id,
+            client=self.client,
+            user=self.user,
+            subject=subject(self.user, self.client),
+            sid="benchmark",
+            auth_time=clock.now(),
         )
 
     def refresh_tokens(self, n: int) -> Iterator[str]:

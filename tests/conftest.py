@@ -149,3 +149,12 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _forget_signing_keys():
+    """Which key signs is kept per process (signing_keys); a test's keys are
+    rolled back with its database, so no test sees another's."""
+    from oauth_provider import signing_keys
+
+    signing_keys.forget_signing_keys()

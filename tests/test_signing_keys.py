@@ -247,3 +247,35 @@ def test_ensure_keys_leaves_the_database_alone_with_pem_keys(pem_keys):
 
     assert signing_keys.ensure_keys() == []
     assert SigningKey.objects.count() == rows
+
+
+# -- which key signs, kept per process -----------------------------------------------------------
+
+
+def test_the_signing_key_is_read_once_then_kept(django_assert_num_queries):
+    signing_keys.sign({"a": 1}, "RS256")  # reads it (and decrypts it once)
+
+    with django_assert_num_queries(0):
+        signing_keys.sign({"a": 2}, "RS256")
+
+
+def test_a_pending_key_signs_from_its_moment_without_a_new_read_before(frozen_clock):
+    old = signing_keys.signing_key("RS256").kid
+    (new,) = signing_keys.rotate(["RS256"], delay=timedelta(hours=1))
+    assert signing_keys.signing_key("RS256").kid == old
+
+    frozen_clock.advance(hours=1)
+
+    header, _claims = signing_keys.verify(signing_keys.sign({"a": 1}, "RS256"))
+    assert header["kid"] == new.kid
+
+
+def test_another_processs_rotation_is_seen_within_the_cache_time(frozen_clock):
+    old = signing_keys.signing_key("RS256").kid
+    # As rotatekeys --now in another process would: rows changed, this process not told.
+    SigningKey.objects.filter(kid=old).update(retired_at=frozen_clock.current + timedelta(hours=1))
+    new = signing_keys.create_key("RS256", activates_at=frozen_clock.current)
+
+    assert signing_keys.signing_key("RS256").kid == old
+    frozen_clock.advance(seconds=signing_keys.SIGNING_KEY_CACHE_SECONDS)
+    assert signing_keys.signing_key("RS256").kid == new.kid
