@@ -189,6 +189,16 @@ def scenarios(fx: Fixture) -> list[Scenario]:
     def token_request(data: dict[str, str]) -> Environ:
         return environ("POST", "/o/token/", data, fx.auth)
 
+    def code_exchange(code: str) -> Environ:
+        return token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": VERIFIER,
+            }
+        )
+
     return [
         Scenario("Unprotected DRF view (baseline)", lambda n: [environ("GET", "/open/")] * n),
         Scenario("Protected view", lambda n: [bearer] * n, min_ratio=protected_ratio, max_queries=1),
@@ -212,33 +222,13 @@ def scenarios(fx: Fixture) -> list[Scenario]:
         ),
         Scenario(
             "Authorization code exchange",
-            lambda n: [
-                token_request(
-                    {
-                        "grant_type": "authorization_code",
-                        "code": code,
-                        "redirect_uri": REDIRECT_URI,
-                        "code_verifier": VERIFIER,
-                    }
-                )
-                for code in fx.codes(n)
-            ],
+            lambda n: [code_exchange(code) for code in fx.codes(n)],
             min_ratio=0.3,
             max_queries=6,
         ),
         Scenario(
             "Authorization code exchange, OpenID Connect (ID token)",
-            lambda n: [
-                token_request(
-                    {
-                        "grant_type": "authorization_code",
-                        "code": code,
-                        "redirect_uri": REDIRECT_URI,
-                        "code_verifier": VERIFIER,
-                    }
-                )
-                for code in fx.codes(n, openid=True)
-            ],
+            lambda n: [code_exchange(code) for code in fx.codes(n, openid=True)],
         ),
         Scenario(
             "UserInfo",
