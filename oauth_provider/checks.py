@@ -520,6 +520,23 @@ def _check_key_encryption_secret() -> list[Error]:
     ]
 
 
+def _check_backchannel_logout_retries() -> list[Error]:
+    """E030: ``BACKCHANNEL_LOGOUT_RETRIES`` is compared with the attempts
+    made in the delivery thread, after the response: a value that is not a
+    whole number would fail there, unseen, instead of logging the failed
+    delivery (Back-Channel Logout 1.0 §2.5)."""
+    retries = oauth_settings.BACKCHANNEL_LOGOUT_RETRIES
+    if _positive_int(retries) or (type(retries) is int and retries == 0):
+        return []
+    return [
+        _error(
+            30,
+            "OAUTH_PROVIDER['BACKCHANNEL_LOGOUT_RETRIES'] must be a whole number, 0 or more.",
+            f"The default is {DEFAULTS['BACKCHANNEL_LOGOUT_RETRIES']}; 0 posts each logout token once.",
+        )
+    ]
+
+
 def _openid_warnings() -> list[Warning]:
     scopes = oauth_settings.SCOPES
     if oauth_settings.OIDC_ENABLED is False and isinstance(scopes, dict) and OPENID in scopes:
@@ -554,6 +571,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_signing_keys_setting,
     _check_key_activation_delay,
     _check_key_encryption_secret,
+    _check_backchannel_logout_retries,
     _openid_warnings,
 )
 

@@ -532,6 +532,16 @@ def test_e028_key_encryption_secret_not_a_string(overrides):
     assert errors_for(**overrides) == ["oauth_provider.E028"]
 
 
+@pytest.mark.parametrize("value", [-1, 1.5, "2", None, True])
+def test_e030_backchannel_logout_retries_not_a_whole_number(value):
+    assert errors_for(BACKCHANNEL_LOGOUT_RETRIES=value) == ["oauth_provider.E030"]
+
+
+@pytest.mark.parametrize("value", [0, 2, 5])
+def test_backchannel_logout_retries_accepts_zero_or_more(value):
+    assert errors_for(BACKCHANNEL_LOGOUT_RETRIES=value) == []
+
+
 def test_w011_openid_scope_with_oidc_disabled():
     scopes = {**VALID["SCOPES"], "openid": "Sign you in"}
     with override_settings(OAUTH_PROVIDER={**VALID, "SCOPES": scopes, "OIDC_ENABLED": False}):

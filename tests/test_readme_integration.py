@@ -4,7 +4,8 @@ The snippets are read from README.md itself (each follows a
 ``<!-- snippet: NAME -->`` marker), applied to a project that
 ``django-admin startproject mysite`` makes in a temporary folder, and run as a
 new user would: ``check``, ``migrate`` and ``createclient`` from the README,
-``runserver`` as a real process on a free port, the login page, then the
+``runserver`` as a real process on a free port, the login page (with the
+OpenID Connect section's view that reads ``login_hint``), then the
 README's Authlib script (client credentials, a protected request,
 introspection) and its code flow (PKCE pair, consent, curl exchange, a
 user-bound request).
@@ -157,6 +158,8 @@ def project(tmp_path_factory):
     (package / "existing.py").write_text(EXISTING_VIEW, encoding="utf-8")
     with open(package / "urls.py", "a", encoding="utf-8") as urls:
         urls.write(EXISTING_URLS + "\n" + found["mysite/urls.py"] + "\n" + found["mysite/urls.py (API)"])
+        # The OpenID Connect section's login view, which reads login_hint.
+        urls.write("\n" + found["mysite/urls.py (login_hint)"])
     (package / "api.py").write_text(found["mysite/api.py"], encoding="utf-8")
     template = path / "templates" / "registration" / "login.html"
     template.parent.mkdir(parents=True)
@@ -258,6 +261,12 @@ def test_login_page_works_and_leads_back_to_the_app(project):
     notes = session.get(project.url + "/api/notes/", timeout=10)
     assert notes.status_code == 403
     assert "WWW-Authenticate" not in notes.headers
+
+
+def test_login_page_fills_in_the_login_hint(project):
+    # The authorization endpoint passes an OpenID Connect login_hint to LOGIN_URL.
+    page = requests.get(project.url + "/accounts/login/?next=/o/device/&login_hint=alice", timeout=10)
+    assert re.search(r'<input[^>]*name="username"[^>]*value="alice"', page.text)
 
 
 def test_readme_client_gets_a_token_calls_the_api_and_introspects_it(project):
