@@ -99,6 +99,13 @@ OAUTH_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["read"],
     "ISSUER": env("OAUTH_PROVIDER_ISSUER"),
+    # The site's own API (/api/) as a protected resource (RFC 8707): tokens
+    # name it as their audience, its views refuse others' tokens, and
+    # /.well-known/oauth-protected-resource/api/ describes it (RFC 9728).
+    "RESOURCES": {
+        env("OAUTH_PROVIDER_ISSUER") + "/api/": {"scopes": ["read", "write"], "name": "Example notes API"},
+    },
+    "RESOURCE_SERVER_RESOURCE": env("OAUTH_PROVIDER_ISSUER") + "/api/",
     # The demo lets apps registered at /o/clients/ work at once; the library's
     # default (True) makes them wait for an admin's approval.
     "SELF_SERVICE_APPROVAL_REQUIRED": False,

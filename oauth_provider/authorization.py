@@ -30,7 +30,7 @@ from django.http import QueryDict
 from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy as _
 
-from . import authentication_requests, clock, id_tokens
+from . import authentication_requests, clock, id_tokens, resources
 from .claims import OPENID
 from .consents import record_consent
 from .errors import (
@@ -43,7 +43,7 @@ from .errors import (
 from .issuance import issue_tokens
 from .login_sessions import LoginSession
 from .models import AuthorizationCode, Client, Consent, SignIn
-from .payload import AuthorizationRequest, check_length, single_values
+from .payload import AuthorizationRequest, check_length, multiple_values, single_values
 from .pkce import validate_challenge
 from .redirect_uris import is_claimable_by_any_app, redirect_uri_matches
 from .scopes import describe, format_scope, resolve_scope
@@ -189,6 +189,8 @@ def validate(query: QueryDict, target: RedirectTarget, *, issuer: str) -> Author
     if not all(map(client.allows_grant_type, grant_types)):
         raise UnauthorizedClient
     scopes = resolve_scope(params.get("scope"), client)
+    # RFC 8707 §2: "the resource parameter [...] MAY be used multiple times".
+    audience = resources.resolve_resources(multiple_values(query, resources.PARAMETER), scopes)
     openid = oauth_settings.OIDC_ENABLED and OPENID in scopes
     # Core §3.1.2.1: redirect_uri is REQUIRED in an authentication request,
     # where RFC 6749 §3.1.2.3 lets a client with one registered URI omit it.
@@ -217,6 +219,7 @@ def validate(query: QueryDict, target: RedirectTarget, *, issuer: str) -> Author
         redirect_uri_provided=target.redirect_uri_provided,
         response_type=response_type,
         scopes=scopes,
+        resources=audience,
         state=params.get("state"),
         code_challenge=params.get("code_challenge", "") if method else "",
         code_challenge_method=method,
@@ -226,10 +229,11 @@ def validate(query: QueryDict, target: RedirectTarget, *, issuer: str) -> Author
 
 
 def consent_context(
-    client: Client, user: AbstractBaseUser, scopes: list[str], consent: Consent | None
+    client: Client, user: AbstractBaseUser, scopes: list[str], audience: list[str], consent: Consent | None
 ) -> dict[str, object]:
     """What the consent screen shows: the client, the account, each scope
-    described, and which of them the user has not granted before.
+    described, which of them the user has not granted before, and the
+    resources (APIs) the access is for, so the user knows who gets it.
 
     ``asks_for_more`` is true only when the user allowed the client
     something before and the request adds something new: then the screen
@@ -242,6 +246,7 @@ def consent_context(
         "client": client,
         "user": user,
         "scopes": describe(scopes),
+        "resources": resources.describe(audience),
         "new_scopes": new_scopes,
         "asks_for_more": bool(granted and new_scopes),
     }
@@ -312,6 +317,7 @@ def approve(
             client=request.client,
             user=user,
             scope=format_scope(request.scopes),
+            resources=format_scope(request.resources),
             family_id=family_id,
             redirect_uri=request.redirect_uri,
             redirect_uri_provided=request.redirect_uri_provided,
@@ -362,6 +368,7 @@ def _implicit_token(
         client=request.client,
         user=user,
         scopes=request.scopes,
+        resources=request.resources,
         grant_type=IMPLICIT,
         family_id=family_id,
         refresh=False,

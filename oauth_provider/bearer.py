@@ -15,7 +15,18 @@ from .crypto import hash_secret
 from .models import AccessToken
 
 # family_id: UserInfo finds the sign-in (its claims request, OpenID Connect Core §5.5) by it.
-TOKEN_FIELDS = ("id", "token_hash", "client", "user", "scope", "family_id", "expires_at", "revoked_at")
+# resources: the audience a protected resource checks (RFC 8707).
+TOKEN_FIELDS = (
+    "id",
+    "token_hash",
+    "client",
+    "user",
+    "scope",
+    "resources",
+    "family_id",
+    "expires_at",
+    "revoked_at",
+)
 CLIENT_FIELDS = ("id", "client_id", "name", "is_active")
 
 LOOKUP = CompiledLookup(

@@ -537,6 +537,90 @@ def _check_backchannel_logout_retries() -> list[Error]:
     ]
 
 
+# Members a RESOURCES entry may have; "scopes" is required.
+RESOURCE_MEMBERS = frozenset({"scopes", "name", "documentation", "access_token_expire_seconds"})
+
+
+def _resource_identifier_problem(identifier: Any) -> bool:
+    """Whether ``identifier`` is no RFC 9728 §1.2 resource identifier: an
+    https URL (http only on loopback, for development) without query or fragment."""
+    if not isinstance(identifier, str):
+        return True
+    try:
+        parts = urlsplit(identifier)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return True
+    secure = parts.scheme == "https" or (parts.scheme == "http" and not _plain_http(identifier))
+    return not secure or not parts.hostname or bool(parts.query or parts.fragment) or "#" in identifier
+
+
+def _resource_problem(identifier: Any, declared: Any, scopes: Mapping[str, Any]) -> str | None:
+    if _resource_identifier_problem(identifier):
+        return "is not an https URL (http only for loopback) without query or fragment"
+    if not isinstance(declared, dict) or not set(declared) <= RESOURCE_MEMBERS:
+        return f"must be a dict with keys among {', '.join(sorted(RESOURCE_MEMBERS))}"
+    if not _list_of(declared.get("scopes"), scopes) or not declared["scopes"]:
+        return "must list its scopes, each one from SCOPES"
+    if "access_token_expire_seconds" in declared and not _positive_int(
+        declared["access_token_expire_seconds"]
+    ):
+        return "has an access_token_expire_seconds that is not a positive whole number"
+    documentation = declared.get("documentation")
+    if documentation is not None and (
+        not isinstance(documentation, str) or urlsplit(documentation).scheme not in ("https", "http")
+    ):
+        return "has a documentation value that is not an http(s) URL"
+    return None
+
+
+def _check_resources() -> list[Error]:
+    """E031: a ``RESOURCES`` entry is malformed (RFC 8707 §2, RFC 9728 §1.2);
+    E032: ``DEFAULT_RESOURCES`` names an undeclared resource; E033:
+    ``RESOURCE_SERVER_RESOURCE`` is not declared (every token would be refused)."""
+    resources, scopes = oauth_settings.RESOURCES, oauth_settings.SCOPES
+    if not isinstance(scopes, dict):
+        return []  # E003 already reports it
+    if not isinstance(resources, dict):
+        return [
+            _error(
+                31,
+                "OAUTH_PROVIDER['RESOURCES'] must be a dict.",
+                'e.g. {"https://api.example.com/": {"scopes": ["read"]}}',
+            )
+        ]
+    errors = []
+    for identifier, declared in resources.items():
+        problem = _resource_problem(identifier, declared, scopes)
+        if problem is not None:
+            errors.append(
+                _error(
+                    31,
+                    f"OAUTH_PROVIDER['RESOURCES'] entry {identifier!r} {problem}.",
+                    'e.g. "https://api.example.com/": {"scopes": ["read"], "name": "Example API"}.',
+                )
+            )
+    defaults = oauth_settings.DEFAULT_RESOURCES
+    if defaults is not None and not _list_of(defaults, resources):
+        errors.append(
+            _error(
+                32,
+                "OAUTH_PROVIDER['DEFAULT_RESOURCES'] must be None or a list of identifiers from RESOURCES.",
+                "None gives a token requested without resource every resource accepting one of its scopes.",
+            )
+        )
+    protected = oauth_settings.RESOURCE_SERVER_RESOURCE
+    if protected is not None and (not isinstance(protected, str) or protected not in resources):
+        errors.append(
+            _error(
+                33,
+                "OAUTH_PROVIDER['RESOURCE_SERVER_RESOURCE'] must be None or an identifier from RESOURCES.",
+                "It names the resource the DRF BearerTokenAuthentication protects; declare it in RESOURCES.",
+            )
+        )
+    return errors
+
+
 def _openid_warnings() -> list[Warning]:
     scopes = oauth_settings.SCOPES
     if oauth_settings.OIDC_ENABLED is False and isinstance(scopes, dict) and OPENID in scopes:
@@ -572,6 +656,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_key_activation_delay,
     _check_key_encryption_secret,
     _check_backchannel_logout_retries,
+    _check_resources,
     _openid_warnings,
 )
 
@@ -627,6 +712,20 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
                 f"Legacy grant types are enabled: {', '.join(legacy)}.",
                 hint="RFC 9700 §2.1.2 and §2.4: use the authorization code grant with PKCE instead.",
                 id="oauth_provider.W004",
+            )
+        )
+    resources = oauth_settings.RESOURCES
+    insecure = (
+        [name for name in resources if isinstance(name, str) and name.startswith("http://")]
+        if isinstance(resources, dict)
+        else []
+    )
+    if insecure:
+        warnings.append(
+            Warning(
+                f"OAUTH_PROVIDER['RESOURCES'] has plain http identifiers: {', '.join(insecure)}.",
+                hint="Loopback http is for development; a deployed resource is https (RFC 9728 §1.2).",
+                id="oauth_provider.W014",
             )
         )
     warnings.extend(_unshared_cache_warnings())

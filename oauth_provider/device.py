@@ -97,8 +97,11 @@ TOO_MANY_PENDING = _("This client has too many device authorizations waiting. Tr
 
 
 @transaction.atomic
-def start(client: Client, scopes: list[str], *, verification_uri: str) -> dict[str, Any]:
-    """Create a device authorization and return the §3.2 response body.
+def start(
+    client: Client, scopes: list[str], resources: list[str], *, verification_uri: str
+) -> dict[str, Any]:
+    """Create a device authorization for ``scopes`` and the audience
+    ``resources`` (RFC 8707) and return the §3.2 response body.
 
     Raises ``TooManyRequests`` when the client already has
     ``DEVICE_AUTHORIZATION_MAX_PENDING`` undecided, unexpired ones.
@@ -115,6 +118,7 @@ def start(client: Client, scopes: list[str], *, verification_uri: str) -> dict[s
                 _authorization, device_code = DeviceAuthorization.issue(
                     client=client,
                     scope=format_scope(scopes),
+                    resources=format_scope(resources),
                     user_code_hash=hash_user_code(user_code),
                     interval=interval,
                     created_at=now,

@@ -122,6 +122,15 @@ class InvalidScope(OAuthError):
     description = _("The requested scope is invalid, unknown or not allowed for this client.")
 
 
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: "The requested resource is invalid, missing, unknown, or
+    malformed", or not one the requested scopes fit; at the authorization
+    endpoint it is redirected, like any error of a known client."""
+
+    error = "invalid_target"
+    description = _("The requested resource is invalid, unknown or not allowed with this scope.")
+
+
 class AccessDenied(OAuthError):
     error = "access_denied"
     description = _("The user denied the request.")

@@ -88,6 +88,11 @@ def introspection_response(token: Token | None, request: Request) -> dict[str, A
         "iat": int(token.created_at.timestamp()),
         "iss": issuer(request),
     }
+    audience = token.audience
+    if audience:
+        # §2.2 "aud", as a JWT writes it (RFC 7519 §4.1.3): one string for
+        # one audience, else an array.
+        body["aud"] = audience[0] if len(audience) == 1 else audience
     if isinstance(token, AccessToken):
         # A refresh token is not presented to resource servers, so it has no token_type to report.
         body["token_type"] = "Bearer"  # noqa: S105 - a token type name, not a secret

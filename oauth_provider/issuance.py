@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from . import clock
 from .errors import InvalidScope
 from .models import AccessToken, Client, RefreshToken
+from .resources import access_token_lifetime, declared_only
 from .scopes import allowed_scopes, format_scope
 from .settings import REFRESH_TOKEN, oauth_settings
 from .signals import token_issued
@@ -23,10 +24,12 @@ def issue_tokens(
     client: Client,
     user: AbstractBaseUser | None,
     scopes: list[str],
+    resources: list[str],
     grant_type: str,
     family_id: uuid.UUID | None = None,
     refresh: bool = True,
     refresh_scopes: list[str] | None = None,
+    refresh_resources: list[str] | None = None,
     previous: RefreshToken | None = None,
 ) -> TokenResponse:
     """Create an access token, and a refresh token when ``refresh`` is true and
@@ -34,15 +37,19 @@ def issue_tokens(
 
     ``family_id`` links the tokens to the authorization they descend from (a
     new family when None). ``refresh_scopes`` is the refresh token's scope when
-    it differs from the access token's (a narrowed refresh, RFC 6749 §6), and
-    ``previous`` the refresh token this one replaces. Returns the §5.1
-    response body; the raw values exist only in it.
+    it differs from the access token's (a narrowed refresh, RFC 6749 §6),
+    ``resources`` the access token's audience and ``refresh_resources`` the
+    refresh token's when narrowed (RFC 8707 §2.2), and ``previous`` the
+    refresh token this one replaces. Returns the §5.1 response body; the raw
+    values exist only in it.
 
     The access token gets only the ``scopes`` the client may still have
     (``scopes.allowed_scopes``): what a code, an approved device request or a
     refresh token carries was granted earlier, and an admin may since have
     taken a (privileged) scope away; the response's ``scope`` says what was
-    given (§5.1). ``InvalidScope`` when nothing is left.
+    given (§5.1). ``InvalidScope`` when nothing is left. Likewise the
+    audience names only resources still declared. The access token lives
+    as long as its shortest-lived resource allows.
     """
     permitted = allowed_scopes(client)
     scopes = [scope for scope in scopes if scope in permitted]
@@ -51,11 +58,13 @@ def issue_tokens(
     now = clock.now()
     family_id = family_id or uuid.uuid4()
     scope = format_scope(scopes)
-    lifetime = oauth_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    resources = declared_only(resources)
+    lifetime = access_token_lifetime(resources)
     access_token, access_value = AccessToken.issue(
         client=client,
         user=user,
         scope=scope,
+        resources=format_scope(resources),
         family_id=family_id,
         created_at=now,
         expires_at=now + timedelta(seconds=lifetime),
@@ -72,6 +81,7 @@ def issue_tokens(
             client=client,
             user=user,
             scope=format_scope(refresh_scopes) if refresh_scopes is not None else scope,
+            resources=format_scope(refresh_resources if refresh_resources is not None else resources),
             family_id=family_id,
             access_token=access_token,
             previous=previous,

@@ -61,6 +61,9 @@ MAX_LENGTHS: dict[str, int] = {
     "request": 2048,
     "request_uri": 512,
     "registration": 2048,
+    # RFC 8707 §2 resource indicator, at the authorization, token and device
+    # authorization endpoints; repeatable, each value at most this long.
+    "resource": 512,
     # Token request (§4.1.3, §4.3.2, §6, RFC 7636 §4.5, RFC 8628 §3.4).
     "grant_type": 128,
     "code": 255,
@@ -115,6 +118,18 @@ def single_values(data: QueryDict | Mapping[str, str], names: Iterable[str]) -> 
     return params
 
 
+def multiple_values(data: QueryDict | Mapping[str, str], name: str) -> list[str]:
+    """Every value of a repeatable parameter (RFC 8707 §2 ``resource``), in
+    order without repeats; empty ones are omitted (RFC 6749 §3.1), the others
+    checked as ``single_values`` checks one."""
+    values = data.getlist(name) if isinstance(data, QueryDict) else []
+    for value in values:
+        check_length(name, value)
+        if INVALID_CHARACTERS.search(value):
+            raise InvalidRequest(_("The %(name)s parameter contains invalid characters."), name=name)
+    return list(dict.fromkeys(value for value in values if value))
+
+
 @dataclass(frozen=True)
 class TokenRequest:
     """A token endpoint request (RFC 6749 §3.2) from an authenticated client."""
@@ -122,6 +137,9 @@ class TokenRequest:
     grant_type: str
     client: Client
     params: Mapping[str, str] = field(default_factory=dict)
+    # RFC 8707 §2: the resources the client asks the token for (none: the
+    # grant's, or the default audience).
+    resources: tuple[str, ...] = ()
     # The HTTP request, for grants that hand it on (the password grant passes
     # it to Django's authentication backends, which may rate-limit by client address).
     http_request: HttpRequest | None = field(default=None, repr=False, compare=False)
@@ -167,6 +185,8 @@ class AuthorizationRequest:
     # Its values in the order OpenID Connect writes them ("code id_token").
     response_type: str
     scopes: list[str]
+    # The audience (RFC 8707), resolved: requested or default.
+    resources: list[str] = field(default_factory=list)
     state: str | None = None
     code_challenge: str = ""
     code_challenge_method: str = ""

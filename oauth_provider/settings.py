@@ -95,6 +95,20 @@ DEFAULTS: dict[str, Any] = {
     "SELF_SERVICE_MAX_CLIENTS": 20,
     # Realm named in WWW-Authenticate on protected API responses (RFC 6750 §3).
     "RESOURCE_SERVER_REALM": "api",
+    # Protected resources (APIs) tokens may be meant for (RFC 8707 resource
+    # indicators, RFC 9728 metadata): identifier URL -> {"scopes": [...],
+    # "name": str, "documentation": URL, "access_token_expire_seconds": int}
+    # (all but "scopes" optional). Identifiers are https URLs (http only for
+    # loopback) without query or fragment, matched exactly.
+    "RESOURCES": {},
+    # Audience of a token requested without ``resource``. None: every
+    # declared resource that accepts one of the token's scopes (none while
+    # RESOURCES is empty). A list of RESOURCES identifiers: exactly those.
+    "DEFAULT_RESOURCES": None,
+    # The resource (a RESOURCES identifier) the DRF BearerTokenAuthentication
+    # protects, for views without an ``oauth_resource`` attribute: a token
+    # whose audience does not include it is refused. None: not enforced.
+    "RESOURCE_SERVER_RESOURCE": None,
     # A user's password change (or set_unusable_password) revokes the tokens,
     # codes and device approvals clients hold for them (RFC 6819 §5.2.2.3).
     "REVOKE_TOKENS_ON_PASSWORD_CHANGE": True,

@@ -661,3 +661,56 @@ def test_w013_not_when_the_server_is_no_openid_provider(settings, oidc):
     settings.MIDDLEWARE = [SESSIONS]
 
     assert check_login_session_middleware() == []
+
+
+# -- RESOURCES (RFC 8707, RFC 9728) -----------------------------------------------------------------
+
+API = "https://api.example.com/"
+
+
+def test_declared_resources_pass():
+    resources = {
+        API: {"scopes": ["read"], "name": "API", "documentation": "https://docs.example.com/"},
+        "http://127.0.0.1:8000/api/": {"scopes": ["write"], "access_token_expire_seconds": 60},
+    }
+    assert errors_for(RESOURCES=resources, DEFAULT_RESOURCES=[API], RESOURCE_SERVER_RESOURCE=API) == []
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [
+        [API],
+        {"http://api.example.com/": {"scopes": ["read"]}},
+        {"https://api.example.com/#top": {"scopes": ["read"]}},
+        {"https://api.example.com/?v=1": {"scopes": ["read"]}},
+        {"api.example.com": {"scopes": ["read"]}},
+        {API: {"scopes": []}},
+        {API: {"scopes": ["unknown"]}},
+        {API: {"scopes": "read"}},
+        {API: {"scopes": ["read"], "access_token_expire_seconds": 0}},
+        {API: {"scopes": ["read"], "access_token_expire_seconds": "60"}},
+        {API: {"scopes": ["read"], "documentation": "javascript:alert(1)"}},
+        {API: {"scopes": ["read"], "audience": "x"}},
+    ],
+)
+def test_e031_resources_malformed(resources):
+    assert errors_for(RESOURCES=resources) == ["oauth_provider.E031"]
+
+
+@pytest.mark.parametrize("value", [["https://undeclared.example/"], API, [1]])
+def test_e032_default_resources_not_declared(value):
+    assert errors_for(RESOURCES={API: {"scopes": ["read"]}}, DEFAULT_RESOURCES=value) == [
+        "oauth_provider.E032"
+    ]
+
+
+@pytest.mark.parametrize("value", ["https://undeclared.example/", [API]])
+def test_e033_resource_server_resource_not_declared(value):
+    errors = errors_for(RESOURCES={API: {"scopes": ["read"]}}, RESOURCE_SERVER_RESOURCE=value)
+    assert errors == ["oauth_provider.E033"]
+
+
+def test_w014_plain_http_resource_identifier():
+    resources = {"http://localhost:8000/api/": {"scopes": ["read"]}}
+    assert deploy_warnings_for(RESOURCES=resources) == ["oauth_provider.W014"]
+    assert deploy_warnings_for(RESOURCES={API: {"scopes": ["read"]}}) == []

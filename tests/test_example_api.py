@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from example_project import settings as example
 from example_project.api.models import Note
 from oauth_provider import clock
 
@@ -242,3 +243,32 @@ def test_notes_method_without_handler_is_405_not_403(api_client):
     token = AccessTokenFactory(scope="read write")
 
     assert api_client.delete(NOTES, **bearer(token.value)).status_code == 405
+
+
+# The example project's own settings: /api/ is a declared resource (RFC 8707, RFC 9728).
+
+
+@pytest.fixture
+def example_settings(settings):
+    settings.OAUTH_PROVIDER = example.OAUTH_PROVIDER
+    return example.OAUTH_PROVIDER
+
+
+def test_example_api_is_a_resource_with_its_metadata(client, example_settings):
+    api = example_settings["ISSUER"] + "/api/"
+    response = client.get("/.well-known/oauth-protected-resource/api/")
+    assert response.json()["resource"] == api
+    assert response.json()["scopes_supported"] == ["read", "write"]
+    assert response.json()["authorization_servers"] == [example_settings["ISSUER"]]
+
+
+def test_example_api_refuses_tokens_for_no_or_another_audience(api_client, example_settings):
+    api = example_settings["ISSUER"] + "/api/"
+    assert (
+        api_client.get(ME, **bearer(AccessTokenFactory(scope="read", resources=api).value)).status_code == 200
+    )
+    response = api_client.get(ME, **bearer(AccessTokenFactory(scope="read", resources="").value))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].endswith(
+        f'resource_metadata="{example_settings["ISSUER"]}/.well-known/oauth-protected-resource/api/"'
+    )

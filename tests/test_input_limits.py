@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from oauth_provider import authentication_requests, authorization, logout
+from oauth_provider import authentication_requests, authorization, logout, resources
 from oauth_provider.client_auth import CLIENT_PARAMETERS
 from oauth_provider.errors import InvalidRequest
 from oauth_provider.grants import GRANTS
@@ -39,7 +39,7 @@ def parameters_read():
         | set(USERINFO_PARAMETERS)
         | set(logout.PARAMETERS)
         | READ_ELSEWHERE
-        | {"grant_type"}
+        | {"grant_type", resources.PARAMETER}
     )
     for grant in GRANTS.values():
         names |= grant.parameters

@@ -12,6 +12,7 @@ from ..issuance import TokenResponse, issue_tokens
 from ..models import AuthorizationCode
 from ..payload import TokenRequest
 from ..pkce import verify_code_verifier
+from ..resources import narrow_resources
 from ..settings import AUTHORIZATION_CODE
 from ..signals import authorization_code_reused
 from .base import Grant
@@ -40,6 +41,8 @@ class AuthorizationCodeGrant(Grant):
         )
         if not code.user.is_active:
             raise InvalidGrant
+        # RFC 8707 §2.2: the token may be for fewer of the code's resources.
+        resources = narrow_resources(request.resources, code.audience, code.scopes)
         # Single use, decided by the database: of concurrent redemptions only
         # one UPDATE finds used_at still NULL (RFC 9700 §4.5).
         with transaction.atomic():
@@ -49,6 +52,9 @@ class AuthorizationCodeGrant(Grant):
                     client=request.client,
                     user=code.user,
                     scopes=code.scopes,
+                    resources=resources,
+                    # The refresh token keeps the whole grant (RFC 8707 §2.2).
+                    refresh_resources=code.audience or None,
                     grant_type=self.grant_type,
                     family_id=code.family_id,
                 )

@@ -11,13 +11,15 @@ from __future__ import annotations
 from ..errors import UnauthorizedClient
 from ..issuance import TokenResponse, issue_tokens
 from ..payload import TokenRequest
+from ..resources import resolve_resources
 from ..scopes import resolve_scope
 from ..settings import CLIENT_CREDENTIALS
 from .base import Grant
 
 
 class ClientCredentialsGrant(Grant):
-    """The token endpoint request of §4.4.2: ``grant_type`` and an optional ``scope``."""
+    """The token endpoint request of §4.4.2: ``grant_type``, an optional
+    ``scope`` and any ``resource`` (RFC 8707 §2)."""
 
     grant_type = CLIENT_CREDENTIALS
     parameters = frozenset({"scope"})
@@ -34,6 +36,7 @@ class ClientCredentialsGrant(Grant):
             # The token acts for the client itself: no resource owner.
             user=None,
             scopes=scopes,
+            resources=resolve_resources(request.resources, scopes),
             grant_type=self.grant_type,
             # §4.4.3: "A refresh token SHOULD NOT be included."
             refresh=False,

@@ -13,6 +13,7 @@ from ..errors import AccessDenied, AuthorizationPending, ExpiredToken, InvalidGr
 from ..issuance import TokenResponse, issue_tokens
 from ..models import DeviceAuthorization
 from ..payload import TokenRequest
+from ..resources import narrow_resources
 from ..settings import DEVICE_CODE
 from .base import Grant
 
@@ -72,6 +73,7 @@ class DeviceCodeGrant(Grant):
         user = authorization.user
         if user is None or not user.is_active:
             raise InvalidGrant
+        resources = narrow_resources(request.resources, authorization.audience, authorization.scopes)
         # Single use, decided by the database: of concurrent polls only one
         # UPDATE finds used_at still NULL.
         with transaction.atomic():
@@ -83,6 +85,8 @@ class DeviceCodeGrant(Grant):
                     client=request.client,
                     user=user,
                     scopes=authorization.scopes,
+                    resources=resources,
+                    refresh_resources=authorization.audience or None,
                     grant_type=self.grant_type,
                     family_id=authorization.family_id,
                 )

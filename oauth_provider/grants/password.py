@@ -20,6 +20,7 @@ from .. import throttling
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..payload import TokenRequest
+from ..resources import resolve_resources
 from ..scopes import resolve_scope
 from ..settings import PASSWORD
 from .base import Grant
@@ -40,6 +41,7 @@ class PasswordGrant(Grant):
         username, password = request.require("username"), request.require("password")
         # The scope first: a request that would fail anyway costs no password check.
         scopes = resolve_scope(request.params.get("scope"), request.client)
+        resources = resolve_resources(request.resources, scopes)
         # §4.3.2: "the authorization server MUST protect the endpoint against
         # brute force attacks". Failures are limited per account (the username
         # in NFKC, stripped and casefolded: backends often find an account
@@ -57,4 +59,6 @@ class PasswordGrant(Grant):
             if user is None or not user.is_active:
                 raise InvalidGrant(WRONG_CREDENTIALS)
         # §4.3.3: a refresh token is issued when the client may use one.
-        return issue_tokens(client=request.client, user=user, scopes=scopes, grant_type=self.grant_type)
+        return issue_tokens(
+            client=request.client, user=user, scopes=scopes, resources=resources, grant_type=self.grant_type
+        )

@@ -13,6 +13,7 @@ from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..models import AccessToken, RefreshToken
 from ..payload import TokenRequest
+from ..resources import narrow_resources
 from ..revocation import revoke
 from ..scopes import narrow_scope
 from ..settings import REFRESH_TOKEN, oauth_settings
@@ -37,15 +38,18 @@ class RefreshTokenGrant(Grant):
         if token.user is not None and not token.user.is_active:
             raise InvalidGrant
         scopes = narrow_scope(request.params.get("scope"), token.scopes)
+        resources = narrow_resources(request.resources, token.audience, scopes)
         # Rotation is decided by the database: of concurrent requests with one
         # refresh token only one UPDATE finds it unrevoked.
         with transaction.atomic():
             if revoke(RefreshToken, [token], reason="rotated"):
-                return self.rotate(request, token, scopes)
+                return self.rotate(request, token, scopes, resources)
         # Revoked in the meantime: by a concurrent rotation, or otherwise.
         self.ended(token)
 
-    def rotate(self, request: TokenRequest, token: RefreshToken, scopes: list[str]) -> TokenResponse:
+    def rotate(
+        self, request: TokenRequest, token: RefreshToken, scopes: list[str], resources: list[str]
+    ) -> TokenResponse:
         """Issue the successor of ``token``, which the caller has just revoked."""
         # The access token issued with the old refresh token stops working too.
         revoke(AccessToken, [token.access_token] if token.access_token else [], reason="rotated")
@@ -53,9 +57,12 @@ class RefreshTokenGrant(Grant):
             client=request.client,
             user=token.user,
             scopes=scopes,
+            resources=resources,
             grant_type=self.grant_type,
-            # §6: the new refresh token's scope "MUST be identical" to the old one's.
+            # §6: the new refresh token's scope "MUST be identical" to the old
+            # one's; so is its audience (RFC 8707 §2.2 narrows the access token only).
             refresh_scopes=token.scopes,
+            refresh_resources=token.audience,
             family_id=token.family_id,
             previous=token,
         )
@@ -75,6 +82,7 @@ class RefreshTokenGrant(Grant):
         grace = oauth_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
         if grace and token.retried_at is None and token.revoked_at > clock.now() - timedelta(seconds=grace):
             scopes = narrow_scope(request.params.get("scope"), token.scopes)
+            resources = narrow_resources(request.resources, token.audience, scopes)
             unused = token.successors.filter(revoked_at__isnull=True).select_related("access_token")
             with transaction.atomic():
                 successor = unused.first()
@@ -84,7 +92,7 @@ class RefreshTokenGrant(Grant):
                     retried_at=clock.now()
                 )
                 if successor is not None and claimed and revoke(RefreshToken, [successor], reason="rotated"):
-                    return self.rotate(request, successor, scopes)
+                    return self.rotate(request, successor, scopes, resources)
         self.ended(token)
 
     def ended(self, token: RefreshToken) -> NoReturn:

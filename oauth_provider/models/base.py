@@ -53,6 +53,9 @@ class Credential(models.Model):
         verbose_name=_("user"),
     )
     scope = models.TextField(_("scope"), blank=True)
+    # The audience (RFC 8707): space-separated RESOURCES identifiers, like
+    # ``scope``. Empty: no audience, accepted only where no resource is enforced.
+    resources = models.TextField(_("resources"), blank=True)
     family_id = models.UUIDField(_("grant family"), default=uuid.uuid4, db_index=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=now, editable=False)
     expires_at = models.DateTimeField(_("expires"), db_index=True)
@@ -77,6 +80,10 @@ class Credential(models.Model):
     @property
     def scopes(self) -> list[str]:
         return self.scope.split()
+
+    @property
+    def audience(self) -> list[str]:
+        return self.resources.split()
 
     def is_expired(self) -> bool:
         return self.expires_at <= clock.now()

@@ -6,6 +6,13 @@
 
 Only the ``Authorization`` header is read: RFC 9700 §4.3.2 advises against
 tokens in query strings, which end up in logs and Referer headers.
+
+A view protects a resource (RFC 8707) named by its ``oauth_resource``
+attribute, else by ``RESOURCE_SERVER_RESOURCE``; None: any audience is
+accepted. Its 401 challenges then point at the resource's metadata (RFC 9728 §5.1)::
+
+    class NotesView(APIView):
+        oauth_resource = "https://api.example.com/"
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from rest_framework.request import Request
 
 from ..bearer import find_token
 from ..models import AccessToken
+from ..resources import metadata_url
 from ..settings import oauth_settings
 
 KEYWORD = b"bearer"
@@ -26,6 +34,17 @@ KEYWORD = b"bearer"
 class InvalidToken(AuthenticationFailed):
     default_detail = _("The access token is invalid, expired or revoked.")
     default_code = "invalid_token"
+
+
+# The view attribute naming the resource a view protects.
+RESOURCE_ATTRIBUTE = "oauth_resource"
+
+
+def protected_resource(request: Request) -> str | None:
+    """The resource identifier the request's view protects: its
+    ``oauth_resource``, else ``RESOURCE_SERVER_RESOURCE``; None: not enforced."""
+    view = request.parser_context.get("view") if request.parser_context else None
+    return getattr(view, RESOURCE_ATTRIBUTE, oauth_settings.RESOURCE_SERVER_RESOURCE)
 
 
 def bearer_token(request: Request) -> bytes | None:
@@ -56,7 +75,13 @@ class BearerTokenAuthentication(BaseAuthentication):
             value = raw.decode("ascii")
         except UnicodeDecodeError:
             raise InvalidToken from None
-        return self.authenticate_credentials(value)
+        user, token = self.authenticate_credentials(value)
+        # RFC 8707 §2: tokens are "audience-restricted"; one meant for other
+        # resources is refused as RFC 6750 §3.1 says ("invalid for other reasons").
+        resource = protected_resource(request)
+        if resource is not None and resource not in token.audience:
+            raise InvalidToken(_("The access token is not meant for this resource."))
+        return user, token
 
     def authenticate_credentials(self, value: str) -> tuple[object, AccessToken]:
         """The user and token of the raw access token ``value``, however it
@@ -76,7 +101,9 @@ class BearerTokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         """RFC 6750 §3: name the error only when a token was sent and refused
         ("If the request lacks any authentication information [...] the
-        resource server SHOULD NOT include an error code")."""
+        resource server SHOULD NOT include an error code"). With a protected
+        resource, RFC 9728 §5.1's ``resource_metadata`` tells a client that
+        knows only this URL where to learn the rest."""
         header = f'Bearer realm="{oauth_settings.RESOURCE_SERVER_REALM}"'
         try:
             presented = bearer_token(request) is not None
@@ -84,4 +111,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             presented = True
         if presented and not isinstance(request.auth, AccessToken):
             header += ', error="invalid_token"'
+        resource = protected_resource(request)
+        if resource is not None:
+            header += f', resource_metadata="{metadata_url(resource)}"'
         return header

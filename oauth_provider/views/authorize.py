@@ -83,7 +83,7 @@ class AuthorizeView(SensitivePageMixin, View):
         if "none" in auth_request.prompts:
             raise ConsentRequired
         context = authorization.consent_context(
-            auth_request.client, request.user, auth_request.scopes, consent
+            auth_request.client, request.user, auth_request.scopes, auth_request.resources, consent
         )
         language = auth_request.openid.ui_language if auth_request.openid else None
         return render_in(language, request, self.template_name, context)

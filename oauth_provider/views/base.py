@@ -76,6 +76,10 @@ class ProtocolView(APIView):
     parser_classes = (StrictFormParser,)
     renderer_classes = (JSONRenderer,)
     content_negotiation_class = JSONOnlyNegotiation
+    # The server's own endpoints are no declared resource: a bearer token
+    # they read (introspection's INTROSPECTION_SCOPE) is not checked against
+    # RESOURCE_SERVER_RESOURCE (rest_framework.authentication).
+    oauth_resource = None
 
     def handle_exception(self, exc: Exception) -> Response:
         return error_json(self.request, exc)

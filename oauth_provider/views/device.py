@@ -13,14 +13,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import device, throttling
+from .. import device, resources, throttling
 from ..authorization import consent_context
 from ..client_auth import authenticate_client
 from ..consents import previous_consent
 from ..errors import TooManyRequests, UnauthorizedClient, UnsupportedGrantType
 from ..metadata import endpoint_url
 from ..models import DeviceAuthorization
-from ..payload import INVALID_CHARACTERS, MAX_LENGTHS, single_values
+from ..payload import INVALID_CHARACTERS, MAX_LENGTHS, multiple_values, single_values
 from ..responses import NO_STORE
 from ..scopes import resolve_scope
 from ..settings import DEVICE_CODE, oauth_settings
@@ -53,7 +53,9 @@ class DeviceAuthorizationView(ProtocolView):
         # per client and per address, and device.start caps pending ones.
         throttling.count_request(throttling.DEVICE_AUTHORIZATION, client.client_id, request.META)
         scopes = resolve_scope(params.get("scope"), client)
-        body = device.start(client, scopes, verification_uri=endpoint_url(request, "device"))
+        # RFC 8707 §2 at the device authorization request, as at the authorization endpoint.
+        audience = resources.resolve_resources(multiple_values(request.data, resources.PARAMETER), scopes)
+        body = device.start(client, scopes, audience, verification_uri=endpoint_url(request, "device"))
         # The body carries the device_code, a credential (RFC 6749 §5.1).
         return Response(body, headers=NO_STORE)
 
@@ -151,7 +153,9 @@ class DeviceVerificationView(SensitivePageMixin, View):
         §5.4 wants the user to confirm every device they authorize.
         """
         consent = previous_consent(authorization.client, request.user)
-        context = consent_context(authorization.client, request.user, authorization.scopes, consent)
+        context = consent_context(
+            authorization.client, request.user, authorization.scopes, authorization.audience, consent
+        )
         return render(request, self.consent_template_name, {**context, "user_code": shown})
 
 

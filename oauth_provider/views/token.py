@@ -8,10 +8,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import resources
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
 from ..errors import InvalidRequest, UnauthorizedClient
 from ..grants import get_grant
-from ..payload import TokenRequest, single_values
+from ..payload import TokenRequest, multiple_values, single_values
 from ..responses import token_response
 from .base import ProtocolView
 
@@ -35,5 +36,7 @@ class TokenView(ProtocolView):
         client = authenticate_client(request.META, params)
         if not client.allows_grant_type(grant_type):
             raise UnauthorizedClient
-        token_request = TokenRequest(grant_type, client, params, http_request=request._request)
+        # RFC 8707 §2: any grant may name the resources the token is for.
+        audience = tuple(multiple_values(request.data, resources.PARAMETER))
+        token_request = TokenRequest(grant_type, client, params, audience, http_request=request._request)
         return token_response(grant.handle(token_request))

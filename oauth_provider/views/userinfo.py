@@ -10,6 +10,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..metadata import issuer, origin
+from ..resources import metadata_url, resource_at
 from ..responses import NO_STORE
 from ..settings import oauth_settings
 from ..userinfo import ACCESS_TOKEN, authorized_token, presented_token, userinfo_claims
@@ -72,4 +74,9 @@ class UserInfoView(ProtocolView):
         response = super().finalize_response(request, response, *args, **kwargs)
         for name, value in CORS_HEADERS.items():
             response.headers.setdefault(name, value)
+        # RFC 9728 §5.1, when the site declares a resource at its root (the
+        # one the bare well-known URL describes), which UserInfo lies in.
+        root = resource_at("", origin(issuer(request._request)))
+        if response.status_code == 401 and root is not None:
+            response["WWW-Authenticate"] += f', resource_metadata="{metadata_url(root)}"'
         return response

@@ -83,7 +83,9 @@ def test_public_client_revokes_its_refresh_token_and_the_grant_ends(
     user = UserFactory()
     native_app = PublicClientFactory(grant_types=["authorization_code", "refresh_token"])
     # Tokens as the authorization code grant would issue them.
-    token = issue_tokens(client=native_app, user=user, scopes=["read"], grant_type="authorization_code")
+    token = issue_tokens(
+        client=native_app, user=user, scopes=["read"], resources=[], grant_type="authorization_code"
+    )
     app = make_session(native_app.client_id, token=token, revocation_endpoint_auth_method="none")
     introspect_url = f"{live_server.url}/o/introspect/"
     assert app.get(f"{live_server.url}/api/me/").json() == {"username": user.username}

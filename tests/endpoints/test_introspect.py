@@ -70,6 +70,23 @@ def enable_bearer_introspection(settings):
 # -- active tokens (§2.2) ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("resources", "aud"),
+    [
+        ("https://api.example.com/", "https://api.example.com/"),
+        ("https://a.example/ https://b.example/", ["https://a.example/", "https://b.example/"]),
+    ],
+)
+def test_aud_is_the_tokens_audience(api_client, resource_server, resources, aud):
+    token = AccessTokenFactory(resources=resources)
+    assert answer(introspect(api_client, {"token": token.value}, **as_client(resource_server)))["aud"] == aud
+
+
+def test_token_without_audience_has_no_aud(api_client, resource_server):
+    token = AccessTokenFactory(resources="")
+    assert "aud" not in answer(introspect(api_client, {"token": token.value}, **as_client(resource_server)))
+
+
 def test_user_bound_access_token(api_client, resource_server, user, frozen_clock):
     token = AccessTokenFactory(user=user, scope="read write")
 

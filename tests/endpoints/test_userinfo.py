@@ -199,6 +199,16 @@ def test_no_token_is_401_with_a_challenge_naming_no_error(api_client):
     assert_refused(response, 401, "invalid_token", 'Bearer realm="oauth"')
 
 
+def test_challenge_points_at_the_metadata_of_a_resource_at_the_site_root(api_client, settings):
+    """RFC 9728 §5.1, for a site declaring its root (where UserInfo lies) as a resource."""
+    root = settings.OAUTH_PROVIDER["ISSUER"] + "/"
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "RESOURCES": {root: {"scopes": ["read"]}}}
+    response = api_client.get(URL)
+
+    challenge = f'Bearer realm="oauth", resource_metadata="{root}.well-known/oauth-protected-resource"'
+    assert_refused(response, 401, "invalid_token", challenge)
+
+
 def test_other_authorization_scheme_counts_as_no_token(api_client, oauth_client):
     response = api_client.get(URL, HTTP_AUTHORIZATION="Basic YTpi")
 
