@@ -139,6 +139,8 @@ class Fixture:
     def issue(self, model: type, **fields: object) -> tuple[object, str]:
         now = clock.now()
         fields.setdefault("scope", "read")
+        # Meant for the example API, which enforces its audience (RFC 8707).
+        fields.setdefault("resources", settings.OAUTH_PROVIDER.get("RESOURCE_SERVER_RESOURCE") or "")
         return model.issue(
             client=self.client,
             user=self.user,
