@@ -1,7 +1,10 @@
 """Cross-origin resource sharing (the Fetch standard's CORS protocol) for the
 endpoints a script in a browser calls: single-page apps and agents running in
-a page (OAuth 2.0 for Browser-Based Applications, draft-ietf-oauth-browser-based-apps
-§6.3: "the authorization server must support CORS on the token endpoint").
+a page. RFC 9700 §2.6: "endpoints directly accessed by such clients including
+the Token Endpoint, Authorization Server Metadata Endpoint, jwks_uri Endpoint,
+and Dynamic Client Registration Endpoint MAY support the use of Cross-Origin
+Resource Sharing (CORS). However, CORS MUST NOT be supported at the
+Authorization Endpoint, as the client does not access this endpoint directly".
 
 Two rules, each a view decorator, and nothing else anywhere:
 

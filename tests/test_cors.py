@@ -361,7 +361,7 @@ def test_every_well_known_document_answers_a_preflight_with_any_header(api_clien
 
 
 def test_userinfo_preflight_names_the_authorization_header(api_client):
-    # "*" in Access-Control-Allow-Headers does not cover Authorization (Fetch §3.2.6).
+    # "*" in Access-Control-Allow-Headers does not cover Authorization (Fetch §3.2.3).
     response = preflight(api_client, "/o/userinfo/", method="GET", headers="authorization")
 
     assert response[ALLOW_ORIGIN] == "*"

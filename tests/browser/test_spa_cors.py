@@ -2,7 +2,7 @@
 
 The app is a page served by a small HTTP server of its own, on another
 loopback port than the live server: another origin. It runs the code flow
-with PKCE as browser apps do (draft-ietf-oauth-browser-based-apps §6.3):
+with PKCE as browser apps do (RFC 9700 §2.1.1, §2.6):
 it sends the browser to /o/authorize/, the user signs in and approves, the
 browser comes back to the page with a code, and the page redeems it at
 /o/token/ with ``fetch``, then calls UserInfo with the access token. Chromium
