@@ -230,7 +230,7 @@ class ClientAdmin(admin.ModelAdmin):
     approve_selected_confirmation_template = "admin/oauth_provider/client/approve_selected_confirmation.html"
 
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
-        main = ["name", "website", "client_type", "redirect_uris", "grant_types", "scopes"]
+        main = ["name", "website", "client_type", "redirect_uris", "allowed_origins", "grant_types", "scopes"]
         access = ["skip_consent", "allow_introspection", "owner", "is_active"]
         openid = (_("OpenID Connect"), {"fields": OIDC_FIELDS, "classes": ["collapse"]})
         if obj is None:

@@ -7,6 +7,7 @@ request failing later. Risky but legal choices are ``--deploy`` warnings.
 
 from __future__ import annotations
 
+import re
 import warnings as python_warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -21,7 +22,7 @@ from django.db.models import Q
 from django.shortcuts import resolve_url
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
-from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.urls import NoReverseMatch, Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.module_loading import import_string
 from joserfc.errors import JoseError
 
@@ -903,6 +904,46 @@ def check_login_session_middleware(app_configs: Any = None, **kwargs: Any) -> li
             "session ends after a password change elsewhere.",
             hint=f"Add {LOGIN_SESSION_MIDDLEWARE!r} to MIDDLEWARE, right after {SESSION_MIDDLEWARE!r}.",
             id="oauth_provider.W013",
+        )
+    ]
+
+
+CORS_HEADERS_MIDDLEWARE = "corsheaders.middleware.CorsMiddleware"
+# django-cors-headers' default CORS_URLS_REGEX: every path.
+CORS_HEADERS_DEFAULT_URLS = r"^.*$"
+
+
+@register(Tags.security)
+def check_cors_headers_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W017: django-cors-headers' middleware covers this app's paths. It
+    answers the preflights of every path its ``CORS_URLS_REGEX`` matches
+    itself, before our views (``cors``) decide, and adds its own
+    ``Access-Control-Allow-Origin`` (with ``CORS_ALLOW_CREDENTIALS``, credentials
+    too): on the token endpoint, and on the consent page, which must never
+    be readable cross-origin."""
+    if CORS_HEADERS_MIDDLEWARE not in list(getattr(settings, "MIDDLEWARE", None) or []):
+        return []
+    pattern = getattr(settings, "CORS_URLS_REGEX", CORS_HEADERS_DEFAULT_URLS)
+    covered = []
+    for name in ("oauth_provider:token", "oauth_provider:authorize"):
+        try:
+            path = reverse(name)
+        except NoReverseMatch:
+            continue
+        try:
+            if re.match(pattern, path):
+                covered.append(path)
+        except (re.error, TypeError):
+            return []  # django-cors-headers' own checks report the pattern
+    if not covered:
+        return []
+    return [
+        Warning(
+            f"{CORS_HEADERS_MIDDLEWARE} handles {', '.join(covered)} (CORS_URLS_REGEX): it answers their "
+            "preflights and adds its own CORS headers, replacing oauth_provider's, which allow only the "
+            "origins clients registered, never with credentials, and never on people's pages.",
+            hint="Set CORS_URLS_REGEX to match only your own API, such as r'^/api/'.",
+            id="oauth_provider.W017",
         )
     ]
 

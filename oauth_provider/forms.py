@@ -75,6 +75,7 @@ DEVELOPER_FIELDS = [
     "website",
     "client_type",
     "redirect_uris",
+    "allowed_origins",
     "grant_types",
     "scopes",
     "post_logout_redirect_uris",
@@ -125,6 +126,7 @@ class ClientForm(forms.ModelForm):
         fields = [*DEVELOPER_FIELDS, "skip_consent", "allow_introspection", "owner", "is_active"]
         widgets = {
             "redirect_uris": forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false"}),
+            "allowed_origins": forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"}),
             "post_logout_redirect_uris": forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"}),
         }
 
@@ -163,6 +165,10 @@ class ClientForm(forms.ModelForm):
         # Each URI is then checked by Client.redirect_uris' validator
         # (redirect_uris.validate_redirect_uri) during model validation.
         return normalize_redirect_uris(self.cleaned_data.get("redirect_uris") or "")
+
+    def clean_allowed_origins(self) -> str:
+        # Each origin is then checked by cors.validate_allowed_origins.
+        return normalize_redirect_uris(self.cleaned_data.get("allowed_origins") or "")
 
     def clean_id_token_signed_response_alg(self) -> str:
         return self._or_default("id_token_signed_response_alg")

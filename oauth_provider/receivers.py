@@ -1,4 +1,5 @@
-"""Signal receivers that keep the token cache (``TOKEN_CACHE``) truthful.
+"""Signal receivers that keep the token cache (``TOKEN_CACHE``) and the CORS
+origins (``cors.registered_origins``) truthful.
 
 A cached access token carries its client and user, so a change to either
 must reach every process at once: a deactivated user or client, or a
@@ -8,7 +9,8 @@ client or user marks its live tokens stale (see ``token_cache``).
 
 ``QuerySet.update()`` and ``bulk_update()`` send no signals: after changing
 clients or users that way, call ``invalidate_tokens(client=...)`` or
-``invalidate_tokens(user=...)`` for each.
+``invalidate_tokens(user=...)`` for each, and ``cors.forget_registered_origins()``
+once.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from . import clock, token_cache
+from . import clock, cors, token_cache
 from .models import AccessToken, Client
 from .settings import oauth_settings
 
@@ -79,3 +81,13 @@ def client_deleted(sender: type[Client], instance: Client, **kwargs: Any) -> Non
 @receiver(pre_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.user_deleted")
 def user_deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     invalidate_tokens(user=instance)
+
+
+@receiver(post_save, sender=Client, dispatch_uid="oauth_provider.client_origins_saved")
+@receiver(post_delete, sender=Client, dispatch_uid="oauth_provider.client_origins_deleted")
+def client_origins_changed(sender: type[Client], using: str, **kwargs: Any) -> None:
+    """Drop the cached set of origins that CORS preflights pass (``cors``):
+    now, and once more after commit, since a preflight in another process
+    may rebuild it from the rows as they were before."""
+    cors.forget_registered_origins()
+    transaction.on_commit(cors.forget_registered_origins, using=using)

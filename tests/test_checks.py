@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from oauth_provider import signing_keys
 from oauth_provider.checks import (
+    check_cors_headers_middleware,
     check_deploy_settings,
     check_login_session_middleware,
     check_logout_uris,
@@ -714,3 +715,34 @@ def test_w014_plain_http_resource_identifier():
     resources = {"http://localhost:8000/api/": {"scopes": ["read"]}}
     assert deploy_warnings_for(RESOURCES=resources) == ["oauth_provider.W014"]
     assert deploy_warnings_for(RESOURCES={API: {"scopes": ["read"]}}) == []
+
+
+# -- django-cors-headers over our paths (W017) -----------------------------------------------------
+
+CORS_MIDDLEWARE = "corsheaders.middleware.CorsMiddleware"
+
+
+@pytest.mark.parametrize(
+    "regex", [None, r"^/o/", r"^/o/authorize/"], ids=["default: every path", "/o/", "authorize"]
+)
+def test_w017_cors_headers_middleware_over_our_endpoints(settings, regex):
+    settings.MIDDLEWARE = [CORS_MIDDLEWARE, *settings.MIDDLEWARE]
+    if regex is not None:
+        settings.CORS_URLS_REGEX = regex
+
+    (warning,) = check_cors_headers_middleware()
+
+    assert warning.id == "oauth_provider.W017"
+
+
+def test_w017_not_when_limited_to_the_sites_own_api(settings):
+    settings.MIDDLEWARE = [CORS_MIDDLEWARE, *settings.MIDDLEWARE]
+    settings.CORS_URLS_REGEX = r"^/api/"
+
+    assert check_cors_headers_middleware() == []
+
+
+def test_w017_not_without_the_middleware(settings):
+    settings.CORS_URLS_REGEX = r"^.*$"
+
+    assert check_cors_headers_middleware() == []

@@ -48,6 +48,7 @@ OWNER_FIELDS = {
     "post_logout_redirect_uris": "",
     "backchannel_logout_uri": "",
     "sector_identifier_uri": "",
+    "allowed_origins": "",
 }
 # A new value for each reviewed field, as the self-service form posts it.
 CHANGES = {
@@ -61,6 +62,8 @@ CHANGES = {
     # Where the server itself sends requests.
     "backchannel_logout_uri": "https://evil.example/logout",
     "sector_identifier_uri": "https://evil.example/sector.json",
+    # Which web pages may read the client's tokens.
+    "allowed_origins": "https://evil.example",
 }
 
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from .. import outbound, sector_identifiers
+from .. import cors, outbound, sector_identifiers
 from ..crypto import (
     CLIENT_SECRET_PREFIX,
     generate_client_id,
@@ -46,6 +46,9 @@ REVIEWED_FIELDS = (
     "client_type",
     "grant_types",
     "scopes",
+    # Which web pages may read the client's tokens (cors.client_origins),
+    # as much a destination of its credentials as a redirect URI.
+    "allowed_origins",
 )
 # The grants that only redeem what a user authorized earlier (a code, a
 # refresh token, an approved device request): the ones a client under review
@@ -97,6 +100,16 @@ class Client(models.Model):
         blank=True,
         validators=[validate_redirect_uris],
         help_text=_("One per line. Requests must match one exactly."),
+    )
+    # Besides the origins of its redirect URIs (cors.origin_of).
+    allowed_origins = models.TextField(
+        _("allowed origins"),
+        blank=True,
+        validators=[cors.validate_allowed_origins],
+        help_text=_(
+            "One per line, such as https://app.example.com: web pages there may call the token and "
+            "revocation endpoints. The origins of the redirect URIs are allowed without being listed."
+        ),
     )
     grant_types = models.JSONField(_("grant types"), default=list, blank=True)
     scopes = models.JSONField(
@@ -192,6 +205,19 @@ class Client(models.Model):
     @property
     def post_logout_redirect_uri_list(self) -> list[str]:
         return split_redirect_uris(self.post_logout_redirect_uris)
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return cors.split_origins(self.allowed_origins)
+
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        """The web origins whose pages may read this client's token and
+        revocation responses: those approved, while changes await review."""
+        return cors.client_origin_set(
+            split_redirect_uris(self.approved_value("redirect_uris")),
+            cors.split_origins(self.approved_value("allowed_origins")),
+        )
 
     @property
     def grant_type_labels(self) -> list[str]:

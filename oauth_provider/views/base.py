@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import QueryDict
+from django.utils.decorators import method_decorator
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, get_encoding
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import cors
 from ..responses import error_json
 from ..settings import oauth_settings
 from .decorators import SensitivePageMixin
@@ -85,18 +87,17 @@ class ProtocolView(APIView):
         return error_json(self.request, exc)
 
 
+@method_decorator(cors.any_origin(), name="dispatch")
 class PublicDocumentView(ProtocolView):
-    """A document anyone may read, from any web origin (metadata, JWKS).
+    """A document anyone may read, from any web origin (metadata, JWKS,
+    protected resource metadata).
 
-    ``Access-Control-Allow-Origin: *`` lets relying parties running in a
-    browser fetch it (Discovery 1.0 §4, RFC 7517): it holds nothing private
-    and is read without credentials, so any origin is safe.
+    ``Access-Control-Allow-Origin: *`` lets relying parties and agents
+    running in a browser fetch it (Discovery 1.0 §4, RFC 7517, RFC 9728 §3):
+    it holds nothing private and is read without credentials, so any origin
+    is safe. Preflights are answered too: MCP clients add their own header
+    (``MCP-Protocol-Version``) to these requests.
     """
-
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        response["Access-Control-Allow-Origin"] = "*"
-        return response
 
 
 class AccountPageMixin(SensitivePageMixin, LoginRequiredMixin):

@@ -7,6 +7,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import cors
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
 from ..errors import TokenOfAnotherClient
 from ..payload import single_values
@@ -16,6 +17,7 @@ from ..token_lookup import TOKEN_PARAMETERS, find_token, require_token
 from .base import ProtocolView
 
 
+@method_decorator(cors.client_origins, name="dispatch")
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
 @method_decorator(sensitive_post_parameters("token", "client_secret"), name="dispatch")
 class RevokeView(ProtocolView):
@@ -28,6 +30,7 @@ class RevokeView(ProtocolView):
     def post(self, request: Request) -> Response:
         params = single_values(request.data, TOKEN_PARAMETERS | CLIENT_PARAMETERS)
         client = authenticate_client(request.META, params)
+        cors.allow_client(request._request, client)
         token = find_token(require_token(params), params.get("token_type_hint"))
         # §2.2: "invalid tokens do not cause an error response since the client
         # cannot handle such an error in a reasonable way".

@@ -8,7 +8,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import resources
+from .. import cors, resources
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
 from ..errors import InvalidRequest, UnauthorizedClient
 from ..grants import get_grant
@@ -17,6 +17,7 @@ from ..responses import token_response
 from .base import ProtocolView
 
 
+@method_decorator(cors.client_origins, name="dispatch")
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
 @method_decorator(
     sensitive_post_parameters(
@@ -34,6 +35,7 @@ class TokenView(ProtocolView):
         grant = get_grant(grant_type)
         params = single_values(request.data, grant.parameters | CLIENT_PARAMETERS)
         client = authenticate_client(request.META, params)
+        cors.allow_client(request._request, client)
         if not client.allows_grant_type(grant_type):
             raise UnauthorizedClient
         # RFC 8707 §2: any grant may name the resources the token is for.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import cors
 from ..metadata import issuer, origin
 from ..resources import metadata_url, resource_at
 from ..responses import NO_STORE
@@ -17,28 +18,21 @@ from ..settings import oauth_settings
 from ..userinfo import ACCESS_TOKEN, authorized_token, presented_token, userinfo_claims
 from .base import ProtocolView
 
+
 # Readable from any origin, so that a relying party running in the browser
 # (a single-page app) can call UserInfo. This is safe because nothing here
 # authenticates with what a browser attaches by itself: the access token is
 # sent by the calling script, which therefore already holds everything the
 # answer reveals, and without Access-Control-Allow-Credentials a browser
-# sends no cookies with such a request (and "*" forbids them anyway). The
-# challenge header is exposed, so the script can tell an expired token
-# (invalid_token) from a missing scope.
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "WWW-Authenticate",
-}
-# The preflight of a request carrying an Authorization header (Fetch
-# standard, CORS-preflight request); browsers cap how long they keep it.
-PREFLIGHT_HEADERS = {
-    **CORS_HEADERS,
-    "Access-Control-Allow-Methods": "GET, POST",
-    "Access-Control-Allow-Headers": "Authorization",
-    "Access-Control-Max-Age": "86400",
-}
-
-
+# sends no cookies with such a request (and "*" forbids them anyway). Only
+# the origins of the token's client would add nothing: whoever holds the
+# token can call from anywhere but a browser. The preflight admits the
+# Authorization header (RFC 6750 §2.1); the challenge header is exposed, so
+# the script can tell an expired token (invalid_token) from a missing scope.
+@method_decorator(
+    cors.any_origin(methods="GET, POST", allow_headers="Authorization", expose_headers="WWW-Authenticate"),
+    name="dispatch",
+)
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
 @method_decorator(sensitive_post_parameters(ACCESS_TOKEN), name="dispatch")
 class UserInfoView(ProtocolView):
@@ -62,18 +56,11 @@ class UserInfoView(ProtocolView):
         # RFC 6750 §2.2: a form-encoded body may carry the token instead.
         return self.answer(presented_token(request, body=True))
 
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        """The CORS preflight: no token is checked here, as browsers send none."""
-        return HttpResponse(status=204, headers=PREFLIGHT_HEADERS)
-
     def answer(self, value: str) -> Response:
         return Response(userinfo_claims(authorized_token(value)), headers=NO_STORE)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        # Errors too: a browser script must be able to read a 401 to react to it.
         response = super().finalize_response(request, response, *args, **kwargs)
-        for name, value in CORS_HEADERS.items():
-            response.headers.setdefault(name, value)
         # RFC 9728 §5.1, when the site declares a resource at its root (the
         # one the bare well-known URL describes), which UserInfo lies in.
         root = resource_at("", origin(issuer(request._request)))

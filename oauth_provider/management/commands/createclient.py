@@ -24,6 +24,7 @@ OPTION_OF_FIELD = {
     "client_type": "--type",
     "grant_types": "--grant-type",
     "redirect_uris": "--redirect-uri",
+    "allowed_origins": "--allowed-origin",
     "scopes": "--scope",
     "skip_consent": "--skip-consent",
     "allow_introspection": "--allow-introspection",
@@ -65,6 +66,16 @@ class Command(BaseCommand):
             action="append",
             metavar="URI",
             help=_("A redirect URI, matched exactly (repeatable)."),
+        )
+        parser.add_argument(
+            "--allowed-origin",
+            dest="allowed_origins",
+            action="append",
+            metavar="ORIGIN",
+            help=_(
+                "A web origin whose pages may call the token endpoint, such as https://app.example.com "
+                "(repeatable; those of the redirect URIs need not be given)."
+            ),
         )
         parser.add_argument(
             "--scope",
@@ -139,6 +150,7 @@ class Command(BaseCommand):
             client_type=options["client_type"],
             grant_types=grant_types,
             redirect_uris=normalize_redirect_uris("\n".join(options["redirect_uris"] or [])),
+            allowed_origins=normalize_redirect_uris("\n".join(options["allowed_origins"] or [])),
             scopes=list(dict.fromkeys(options["scopes"] or [])),
             skip_consent=options["skip_consent"],
             allow_introspection=options["allow_introspection"],
