@@ -252,6 +252,12 @@ class ClientAdmin(admin.ModelAdmin):
                     },
                 )
             ]
+        elif obj.awaiting_approval and obj.dynamically_registered:
+            # Nobody signed in: its name and URIs are whatever the registrant sent.
+            access_options["description"] = _(
+                "Software registered this client at the registration endpoint (RFC 7591), without signing "
+                "in: check its name and redirect URIs. Tick “Active” and save to approve it."
+            )
         elif obj.awaiting_approval:
             access_options["description"] = _(
                 "A user registered this client and it awaits approval. Tick “Active” and save to approve it."

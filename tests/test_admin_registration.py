@@ -45,3 +45,12 @@ def test_list_tells_usable_tokens_from_spent_ones(staff_client):
     rows = {name: row for row in listing.split("<tr")[1:] for name in ("fresh", "spent") if name in row}
     assert 'alt="True"' in rows["fresh"]
     assert 'alt="False"' in rows["spent"]
+
+
+def test_client_change_page_says_software_registered_it(staff_client, registered):
+    staff_client.grant("change_client", "view_client")
+    client = registered()["client"]
+
+    page = staff_client.get(f"/admin/oauth_provider/client/{client.pk}/change/").content.decode()
+
+    assert "Software registered this client at the registration endpoint" in page
