@@ -199,8 +199,6 @@ def apply_metadata(client: Client, values: dict[str, Any]) -> None:
     member resets its field (RFC 7592 §2.2: "Omitted fields MUST be treated as
     null or empty values"). Checks what the model does not: the choices that
     are an admin's and §2.1's consistency of grant and response types."""
-    if "client_name" not in values:
-        raise InvalidClientMetadata(_("client_name is required: users see it when asked to authorize."))
     method = values.get("token_endpoint_auth_method", DEFAULT_AUTH_METHOD)
     if method not in AUTH_METHODS:
         raise InvalidClientMetadata(
@@ -224,7 +222,9 @@ def apply_metadata(client: Client, values: dict[str, Any]) -> None:
         raise invalid("scope") from None
     if set(scopes) & privileged_scopes():
         raise InvalidClientMetadata(_("The scope includes a scope only an administrator can give."))
-    client.name = values["client_name"]
+    # §2: "If omitted, the authorization server MAY display the raw client_id
+    # value to the end-user instead": a name nobody chose cannot mislead.
+    client.name = values.get("client_name", client.client_id)
     client.website = values.get("client_uri", "")
     client.client_type = Client.ClientType.PUBLIC if method == "none" else Client.ClientType.CONFIDENTIAL
     client.redirect_uris = normalize_redirect_uris("\n".join(values.get("redirect_uris", [])))

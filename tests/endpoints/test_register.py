@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata
 
 from oauth_provider import clock
 from oauth_provider.crypto import hash_secret
@@ -136,6 +137,39 @@ def test_metadata_not_understood_is_ignored_and_not_listed(api_client, open_regi
     assert not set(extra) & set(response.json())
 
 
+def test_client_without_a_name_is_shown_by_its_client_id(api_client, open_registration):
+    """§2 client_name: "If omitted, the authorization server MAY display the raw client_id"."""
+    body = post_json(api_client, metadata(client_name=None)).json()
+
+    assert body["client_name"] == body["client_id"]
+    assert Client.objects.get().name == body["client_id"]
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"redirect_uris": ["http://127.0.0.1:3030/callback"]},
+        {
+            "redirect_uris": ["http://localhost:3030/callback"],
+            "client_name": "MCP client",
+            "token_endpoint_auth_method": "none",
+            "scope": "read",
+        },
+    ],
+)
+def test_what_the_mcp_sdk_sends_and_reads(api_client, open_registration, members):
+    """The official MCP SDK's registration body (mcp.client.auth), and its parse of our answer."""
+    sent = OAuthClientMetadata(**members).model_dump(by_alias=True, mode="json", exclude_none=True)
+
+    response = post_json(api_client, sent)
+
+    assert response.status_code == 201, response.content
+    information = OAuthClientInformationFull.model_validate(response.json())
+    assert information.client_id == Client.objects.get().client_id
+    assert [str(uri) for uri in information.redirect_uris] == members["redirect_uris"]
+    assert (information.client_secret is None) == ("token_endpoint_auth_method" in members)
+
+
 def test_null_members_count_as_omitted(api_client, open_registration):
     response = post_json(api_client, {**metadata(), "scope": None, "client_uri": None})
 
@@ -237,7 +271,7 @@ def test_initial_access_token_used_up(api_client, initial_token):
 def test_refused_metadata_uses_up_nothing(api_client, initial_token):
     token, value = initial_token(max_uses=1)
 
-    response = post_json(api_client, metadata(client_name=None), HTTP_AUTHORIZATION=f"Bearer {value}")
+    response = post_json(api_client, metadata(client_name="   "), HTTP_AUTHORIZATION=f"Bearer {value}")
 
     assert_error(response, 400, "invalid_client_metadata")
     token.refresh_from_db()
@@ -298,7 +332,6 @@ def test_too_many_redirect_uris(api_client, open_registration):
 @pytest.mark.parametrize(
     "members",
     [
-        {"client_name": None},
         {"client_name": "   "},
         {"client_name": "Evil\u202eppA"},  # a bidirectional override
         {"client_uri": "javascript:alert(1)"},
