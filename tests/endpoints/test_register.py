@@ -2,9 +2,11 @@
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata
+from rest_framework.test import APIClient
 
 from oauth_provider import clock
 from oauth_provider.crypto import hash_secret
@@ -14,6 +16,7 @@ from oauth_provider.payload import (
     REGISTRATION_MAX_ITEMS,
     REGISTRATION_MAX_LENGTHS,
 )
+from tests.factories import ClientFactory
 from tests.registration_helpers import (
     REDIRECT_URI,
     REGISTER_URL,
@@ -573,3 +576,35 @@ def test_json_with_utf8_charset(api_client, open_registration):
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_other_methods_are_405(api_client, open_registration, method):
     assert_error(api_client.generic(method, REGISTER_URL), 405, "invalid_request")
+
+
+# -- the consent screen ------------------------------------------------------------------------------------
+
+
+def test_consent_screen_says_the_client_registered_itself(client, user, registration_settings):
+    """Anyone may have registered it under any name: users are told (threat model)."""
+    registration_settings(REGISTRATION_POLICY="open", REGISTRATION_APPROVAL_REQUIRED=False)
+    registered = post_json(APIClient(), metadata(client_name="Friendly App")).json()
+    admin_registered = ClientFactory(redirect_uris=REDIRECT_URI)
+    client.force_login(user)
+
+    pages = {
+        client_id: client.get(
+            "/o/authorize/?"
+            + urlencode(
+                {
+                    "response_type": "code",
+                    "client_id": client_id,
+                    "redirect_uri": REDIRECT_URI,
+                    "scope": "read",
+                    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                    "code_challenge_method": "S256",
+                }
+            )
+        ).content.decode()
+        for client_id in (registered["client_id"], admin_registered.client_id)
+    }
+
+    assert "This app registered itself with this site" in pages[registered["client_id"]]
+    assert "Friendly App" in pages[registered["client_id"]]
+    assert "This app registered itself" not in pages[admin_registered.client_id]
