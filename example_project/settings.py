@@ -109,4 +109,9 @@ OAUTH_PROVIDER = {
     # The demo lets apps registered at /o/clients/ work at once; the library's
     # default (True) makes them wait for an admin's approval.
     "SELF_SERVICE_APPROVAL_REQUIRED": False,
+    # The demo lets software such as an MCP client register itself (RFC 7591)
+    # and be used at once; `check --deploy` warns about it (W016). A public
+    # site should keep approval on, or hand out initial access tokens.
+    "REGISTRATION_POLICY": "open",
+    "REGISTRATION_APPROVAL_REQUIRED": False,
 }

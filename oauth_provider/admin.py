@@ -30,7 +30,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, ExpressionWrapper, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -55,6 +55,7 @@ from .models import (
     Client,
     Consent,
     DeviceAuthorization,
+    InitialAccessToken,
     RefreshToken,
     SignIn,
     SigningKey,
@@ -251,6 +252,12 @@ class ClientAdmin(admin.ModelAdmin):
                     },
                 )
             ]
+        elif obj.awaiting_approval and obj.dynamically_registered:
+            # Nobody signed in: its name and URIs are whatever the registrant sent.
+            access_options["description"] = _(
+                "Software registered this client at the registration endpoint (RFC 7591), without signing "
+                "in: check its name and redirect URIs. Tick “Active” and save to approve it."
+            )
         elif obj.awaiting_approval:
             access_options["description"] = _(
                 "A user registered this client and it awaits approval. Tick “Active” and save to approve it."
@@ -1041,3 +1048,62 @@ class SigningKeyAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.rotate_confirmation_template, context)
+
+
+@admin.register(InitialAccessToken)
+class InitialAccessTokenAdmin(admin.ModelAdmin):
+    """Initial access tokens (RFC 7591 §3) for ``REGISTRATION_POLICY``
+    ``"initial_access_token"``. A token's value is shown once, on the page
+    that answers its creation; only its hash is stored and never displayed.
+    Delete a token to withdraw it."""
+
+    show_once_template_name = "oauth_provider/admin/initial_access_token.html"
+    list_display = [
+        "description",
+        "usable",
+        "use_count",
+        "max_uses",
+        "expires_at",
+        "created_by",
+        "created_at",
+    ]
+    search_fields = ["description"]
+    readonly_fields = ["use_count", "created_by", "created_at"]
+
+    def get_fields(self, request: HttpRequest, obj: InitialAccessToken | None = None) -> list[str]:
+        editable = ["description", "expires_at", "max_uses"]
+        return editable if obj is None else [*editable, *self.readonly_fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InitialAccessToken]:
+        # Usable as the registration endpoint decides it, in the list's one query.
+        usable = ExpressionWrapper(InitialAccessToken.usable(clock.now()), output_field=models.BooleanField())
+        return super().get_queryset(request).annotate(_usable=usable)
+
+    @admin.display(description=_("usable"), boolean=True)
+    def usable(self, token: InitialAccessToken) -> bool:
+        return token._usable
+
+    def save_model(
+        self, request: HttpRequest, obj: InitialAccessToken, form: ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.created_by = request.user
+            setattr(obj, _GENERATED_ATTR, obj.set_token())
+        super().save_model(request, obj, form, change)
+
+    def response_add(
+        self, request: HttpRequest, obj: InitialAccessToken, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        """The one page that shows the new token."""
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("New initial access token"),
+            "opts": opts,
+            "app_label": opts.app_label,
+            "token": getattr(obj, _GENERATED_ATTR),
+            "changelist_url": changelist_url(InitialAccessToken, self.admin_site),
+        }
+        response = TemplateResponse(request, self.show_once_template_name, context)
+        add_never_cache_headers(response)
+        return response

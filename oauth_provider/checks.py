@@ -34,7 +34,14 @@ from .pkce import PLAIN, S256
 from .redirect_uris import LOOPBACK_NAMES, is_loopback_ip, split_redirect_uris
 from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
-from .settings import DEFAULTS, GRANT_TYPE_CHOICES, LEGACY_GRANT_TYPES, oauth_settings
+from .settings import (
+    DEFAULTS,
+    GRANT_TYPE_CHOICES,
+    LEGACY_GRANT_TYPES,
+    REGISTRATION_OPEN,
+    REGISTRATION_POLICIES,
+    oauth_settings,
+)
 from .signing_keys import (
     ALGORITHMS,
     CURVES,
@@ -64,6 +71,7 @@ SWITCHES = (
     "REVOKE_TOKENS_ON_PASSWORD_CHANGE",
     "OIDC_ENABLED",
     "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED",
+    "REGISTRATION_APPROVAL_REQUIRED",
 )
 # A retry window longer than this is no longer "a client that lost the response".
 MAX_GRACE_PERIOD_SECONDS = 60
@@ -636,6 +644,31 @@ def _openid_warnings() -> list[Warning]:
     return []
 
 
+def _check_registration() -> list[Error]:
+    """E036: ``REGISTRATION_POLICY`` is not one of the policies. E037: the
+    registration rate limit is not a positive whole number."""
+    errors = []
+    if oauth_settings.REGISTRATION_POLICY not in REGISTRATION_POLICIES:
+        errors.append(
+            _error(
+                36,
+                "OAUTH_PROVIDER['REGISTRATION_POLICY'] must be one of: "
+                f"{', '.join(map(repr, REGISTRATION_POLICIES))}.",
+                '"off" (the default) turns dynamic client registration (RFC 7591) off.',
+            )
+        )
+    errors.extend(
+        _error(
+            37,
+            f"OAUTH_PROVIDER['{name}'] must be a positive whole number.",
+            f"The default is {DEFAULTS[name]}; the registration rate limit cannot be turned off.",
+        )
+        for name in ("REGISTRATION_MAX_REQUESTS", "REGISTRATION_REQUEST_WINDOW_SECONDS")
+        if not _positive_int(getattr(oauth_settings, name))
+    )
+    return errors
+
+
 SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_scopes,
     _check_lifetimes,
@@ -658,6 +691,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_key_encryption_secret,
     _check_backchannel_logout_retries,
     _check_resources,
+    _check_registration,
     _openid_warnings,
 )
 
@@ -727,6 +761,19 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
                 f"OAUTH_PROVIDER['RESOURCES'] has plain http identifiers: {', '.join(insecure)}.",
                 hint="Loopback http is for development; a deployed resource is https (RFC 9728 §1.2).",
                 id="oauth_provider.W014",
+            )
+        )
+    if (
+        oauth_settings.REGISTRATION_POLICY == REGISTRATION_OPEN
+        and not oauth_settings.REGISTRATION_APPROVAL_REQUIRED
+    ):
+        warnings.append(
+            Warning(
+                "Anyone may register a client (REGISTRATION_POLICY 'open') and use it at once "
+                "(REGISTRATION_APPROVAL_REQUIRED is False).",
+                hint="Any name can then be put in front of your users unreviewed, their consent screen being "
+                "the only defence: require approval, or an initial access token (RFC 7591 §3).",
+                id="oauth_provider.W016",
             )
         )
     warnings.extend(_unshared_cache_warnings())

@@ -29,6 +29,9 @@ AUTHORIZATION_CODE_PREFIX = "opac_"
 ACCESS_TOKEN_PREFIX = "opat_"  # noqa: S105
 REFRESH_TOKEN_PREFIX = "oprt_"  # noqa: S105
 DEVICE_CODE_PREFIX = "opdc_"
+# RFC 7591 §3 initial access token and RFC 7592 §3 registration access token.
+INITIAL_ACCESS_TOKEN_PREFIX = "opia_"  # noqa: S105
+REGISTRATION_ACCESS_TOKEN_PREFIX = "opra_"  # noqa: S105
 
 # 32 random bytes = 256 bits, URL-safe base64 (43 characters).
 TOKEN_BYTES = 32

@@ -368,3 +368,55 @@ class TooManyRequests(InvalidRequest):
 
     def headers(self) -> dict[str, str]:
         return {**super().headers(), "Retry-After": str(self.retry_after)}
+
+
+# RFC 7591 §3.2.2 and RFC 7592 §2: the registration and management endpoints.
+
+
+class InvalidClientMetadata(OAuthError):
+    """§3.2.2: "The value of one of the client metadata fields is invalid and
+    the server has rejected this request." Also a body that is not a JSON
+    object, or a member of the wrong JSON type."""
+
+    error = "invalid_client_metadata"
+    description = _("The client metadata is invalid.")
+    redirectable = False
+
+
+class InvalidRegisteredRedirectURI(InvalidClientMetadata):
+    """§3.2.2 ``invalid_redirect_uri``: "The value of one or more redirection URIs is invalid." """
+
+    error = "invalid_redirect_uri"
+    description = _("The value of one or more redirect_uris is invalid.")
+
+
+class InvalidSoftwareStatement(InvalidClientMetadata):
+    """§3.2.2: "The software statement presented is invalid." This server
+    verifies no software statement, so it refuses every one rather than
+    register metadata whose signer it cannot check (§2.3)."""
+
+    error = "invalid_software_statement"
+    description = _("This server does not accept software statements.")
+
+
+class InvalidInitialAccessToken(InvalidBearerToken):
+    """§3: "If the initial access token is invalid, the server MUST respond
+    per RFC 6750": 401 with a Bearer challenge."""
+
+    description = _("The initial access token is invalid, expired or used up.")
+
+
+class InitialAccessTokenMissing(BearerTokenMissing):
+    description = _("Registration needs an initial access token in the Authorization header.")
+
+
+class InvalidRegistrationAccessToken(InvalidBearerToken):
+    """RFC 7592 §2.1-§2.3: a registration access token that is not valid for
+    this client, or a client that does not exist: 401 either way, so the
+    answer never tells which client_ids exist."""
+
+    description = _("The registration access token is invalid for this client.")
+
+
+class RegistrationAccessTokenMissing(BearerTokenMissing):
+    description = _("Send the registration access token in the Authorization header.")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from .claims import OPENID, SCOPE_CLAIMS
 from .client_auth import CLIENT_AUTH_METHODS
 from .models import Client
-from .settings import DEVICE_CODE, IMPLICIT, oauth_settings
+from .settings import DEVICE_CODE, IMPLICIT, REGISTRATION_OFF, oauth_settings
 from .ui_locales import supported_languages
 
 # Client authentication at the revocation and introspection endpoints. Public
@@ -100,6 +100,9 @@ def server_metadata(request: HttpRequest) -> dict[str, Any]:
     }
     if DEVICE_CODE in grant_types:
         metadata["device_authorization_endpoint"] = endpoint_url(request, "device_authorization")
+    if oauth_settings.REGISTRATION_POLICY != REGISTRATION_OFF:
+        # RFC 8414 §2 and Discovery 1.0 §3: where clients register (RFC 7591).
+        metadata["registration_endpoint"] = endpoint_url(request, "register")
     if is_openid_provider():
         metadata.update(openid_provider_metadata(request))
         if implicit:

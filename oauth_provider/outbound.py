@@ -9,15 +9,16 @@ self-service page chooses them, and could point them at what only the server
 can reach: its own loopback interface, the internal network, a cloud
 provider's metadata service (``169.254.169.254``).
 
-So a request for a client with an owner (registered through self-service)
-goes only to public addresses: the host is resolved once, every address it
-resolves to must be public (``is_public``), and the connection is made to
+So a request for a client with an owner (registered through self-service),
+or one that registered itself (RFC 7591), goes only to public addresses:
+the host is resolved once, every address it resolves to must be public
+(``is_public``), and the connection is made to
 one of those very addresses, never by resolving the name again, so that a
 name answering differently the second time (DNS rebinding) gains nothing.
 TLS still verifies the certificate for the host name. Each redirect followed
 is a new connection, checked the same way. A client an administrator
-registered (no owner) may use any address, such as ``http://app:8000/`` on
-an internal network, and so may every client with the
+registered may use any address, such as ``http://app:8000/`` on an internal
+network, and so may every client with the
 ``OUTBOUND_PRIVATE_ADDRESSES_ALLOWED`` setting.
 
 Requests go straight to the host, never through a proxy from the
@@ -54,9 +55,11 @@ class NonPublicAddress(OSError):
 
 def private_addresses_allowed(client: Client) -> bool:
     """Whether requests for ``client`` may go to any address: it was
-    registered by an administrator (it has no owner), or the site allows
-    private addresses for every client."""
-    return client.owner_id is None or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
+    registered by an administrator (it has no owner and did not register
+    itself at the registration endpoint), or the site allows private
+    addresses for every client."""
+    admin_registered = client.owner_id is None and not client.dynamically_registered
+    return admin_registered or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
 
 
 def is_public(address: IPAddress) -> bool:

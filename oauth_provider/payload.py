@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from .errors import InvalidRequest
+from .redirect_uris import MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -197,3 +198,29 @@ class AuthorizationRequest:
     @property
     def response_types(self) -> frozenset[str]:
         return frozenset(self.response_type.split(" "))
+
+
+# The JSON members the registration endpoints read (RFC 7591 §2 and §3.1,
+# RFC 7592 §2.2, OpenID Connect Registration 1.0 §2 and the logout specs),
+# with the longest string each may be, or each item of a list member (the
+# README's "Input limits" table, registration rows). Lists hold at most
+# REGISTRATION_MAX_ITEMS items and the body at most REGISTRATION_MAX_BODY_BYTES.
+REGISTRATION_MAX_LENGTHS: dict[str, int] = {
+    "redirect_uris": MAX_REDIRECT_URI_LENGTH,
+    "token_endpoint_auth_method": 64,
+    "grant_types": 128,
+    "response_types": 64,
+    "client_name": 255,
+    "client_uri": 200,
+    "scope": 1024,
+    "post_logout_redirect_uris": MAX_REDIRECT_URI_LENGTH,
+    "backchannel_logout_uri": 512,
+    "id_token_signed_response_alg": 16,
+    "subject_type": 16,
+    "sector_identifier_uri": 512,
+    # RFC 7592 §2.2: an update names the client and may repeat its secret.
+    "client_id": 255,
+    "client_secret": 255,
+}
+REGISTRATION_MAX_ITEMS = MAX_REDIRECT_URIS
+REGISTRATION_MAX_BODY_BYTES = 32 * 1024

@@ -164,7 +164,26 @@ DEFAULTS: dict[str, Any] = {
     # loopback, private networks or link-local (cloud metadata) ones; clients
     # an admin registered may use any address. True: any client may.
     "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": False,
+    # Dynamic client registration (RFC 7591) and management (RFC 7592) at
+    # /o/register/: "off" (no such endpoint), "initial_access_token" (a
+    # bearer token an admin made, `manage.py createinitialaccesstoken`), or
+    # "open" (anyone: the client name is whatever the registrant says).
+    "REGISTRATION_POLICY": "off",
+    # Registered clients stay inactive until an admin approves them, and a
+    # change to what users see sends them back to review (as with
+    # SELF_SERVICE_APPROVAL_REQUIRED, separate because nobody signed in).
+    "REGISTRATION_APPROVAL_REQUIRED": True,
+    # Registrations and updates (RFC 7591 §3, RFC 7592 §2.2) per client
+    # address (an IPv6 client's /64) per window.
+    "REGISTRATION_MAX_REQUESTS": 10,
+    "REGISTRATION_REQUEST_WINDOW_SECONDS": 3600,
 }
+
+# REGISTRATION_POLICY values.
+REGISTRATION_OFF = "off"
+REGISTRATION_INITIAL_ACCESS_TOKEN = "initial_access_token"  # noqa: S105 - a policy name
+REGISTRATION_OPEN = "open"
+REGISTRATION_POLICIES = (REGISTRATION_OFF, REGISTRATION_INITIAL_ACCESS_TOKEN, REGISTRATION_OPEN)
 
 
 class OAuthSettings:

@@ -22,6 +22,10 @@ What is limited (settings in parentheses):
   (``DEVICE_AUTHORIZATION_MAX_REQUESTS`` per ``..._REQUEST_WINDOW_SECONDS``).
   The cap on a client's pending ones is counted in the database instead
   (``device.check_pending_capacity``).
+- ``REGISTRATION``: every client registration and update (RFC 7591 §3,
+  RFC 7592 §2.2), per client address only: nothing is guessed, and there is
+  no client yet to count by (``REGISTRATION_MAX_REQUESTS`` per
+  ``REGISTRATION_REQUEST_WINDOW_SECONDS``).
 
 Atomic by reservation: an attempt is counted *before* the guessable work is
 done (``reserve``), by ``cache.incr``, and goes ahead only if the value that
@@ -130,6 +134,12 @@ DEVICE_AUTHORIZATION = Limit(
     "DEVICE_AUTHORIZATION_MAX_REQUESTS",
     "DEVICE_AUTHORIZATION_REQUEST_WINDOW_SECONDS",
     _("Too many device authorization requests. Try again later."),
+)
+REGISTRATION = Limit(
+    "registration",
+    "REGISTRATION_MAX_REQUESTS",
+    "REGISTRATION_REQUEST_WINDOW_SECONDS",
+    _("Too many client registrations from this address. Try again later."),
 )
 
 
@@ -248,8 +258,9 @@ def reserve(
     return reservation
 
 
-def count_request(limit: Limit, subject: str, meta: Mapping[str, str]) -> None:
-    """Count a request that always counts (a rate, not a guess), or raise ``TooManyRequests``."""
+def count_request(limit: Limit, subject: str | None, meta: Mapping[str, str]) -> None:
+    """Count a request that always counts (a rate, not a guess), or raise
+    ``TooManyRequests``; with ``subject`` None, per address only."""
     reserve(limit, subject, meta)
 
 

@@ -8,9 +8,11 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from oauth_provider import clock
+from oauth_provider.models import Client
 
 from .factories import ClientFactory, PublicClientFactory, UserFactory
 from .helpers import missing_service
+from .registration_helpers import metadata, post_json
 
 
 def pytest_collection_modifyitems(config, items):
@@ -158,3 +160,35 @@ def _forget_signing_keys():
     from oauth_provider import signing_keys
 
     signing_keys.forget_signing_keys()
+
+
+# Dynamic client registration (tests/registration_helpers.py has the request builders).
+
+
+@pytest.fixture
+def registration_settings(settings):
+    """Sets ``OAUTH_PROVIDER`` members on top of the test settings."""
+
+    def configure(**members):
+        settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, **members}
+
+    return configure
+
+
+@pytest.fixture
+def open_registration(registration_settings):
+    registration_settings(REGISTRATION_POLICY="open")
+
+
+@pytest.fixture
+def registered(db, api_client, open_registration):
+    """Registers a confidential client; returns the 201 body, with the ``Client`` under "client"."""
+
+    def register(**members):
+        response = post_json(api_client, metadata(**members))
+        assert response.status_code == 201, response.content
+        body = response.json()
+        body["client"] = Client.objects.get(client_id=body["client_id"])
+        return body
+
+    return register

@@ -534,6 +534,7 @@ PEOPLE_ONLY = {
     "views/clients.py",
     "views/authorized_apps.py",
     "management/commands/createclient.py",
+    "management/commands/createinitialaccesstoken.py",
     "management/commands/rotatekeys.py",
 }
 PROTOCOL_MODULES = [

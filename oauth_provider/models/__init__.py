@@ -3,6 +3,7 @@ from .codes import AuthorizationCode
 from .consents import Consent
 from .devices import DeviceAuthorization
 from .keys import SigningKey
+from .registration import InitialAccessToken
 from .sign_ins import SignIn
 from .subjects import Subject
 from .tokens import AccessToken, RefreshToken
@@ -13,6 +14,7 @@ __all__ = [
     "Client",
     "Consent",
     "DeviceAuthorization",
+    "InitialAccessToken",
     "RefreshToken",
     "SignIn",
     "SigningKey",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import cors, outbound, sector_identifiers
 from ..crypto import (
     CLIENT_SECRET_PREFIX,
+    REGISTRATION_ACCESS_TOKEN_PREFIX,
     generate_client_id,
     generate_token,
     hash_secret,
@@ -181,6 +182,12 @@ class Client(models.Model):
     # REVIEWED_FIELDS values as they were when approved (the admin sees
     # old -> new). None otherwise, and for a new client never approved.
     approved_values = models.JSONField(_("approved values"), null=True, blank=True, editable=False)
+    # RFC 7592 §3: the hash of the bearer token that reads, updates and deletes
+    # a client registered at the registration endpoint (RFC 7591); empty for
+    # every other client, so it also tells that nobody reviewed who registered it.
+    registration_access_token_hash = models.CharField(
+        _("registration access token hash"), max_length=64, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -330,6 +337,20 @@ class Client(models.Model):
 
     def check_secret(self, secret: str) -> bool:
         return bool(self.client_secret_hash) and secrets_match(secret, self.client_secret_hash)
+
+    @property
+    def dynamically_registered(self) -> bool:
+        """Registered by anyone at the registration endpoint (RFC 7591), not by an admin."""
+        return bool(self.registration_access_token_hash)
+
+    def set_registration_access_token(self) -> str:
+        """Give the client a new registration access token (RFC 7592 §3); return it. Only its hash is kept."""
+        token = generate_token(REGISTRATION_ACCESS_TOKEN_PREFIX)
+        self.registration_access_token_hash = hash_secret(token)
+        return token
+
+    def check_registration_access_token(self, token: str) -> bool:
+        return self.dynamically_registered and secrets_match(token, self.registration_access_token_hash)
 
     def allows_grant_type(self, grant_type: str) -> bool:
         """Whether the token endpoint may run ``grant_type`` for this client.

@@ -8,6 +8,7 @@ from ..views.device import DeviceAuthorizationView, DeviceVerificationView
 from ..views.introspect import IntrospectView
 from ..views.jwks import JWKSView
 from ..views.logout import LogoutView
+from ..views.registration import RegistrationClientView, RegistrationView
 from ..views.revoke import RevokeView
 from ..views.token import TokenView
 from ..views.userinfo import UserInfoView
@@ -38,6 +39,12 @@ urlpatterns = [
     path("userinfo/", UserInfoView.as_view(), name="userinfo"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("jwks/", JWKSView.as_view(), name="jwks"),
+    path("register/", RegistrationView.as_view(), name="register"),
+    path(
+        "register/<oauth_client_id:client_id>/",
+        RegistrationClientView.as_view(),
+        name="registration_client",
+    ),
     path("authorized-apps/", AuthorizedAppListView.as_view(), name="authorized_apps"),
     path("authorized-apps/<int:pk>/withdraw/", WithdrawConsentView.as_view(), name="withdraw_consent"),
     path("clients/", clients.ClientListView.as_view(), name="client_list"),
