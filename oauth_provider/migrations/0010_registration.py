@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauth_provider', '0007_openid_connect'),
+        ('oauth_provider', '0009_client_allowed_origins'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
