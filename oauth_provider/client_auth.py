@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from . import throttling
+from . import client_metadata_documents, throttling
 from .compiled_lookup import CompiledLookup
 from .crypto import hash_secret, secrets_match
 from .errors import InvalidClient, InvalidRequest, TooManyRequests
@@ -36,6 +36,7 @@ UNKNOWN_CLIENT = "unknown_client"  # no such client, or it is deactivated
 MISSING_SECRET = "missing_secret"  # noqa: S105 - a reason, not a secret
 INVALID_SECRET = "invalid_secret"  # noqa: S105
 SECRET_FROM_PUBLIC_CLIENT = "secret_from_public_client"  # noqa: S105
+METADATA_DOCUMENT_REFUSED = "metadata_document_refused"  # an https client_id whose document was refused
 THROTTLED = "throttled"  # too many failures for this client_id or address: the secret was not compared
 
 # Compared against when the client_id is unknown, so that unknown and known
@@ -88,6 +89,18 @@ def announce_failure(meta: Mapping[str, str], client_id: str | None, reason: str
     )
 
 
+def find_client(meta: Mapping[str, str], client_id: str) -> Client | None:
+    """The client ``client_id`` names, if any: registered, or described by a
+    client ID metadata document (``client_metadata_documents``), whose
+    refusal is announced and raised as ``InvalidClient``."""
+    if not client_metadata_documents.names_document(client_id):
+        return CLIENT.get(client_id)
+    try:
+        return client_metadata_documents.resolve(client_id)
+    except InvalidClient as error:
+        raise failed(meta, client_id, METADATA_DOCUMENT_REFUSED, error.description) from None
+
+
 @sensitive_variables("secret", "basic", "params", "meta")
 def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> Client:
     """The client making a token request, or ``InvalidClient``.
@@ -118,7 +131,7 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
         client_id, secret = params.get("client_id"), params.get("client_secret")
     if client_id is None:
         raise failed(meta, None, MISSING_CLIENT_ID)
-    client = CLIENT.get(client_id)
+    client = find_client(meta, client_id)
     # Counted before the secret is compared, so that of a burst of guesses no
     # more than the limit get checked; a success gives its place back. The
     # lookup stays outside: a reservation is held for as short a time as

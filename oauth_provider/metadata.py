@@ -100,6 +100,9 @@ def server_metadata(request: HttpRequest) -> dict[str, Any]:
     }
     if DEVICE_CODE in grant_types:
         metadata["device_authorization_endpoint"] = endpoint_url(request, "device_authorization")
+    if oauth_settings.CLIENT_ID_METADATA_DOCUMENTS is True:
+        # draft-ietf-oauth-client-id-metadata-document §5.
+        metadata["client_id_metadata_document_supported"] = True
     if is_openid_provider():
         metadata.update(openid_provider_metadata(request))
         if implicit:

@@ -23,6 +23,12 @@ an internal network, and so may every client with the
 Requests go straight to the host, never through a proxy from the
 environment (``HTTPS_PROXY``): the address checked must be the address
 connected to.
+
+``fetch`` is the one way to read a document a client controls (a sector
+identifier, a client ID metadata document): with a deadline on the whole
+exchange and a size cap, its failures told apart by ``FetchError.reason``
+so that each caller words them for its own field, never with the remote
+server's own words.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import time
+import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -54,9 +62,11 @@ class NonPublicAddress(OSError):
 
 def private_addresses_allowed(client: Client) -> bool:
     """Whether requests for ``client`` may go to any address: it was
-    registered by an administrator (it has no owner), or the site allows
+    registered by an administrator (it has no owner, and no metadata
+    document describes it, which anyone may publish), or the site allows
     private addresses for every client."""
-    return client.owner_id is None or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
+    registered_by_admin = client.owner_id is None and not client.is_metadata_document
+    return registered_by_admin or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
 
 
 def is_public(address: IPAddress) -> bool:
@@ -179,3 +189,74 @@ def opener(
     ):
         director.add_handler(handler)
     return director
+
+
+READ_CHUNK = 8192
+
+
+class FetchError(Exception):
+    """Why ``fetch`` got no document: ``reason`` is one of the constants
+    below; ``status`` the HTTP status of an ``HTTP_STATUS`` answer."""
+
+    HTTP_STATUS = "http_status"  # an answer other than 2xx (a 3xx too, when redirects are not followed)
+    PRIVATE = "private"  # NonPublicAddress
+    CERTIFICATE = "certificate"  # the TLS certificate could not be verified
+    TIMEOUT = "timeout"  # no complete answer before the deadline
+    TOO_LARGE = "too_large"  # more than max_bytes
+    UNREACHABLE = "unreachable"  # anything else: refused, reset, cut short, not HTTP
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def fetch(
+    uri: str,
+    *handlers: urllib.request.BaseHandler,
+    private_allowed: bool,
+    context: ssl.SSLContext | None,
+    timeout: float,
+    max_bytes: int,
+    accept: str = "application/json",
+) -> tuple[bytes, http.client.HTTPMessage]:
+    """The body and headers of a GET of ``uri`` through ``opener`` (the
+    same arguments), or ``FetchError``. The whole exchange, redirects
+    followed by ``handlers`` included, must end within ``timeout`` seconds
+    and the body stay within ``max_bytes``. The caller checks the scheme."""
+    deadline = time.monotonic() + timeout
+    director = opener(*handlers, private_allowed=private_allowed, context=context)
+    request = urllib.request.Request(uri, headers={"Accept": accept})  # noqa: S310 - scheme checked by the caller
+    try:
+        with director.open(request, timeout=timeout) as response:
+            return _read(response, deadline, max_bytes), response.headers
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise FetchError(FetchError.HTTP_STATUS, error.code) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, NonPublicAddress):
+            raise FetchError(FetchError.PRIVATE) from None
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise FetchError(FetchError.CERTIFICATE) from None
+        if isinstance(reason, TimeoutError):
+            raise FetchError(FetchError.TIMEOUT) from None
+        raise FetchError(FetchError.UNREACHABLE) from None
+
+
+def _read(response: http.client.HTTPResponse, deadline: float, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of ``response``, before ``deadline``: a server
+    sending slowly or endlessly is cut off (the socket timeout alone would
+    let a byte every few seconds go on for hours). ``read1`` returns what one
+    receive brings, so the deadline is looked at after each."""
+    body = b""
+    while chunk := response.read1(READ_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise FetchError(FetchError.TOO_LARGE)
+        if time.monotonic() > deadline:
+            raise FetchError(FetchError.TIMEOUT)
+    if response.length:
+        # The connection closed before the Content-Length promised was sent.
+        raise FetchError(FetchError.UNREACHABLE)
+    return body
