@@ -28,6 +28,7 @@ ones (and changed ones) wait for an admin, except from allowed hosts.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import ssl
@@ -57,6 +58,8 @@ GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN)
 # Draft §4.1: shared secrets are impossible (the document is public).
 # private_key_jwt is not implemented: such a document is refused.
 AUTH_METHODS = ("none",)
+UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
+HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # Cache-Control's max-age directive (RFC 9111 §5.2.2.1).
 MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 
@@ -119,9 +122,11 @@ def _check_url(client_id: str) -> str:
         parts, port_ok = None, False
     if (
         parts is None
+        # urlsplit drops tabs and newlines: "https://ex\nample.com/" would be fetched from example.com.
+        or UNPRINTABLE.search(client_id)
         or not port_ok
         or parts.scheme != "https"
-        or not parts.hostname
+        or not _is_host(parts.hostname)
         or parts.username is not None
         or parts.password is not None
         or "#" in client_id
@@ -130,6 +135,19 @@ def _check_url(client_id: str) -> str:
     ):
         raise InvalidClient(_("The client_id is not a valid client ID metadata document URL."))
     return parts.hostname
+
+
+def _is_host(host: str | None) -> bool:
+    """An IP address or a host name in ASCII (RFC 1123 §2.1 labels; an
+    internationalized name in its A-label form): what the host lists match
+    and the consent screen shows, with nothing that could render deceptively."""
+    if not host or len(host) > 253:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return all(HOST_LABEL.fullmatch(label) for label in host.split("."))
+    return True
 
 
 def _matches(host: str, patterns: list[str]) -> bool:

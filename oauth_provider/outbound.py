@@ -233,7 +233,8 @@ def fetch(
     except urllib.error.HTTPError as error:
         error.close()
         raise FetchError(FetchError.HTTP_STATUS, error.code) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, UnicodeError) as error:
+        # UnicodeError: a host name IDNA cannot encode (an empty or overlong label).
         reason = getattr(error, "reason", error)
         if isinstance(reason, NonPublicAddress):
             raise FetchError(FetchError.PRIVATE) from None

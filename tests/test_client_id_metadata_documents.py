@@ -280,6 +280,15 @@ def test_unknown_or_privileged_scope_is_refused(on, site, url, settings, scope):
         "https://127.0.0.1/client.json#fragment",
         "https://user:pass@127.0.0.1/client.json",
         "https://127.0.0.1:0/client.json",
+        "https://127.0.0.1:99999/client.json",
+        "https://[::1/client.json",
+        "https://b\u00fccher.example/client.json",  # IDNs in A-label form only
+        "https://\u202eevil.example/client.json",
+        "https://a..example/client.json",  # IDNA cannot encode an empty label
+        "https://" + "a" * 64 + ".example/client.json",
+        "https://app.example.\n/client.json",
+        "https://app.exa\nmple/client.json",  # urlsplit would drop the newline
+        "https://app example/client.json",
     ],
 )
 def test_client_id_that_is_not_a_valid_document_url_is_refused(on, site, client_id):
