@@ -204,7 +204,13 @@ def validate(query: QueryDict, target: RedirectTarget, *, issuer: str) -> Author
     # PKCE binds a code to its redemption; the implicit grant has neither.
     if AUTHORIZATION_CODE in grant_types:
         # RFC 9700 §2.1.1: public clients MUST use PKCE.
-        pkce_required = not client.is_confidential or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
+        # Draft-ietf-oauth-client-id-metadata-document: PKCE for every client
+        # described by a metadata document, private_key_jwt ones included.
+        pkce_required = (
+            not client.is_confidential
+            or client.is_metadata_document
+            or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
+        )
         method = validate_challenge(
             params.get("code_challenge"), params.get("code_challenge_method"), required=pkce_required
         )

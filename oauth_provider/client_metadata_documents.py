@@ -19,8 +19,9 @@ redirect followed, ``MAX_BYTES`` and ``TIMEOUT_SECONDS``; hosts can be allowed
 or blocked by settings.
 
 The threat is impersonation: anyone may publish a document named "Your Bank".
-Such clients are public (draft §4: no shared secret; PKCE required as for
-every public client), and the consent screen shows the host that serves the
+Such clients have no shared secret (draft §4.1): they are public, or
+authenticate with ``private_key_jwt`` (RFC 7523, keys from the document's
+``jwks`` or ``jwks_uri``); PKCE is required of them all, and the consent screen shows the host that serves the
 document, which the author cannot choose freely, and that the site did not
 review the app. With ``CLIENT_ID_METADATA_DOCUMENT_APPROVAL_REQUIRED``, new
 ones (and changed ones) wait for an admin, except from allowed hosts.
@@ -43,6 +44,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import clock, outbound
+from .client_assertions import PRIVATE_KEY_JWT, public_key_set
 from .errors import InvalidClient
 from .models import Client
 from .scopes import parse_scope, privileged_scopes
@@ -55,9 +57,11 @@ TIMEOUT_SECONDS = 3
 # Only the browser flow and its refresh: a device or client credentials
 # request would let an unreviewed app act with no redirect URI to check.
 GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN)
-# Draft §4.1: shared secrets are impossible (the document is public).
-# private_key_jwt is not implemented: such a document is refused.
-AUTH_METHODS = ("none",)
+# Draft §4.1: shared secrets are impossible (the document is public); a
+# client that can keep a private key proves itself with it (RFC 7523).
+AUTH_METHODS = ("none", PRIVATE_KEY_JWT)
+# A key set with a few keys, rotation included, fits many times over.
+JWKS_MAX_BYTES = 16 * 1024
 UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # Cache-Control's max-age directive (RFC 9111 §5.2.2.1).
@@ -240,7 +244,7 @@ def _client_values(document: dict[str, Any], host: str) -> dict[str, Any]:
     method = _string(document, "token_endpoint_auth_method", "none")
     if "client_secret" in document or method not in AUTH_METHODS:
         raise InvalidClient(
-            _("Client ID metadata documents must use token_endpoint_auth_method none on this server.")
+            _("Client ID metadata documents must use token_endpoint_auth_method none or private_key_jwt.")
         )
     grant_types = _strings(document, "grant_types", [AUTHORIZATION_CODE])
     enabled = [name for name in GRANT_TYPES if name in oauth_settings.GRANT_TYPES]
@@ -259,8 +263,55 @@ def _client_values(document: dict[str, Any], host: str) -> dict[str, Any]:
         "redirect_uris": "\n".join(_strings(document, "redirect_uris", [])),
         "grant_types": grant_types,
         "scopes": scopes,
-        "client_type": Client.ClientType.PUBLIC,
+        "client_type": Client.ClientType.CONFIDENTIAL
+        if method == PRIVATE_KEY_JWT
+        else Client.ClientType.PUBLIC,
+        "jwks": _keys(document) if method == PRIVATE_KEY_JWT else None,
     }
+
+
+def _keys(document: dict[str, Any]) -> dict[str, Any]:
+    """A private_key_jwt client's public keys: its ``jwks``, or the key set
+    its ``jwks_uri`` serves, fetched now like the document (RFC 7591 §2:
+    "The jwks_uri and jwks parameters MUST NOT both be present")."""
+    if ("jwks" in document) == ("jwks_uri" in document):
+        raise InvalidClient(INVALID_DOCUMENT, field="jwks_uri")
+    jwks = document.get("jwks")
+    if "jwks_uri" in document:
+        jwks = _fetch_jwks(document["jwks_uri"])
+    if public_key_set(jwks) is None:
+        raise InvalidClient(INVALID_DOCUMENT, field="jwks")
+    return jwks
+
+
+def _fetch_jwks(uri: Any) -> Any:
+    """The JSON a ``jwks_uri`` serves: an https URL on a permitted host,
+    fetched as the document is (``outbound``, no redirects)."""
+    try:
+        parts = urlsplit(uri) if isinstance(uri, str) else None
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or UNPRINTABLE.search(uri)
+        or parts.scheme != "https"
+        or not _is_host(parts.hostname)
+        or parts.username is not None
+        or "#" in uri
+        or not host_permitted(parts.hostname)
+    ):
+        raise InvalidClient(INVALID_DOCUMENT, field="jwks_uri")
+    try:
+        body, _headers = outbound.fetch(
+            uri,
+            private_allowed=bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED),
+            context=ssl_context(),
+            timeout=TIMEOUT_SECONDS,
+            max_bytes=JWKS_MAX_BYTES,
+        )
+        return json.loads(body)
+    except (outbound.FetchError, UnicodeDecodeError, ValueError):
+        raise InvalidClient(_("The client's jwks_uri could not be fetched as a JSON key set.")) from None
 
 
 # Client field -> the document's name for it, to say which one is wrong.

@@ -3,13 +3,17 @@ client_metadata_documents.py), fetched from a real local HTTPS server whose
 certificate comes from a test authority (trustme)."""
 
 import json
+import secrets
 import ssl
 import time
+from urllib.parse import urlencode
 
 import pytest
 import trustme
 from django.core.checks import Warning
 from django.test import override_settings
+from joserfc import jwt
+from joserfc.jwk import ECKey, OctKey
 
 from oauth_provider import client_metadata_documents, outbound
 from oauth_provider.checks import check_deploy_settings, check_settings
@@ -222,19 +226,21 @@ def test_invalid_redirect_uris_are_refused(on, site, url, redirect_uris):
     assert not Client.objects.exists()
 
 
-@pytest.mark.parametrize("method", ["private_key_jwt", "client_secret_basic", "client_secret_post"])
-def test_confidential_auth_methods_are_refused(on, site, url, method):
-    publish(site, url, token_endpoint_auth_method=method, jwks_uri="https://app.example.org/jwks")
+@pytest.mark.parametrize(
+    "method", ["client_secret_basic", "client_secret_post", "client_secret_jwt", "tls_client_auth", ""]
+)
+def test_shared_secret_and_unknown_auth_methods_are_refused(on, site, url, method):
+    publish(site, url, token_endpoint_auth_method=method)
 
     assert refusal(url) == (
-        "Client ID metadata documents must use token_endpoint_auth_method none on this server."
+        "Client ID metadata documents must use token_endpoint_auth_method none or private_key_jwt."
     )
 
 
 def test_document_with_a_client_secret_is_refused(on, site, url):
     publish(site, url, client_secret="shh")
 
-    assert "token_endpoint_auth_method none" in refusal(url)
+    assert "token_endpoint_auth_method none or private_key_jwt" in refusal(url)
 
 
 @pytest.mark.parametrize(
@@ -669,3 +675,249 @@ def test_w015_metadata_documents_with_private_addresses_allowed():
     )
     assert "oauth_provider.W015" not in deploy_ids(CLIENT_ID_METADATA_DOCUMENTS=True)
     assert "oauth_provider.W015" not in deploy_ids(OUTBOUND_PRIVATE_ADDRESSES_ALLOWED=True)
+
+
+# -- private_key_jwt (RFC 7523 §2.2) -------------------------------------------------------------
+
+ISSUER = "https://auth.example.com"
+TOKEN_ENDPOINT = ISSUER + "/o/token/"
+
+
+@pytest.fixture(scope="module")
+def key():
+    return ECKey.generate_key("P-256", auto_kid=True)
+
+
+def public_jwks(*keys):
+    return {"keys": [key.as_dict(private=False) for key in keys]}
+
+
+@pytest.fixture
+def keyed(on, site, url, key):
+    """A private_key_jwt client with its keys inline, stored."""
+    publish(site, url, token_endpoint_auth_method="private_key_jwt", jwks=public_jwks(key))
+    return client_metadata_documents.resolve(url)
+
+
+def assertion(key, url, *, alg="ES256", **claims):
+    now = int(time.time())
+    payload = {
+        "iss": url,
+        "sub": url,
+        "aud": ISSUER,
+        "exp": now + 60,
+        "iat": now,
+        "jti": secrets.token_hex(8),
+    }
+    payload.update(claims)
+    header = {"alg": alg, "kid": key.kid} if key.kid else {"alg": alg}
+    return jwt.encode(header, {name: value for name, value in payload.items() if value is not None}, key)
+
+
+def authenticate(api_client, url, signed, **params):
+    """A token request that fails after client authentication (invalid_grant: 400) or in it (401)."""
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": "unknown",
+        "client_id": url,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": signed,
+        **params,
+    }
+    return post_token(api_client, {name: value for name, value in data.items() if value is not None})
+
+
+def test_private_key_jwt_client_with_inline_keys(keyed, key):
+    keyed.refresh_from_db()
+
+    assert keyed.client_type == Client.ClientType.CONFIDENTIAL
+    assert keyed.jwks == public_jwks(key)
+    assert not keyed.client_secret_hash
+
+
+def test_private_key_jwt_client_with_keys_from_its_jwks_uri(on, site, url, https, key):
+    site.routes["/jwks.json"] = (200, {}, json.dumps(public_jwks(key)).encode())
+    publish(site, url, token_endpoint_auth_method="private_key_jwt", jwks_uri=f"{https}/jwks.json")
+
+    client = client_metadata_documents.resolve(url)
+
+    assert client.jwks == public_jwks(key)
+    assert site.requests == [PATH, "/jwks.json"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "The client ID metadata document is not valid: jwks_uri."),  # neither
+        (
+            {"jwks": "K", "jwks_uri": "https://127.0.0.1/jwks.json"},
+            "The client ID metadata document is not valid: jwks_uri.",
+        ),
+        ({"jwks": {"keys": []}}, "The client ID metadata document is not valid: jwks."),
+        (
+            {"jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}},
+            "The client ID metadata document is not valid: jwks.",
+        ),
+        (
+            {"jwks_uri": "http://127.0.0.1/jwks.json"},
+            "The client ID metadata document is not valid: jwks_uri.",
+        ),
+        (
+            {"jwks_uri": "https://127.0.0.1/missing.json"},
+            "The client's jwks_uri could not be fetched as a JSON key set.",
+        ),
+    ],
+)
+def test_private_key_jwt_without_usable_public_keys_is_refused(on, site, url, fields, message):
+    publish(site, url, token_endpoint_auth_method="private_key_jwt", **fields)
+
+    assert refusal(url) == message
+
+
+def test_private_keys_in_the_document_are_refused(on, site, url, key):
+    publish(
+        site, url, token_endpoint_auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=True)]}
+    )
+
+    assert refusal(url) == "The client ID metadata document is not valid: jwks."
+
+
+def test_jwks_uri_on_a_blocked_host_is_refused(settings, trusted, site, url):
+    enable(settings, CLIENT_ID_METADATA_DOCUMENT_BLOCKED_HOSTS=["keys.example.net"])
+    publish(site, url, token_endpoint_auth_method="private_key_jwt", jwks_uri="https://keys.example.net/jwks")
+
+    assert refusal(url) == "The client ID metadata document is not valid: jwks_uri."
+
+
+@pytest.mark.parametrize("aud", [ISSUER, TOKEN_ENDPOINT, [ISSUER, "https://other.example"]])
+def test_valid_assertion_authenticates(keyed, key, url, api_client, aud):
+    response = authenticate(api_client, url, assertion(key, url, aud=aud))
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_client_id_may_be_left_out_the_assertion_names_the_client(keyed, key, url, api_client):
+    response = authenticate(api_client, url, assertion(key, url), client_id=None)
+
+    assert response.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "https://other.example"},
+        {"aud": None},
+        {"exp": int(time.time()) - 120},
+        {"exp": None},
+        {"exp": int(time.time()) + 3600},  # valid for longer than MAX_LIFETIME_SECONDS
+        {"jti": None},
+        {"iss": "https://evil.example/client.json"},
+        {"sub": "https://evil.example/client.json"},
+        {"nbf": int(time.time()) + 600},
+    ],
+)
+def test_assertion_with_wrong_claims_is_refused(keyed, key, url, api_client, claims):
+    response = authenticate(api_client, url, assertion(key, url, **claims))
+
+    assert response.status_code == 401
+    assert response.json()["error_description"] == "The client assertion is not valid."
+
+
+def test_assertion_signed_with_another_key_is_refused(keyed, url, api_client):
+    other = ECKey.generate_key("P-256", auto_kid=True)
+
+    response = authenticate(api_client, url, assertion(other, url))
+
+    assert response.status_code == 401
+
+
+def test_symmetric_assertion_made_with_the_public_key_is_refused(keyed, key, url, api_client):
+    """HS256 keyed with the public JWK's bytes: the classic algorithm confusion."""
+    forged = OctKey.import_key(json.dumps(key.as_dict(private=False)).encode())
+
+    response = authenticate(api_client, url, assertion(forged, url, alg="HS256"))
+
+    assert response.status_code == 401
+
+
+def test_replayed_assertion_is_refused(keyed, key, url, api_client):
+    once = assertion(key, url)
+    assert authenticate(api_client, url, once).status_code == 400
+
+    response = authenticate(api_client, url, once)
+
+    assert response.status_code == 401
+    assert response.json()["error_description"] == "The client assertion was used before."
+
+
+def test_client_with_keys_cannot_authenticate_with_its_client_id_alone(keyed, url, api_client):
+    response = post_token(api_client, {"grant_type": "refresh_token", "refresh_token": "x", "client_id": url})
+
+    assert response.status_code == 401
+    assert response.json()["error_description"] == (
+        "This client authenticates with a client assertion (private_key_jwt)."
+    )
+
+
+def test_assertion_for_a_client_without_keys_is_refused(on, site, url, key, api_client):
+    publish(site, url)  # token_endpoint_auth_method none
+
+    response = authenticate(api_client, url, assertion(key, url))
+
+    assert response.status_code == 401
+    assert response.json()["error_description"] == "The client assertion is not valid."
+
+
+def test_assertion_with_a_client_secret_is_invalid_request(keyed, key, url, api_client):
+    response = authenticate(api_client, url, assertion(key, url), client_secret="x")
+
+    assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"},
+        {"client_assertion": None},
+    ],
+)
+def test_other_assertion_types_or_a_missing_assertion_are_refused(keyed, key, url, api_client, params):
+    response = authenticate(api_client, url, assertion(key, url), **params)
+
+    assert response.status_code == 401
+    assert response.json()["error_description"].startswith("client_assertion_type must be")
+
+
+def test_private_key_jwt_end_to_end_with_pkce(keyed, key, url, client, api_client):
+    client.force_login(UserFactory())
+    verifier, challenge = pkce_pair()
+    without_pkce = client.get("/o/authorize/", authorize_query(url, None, code_challenge_method=None))
+    assert redirect_params(without_pkce)["error"] == "invalid_request"  # PKCE even with keys
+
+    approved = client.post("/o/authorize/?" + urlencode(authorize_query(url, challenge)), {"action": "allow"})
+    token = post_token(
+        api_client,
+        {
+            "grant_type": "authorization_code",
+            "code": redirect_params(approved)["code"],
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(key, url, aud=TOKEN_ENDPOINT),
+        },
+    )
+
+    assert token.status_code == 200, token.content
+
+
+def test_metadata_offers_private_key_jwt_when_on(client, settings):
+    enable(settings)
+
+    metadata = client.get("/.well-known/oauth-authorization-server").json()
+
+    assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
+    assert "private_key_jwt" in metadata["revocation_endpoint_auth_methods_supported"]
+    assert "private_key_jwt" not in metadata["introspection_endpoint_auth_methods_supported"]
+    assert "ES256" in metadata["token_endpoint_auth_signing_alg_values_supported"]
+    assert "HS256" not in metadata["token_endpoint_auth_signing_alg_values_supported"]

@@ -183,6 +183,11 @@ class Client(models.Model):
     metadata_document_expires_at = models.DateTimeField(
         _("metadata document fresh until"), null=True, blank=True, editable=False
     )
+    # RFC 7591 §2 "jwks": the public keys a private_key_jwt client signs its
+    # client assertions with (client_assertions.py); such a client has no
+    # secret. Set from a client ID metadata document (its jwks, or what its
+    # jwks_uri served when it was fetched); None for every other client.
+    jwks = models.JSONField(_("public keys (JWKS)"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

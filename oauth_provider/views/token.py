@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
 from ..errors import InvalidRequest, UnauthorizedClient
 from ..grants import get_grant
+from ..metadata import assertion_audiences
 from ..payload import TokenRequest, single_values
 from ..responses import token_response
 from .base import ProtocolView
@@ -19,7 +20,13 @@ from .base import ProtocolView
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
 @method_decorator(
     sensitive_post_parameters(
-        "client_secret", "code", "code_verifier", "refresh_token", "password", "device_code"
+        "client_secret",
+        "client_assertion",
+        "code",
+        "code_verifier",
+        "refresh_token",
+        "password",
+        "device_code",
     ),
     name="dispatch",
 )
@@ -32,7 +39,7 @@ class TokenView(ProtocolView):
             raise InvalidRequest(_("The grant_type parameter is required."))
         grant = get_grant(grant_type)
         params = single_values(request.data, grant.parameters | CLIENT_PARAMETERS)
-        client = authenticate_client(request.META, params)
+        client = authenticate_client(request.META, params, assertion_audiences(request._request))
         if not client.allows_grant_type(grant_type):
             raise UnauthorizedClient
         token_request = TokenRequest(grant_type, client, params, http_request=request._request)
