@@ -19,7 +19,7 @@ redirect followed, ``MAX_BYTES`` and ``TIMEOUT_SECONDS``; hosts can be allowed
 or blocked by settings.
 
 The threat is impersonation: anyone may publish a document named "Your Bank".
-Such clients have no shared secret (draft §4.1): they are public, or
+Such clients have no shared secret (the draft's restrictions on metadata): they are public, or
 authenticate with ``private_key_jwt`` (RFC 7523, keys from the document's
 ``jwks`` or ``jwks_uri``); PKCE is required of them all, and the consent screen shows the host that serves the
 document, which the author cannot choose freely, and that the site did not
@@ -50,14 +50,14 @@ from .models import Client
 from .scopes import parse_scope, privileged_scopes
 from .settings import AUTHORIZATION_CODE, REFRESH_TOKEN, oauth_settings
 
-# Draft §6.3 suggests a 5 kB limit; a document with many redirect URIs still fits.
+# The draft's security considerations suggest a 5 kB limit; a document with many redirect URIs still fits.
 MAX_BYTES = 5 * 1024
 # The whole fetch, in seconds: a user (or a token request) waits for it.
 TIMEOUT_SECONDS = 3
 # Only the browser flow and its refresh: a device or client credentials
 # request would let an unreviewed app act with no redirect URI to check.
 GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN)
-# Draft §4.1: shared secrets are impossible (the document is public); a
+# The draft: shared secrets are impossible (the document is public); a
 # client that can keep a private key proves itself with it (RFC 7523).
 AUTH_METHODS = ("none", PRIVATE_KEY_JWT)
 # A key set with a few keys, rotation included, fits many times over.
@@ -115,7 +115,7 @@ def resolve(client_id: str) -> Client | None:
 
 
 def _check_url(client_id: str) -> str:
-    """Draft §3: the client identifier URL "MUST have an https scheme, MUST
+    """The draft's client identifier URL "MUST have an https scheme, MUST
     contain a path component, MUST NOT contain single-dot or double-dot path
     segments, MAY contain a query string component, MUST NOT contain a
     fragment component and MUST NOT contain a username or password"; returns its host."""
@@ -212,7 +212,7 @@ def _lifetime(headers: HTTPMessage, now: datetime) -> timedelta:
 
 def _parse(url: str, body: bytes) -> dict[str, Any]:
     """The document as a JSON object whose ``client_id`` is exactly ``url``
-    (draft §4.1: "simple string comparison")."""
+    (the draft: "simple string comparison")."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -240,7 +240,7 @@ def _string(document: dict[str, Any], name: str, default: str) -> str:
 
 def _client_values(document: dict[str, Any], host: str) -> dict[str, Any]:
     """The ``Client`` fields the document gives, or ``InvalidClient``."""
-    # Draft §4.1: "the client MUST NOT use a shared symmetric secret".
+    # The draft: no shared secret can be established with a metadata document.
     method = _string(document, "token_endpoint_auth_method", "none")
     if "client_secret" in document or method not in AUTH_METHODS:
         raise InvalidClient(

@@ -109,7 +109,7 @@ def server_metadata(request: HttpRequest) -> dict[str, Any]:
     if DEVICE_CODE in grant_types:
         metadata["device_authorization_endpoint"] = endpoint_url(request, "device_authorization")
     if oauth_settings.CLIENT_ID_METADATA_DOCUMENTS is True:
-        # draft-ietf-oauth-client-id-metadata-document §5; such clients may
+        # draft-ietf-oauth-client-id-metadata-document's server metadata; such clients may
         # use private_key_jwt (RFC 7523 §2.2), the only clients with keys.
         metadata["client_id_metadata_document_supported"] = True
         for endpoint in ("token", "revocation"):
