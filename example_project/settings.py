@@ -102,4 +102,7 @@ OAUTH_PROVIDER = {
     # The demo lets apps registered at /o/clients/ work at once; the library's
     # default (True) makes them wait for an admin's approval.
     "SELF_SERVICE_APPROVAL_REQUIRED": False,
+    # Apps (such as MCP clients) may use the URL of their client ID metadata
+    # document as client_id, with no registration; off by default.
+    "CLIENT_ID_METADATA_DOCUMENTS": True,
 }

@@ -585,6 +585,13 @@ def test_a_stored_client_is_unknown_once_the_feature_is_off(on, site, url, setti
     assert response.status_code == 401
 
 
+def test_example_project_turns_them_on():
+    from example_project.settings import OAUTH_PROVIDER
+
+    assert OAUTH_PROVIDER["CLIENT_ID_METADATA_DOCUMENTS"] is True
+    assert OAUTH_PROVIDER.get("OUTBOUND_PRIVATE_ADDRESSES_ALLOWED", False) is False
+
+
 def test_metadata_says_so_only_when_on(client, settings):
     assert (
         "client_id_metadata_document_supported"
