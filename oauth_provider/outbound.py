@@ -1,13 +1,14 @@
 """Requests this server makes to URLs that clients register, guarded against
 server-side request forgery.
 
-Two URLs a client registers are fetched by the server itself: the
+URLs a client chooses are fetched by the server itself: the
 ``sector_identifier_uri`` (OpenID Connect Core 1.0 §8.1, fetched when the
-client is saved) and the ``backchannel_logout_uri`` (Back-Channel Logout 1.0
-§2.5, posted to when a user signs out). Whoever registers a client on the
-self-service page chooses them, and could point them at what only the server
-can reach: its own loopback interface, the internal network, a cloud
-provider's metadata service (``169.254.169.254``).
+client is saved), the ``backchannel_logout_uri`` (Back-Channel Logout 1.0
+§2.5, posted to when a user signs out) and, for a client ID metadata document
+(``client_metadata_documents``), the ``client_id`` itself and its
+``jwks_uri``, which anyone may send. Whoever chooses them could point them
+at what only the server can reach: its own loopback interface, the internal
+network, a cloud provider's metadata service (``169.254.169.254``).
 
 So a request for a client with an owner (registered through self-service)
 goes only to public addresses: the host is resolved once, every address it
@@ -18,7 +19,8 @@ TLS still verifies the certificate for the host name. Each redirect followed
 is a new connection, checked the same way. A client an administrator
 registered (no owner) may use any address, such as ``http://app:8000/`` on
 an internal network, and so may every client with the
-``OUTBOUND_PRIVATE_ADDRESSES_ALLOWED`` setting.
+``OUTBOUND_PRIVATE_ADDRESSES_ALLOWED`` setting. Metadata documents, which
+nobody registers, are fetched from public addresses unless that setting is on.
 
 Requests go straight to the host, never through a proxy from the
 environment (``HTTPS_PROXY``): the address checked must be the address

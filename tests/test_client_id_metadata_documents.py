@@ -896,6 +896,22 @@ def test_other_assertion_types_or_a_missing_assertion_are_refused(keyed, key, ur
     assert response.json()["error_description"].startswith("client_assertion_type must be")
 
 
+def test_revocation_accepts_a_client_assertion(keyed, key, url, api_client):
+    response = api_client.post(
+        "/o/revoke/",
+        urlencode(
+            {
+                "token": "unknown",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion(key, url),
+            }
+        ),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200  # RFC 7009 §2.2: an unknown token too
+
+
 def test_private_key_jwt_end_to_end_with_pkce(keyed, key, url, client, api_client):
     client.force_login(UserFactory())
     verifier, challenge = pkce_pair()
