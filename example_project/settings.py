@@ -10,6 +10,9 @@ env = environ.Env(
     DEBUG=(bool, True),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     OAUTH_PROVIDER_ISSUER=(str, "http://127.0.0.1:8000"),
+    # The example MCP server's URL (example_project/mcp_server.py), which is
+    # also its resource identifier: the two must agree.
+    MCP_SERVER_URL=(str, "http://127.0.0.1:8001/mcp"),
 )
 
 # The default key is for the demo only; set SECRET_KEY anywhere else.
@@ -104,7 +107,13 @@ OAUTH_PROVIDER = {
     # /.well-known/oauth-protected-resource/api/ describes it (RFC 9728).
     "RESOURCES": {
         env("OAUTH_PROVIDER_ISSUER") + "/api/": {"scopes": ["read", "write"], "name": "Example notes API"},
+        # The example MCP server: agents (MCP clients) ask for a token for it
+        # by its URL, and it refuses tokens for anything else.
+        env("MCP_SERVER_URL"): {"scopes": ["read"], "name": "Example MCP server"},
     },
+    # A token requested without `resource` (every client that predates RFC
+    # 8707) is for the API only, never usable at the MCP server.
+    "DEFAULT_RESOURCES": [env("OAUTH_PROVIDER_ISSUER") + "/api/"],
     "RESOURCE_SERVER_RESOURCE": env("OAUTH_PROVIDER_ISSUER") + "/api/",
     # The demo lets apps registered at /o/clients/ work at once; the library's
     # default (True) makes them wait for an admin's approval.
@@ -114,4 +123,8 @@ OAUTH_PROVIDER = {
     # site should keep approval on, or hand out initial access tokens.
     "REGISTRATION_POLICY": "open",
     "REGISTRATION_APPROVAL_REQUIRED": False,
+    # Or it names itself by the https URL of its Client ID Metadata Document,
+    # which the site fetches (public addresses only); the consent screen shows
+    # that URL's host and that the site did not review the client.
+    "CLIENT_ID_METADATA_DOCUMENTS": True,
 }

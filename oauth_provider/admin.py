@@ -135,6 +135,27 @@ class OwnerFilter(EmptyFieldFilter):
         "admin": (_("An administrator (no owner)"), True),
     }
 
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        filtered = super().queryset(request, queryset)
+        # A client described by a metadata document has no owner either, but no administrator registered it.
+        if self.value() == "admin" and filtered is not None:
+            return filtered.filter(metadata_document_fetched_at__isnull=True)
+        return filtered
+
+
+class MetadataDocumentFilter(EmptyFieldFilter):
+    """Where a client's description comes from: a registration (admin,
+    self-service) or a client ID metadata document its client_id points to
+    (client_metadata_documents.py), which the server refetches and nobody reviewed."""
+
+    title = _("described by")
+    parameter_name = "described_by"
+    field = "metadata_document_fetched_at"
+    options = {
+        "registration": (_("A registration"), True),
+        "metadata_document": (_("A client ID metadata document"), False),
+    }
+
 
 def format_review_value(value: Any) -> SafeString:
     """One reviewed value as the admin reads it: lists one item per line,
@@ -210,7 +231,14 @@ class ClientAdmin(admin.ModelAdmin):
         "active_token_count",
         "created_at",
     ]
-    list_filter = ["client_type", "is_active", "awaiting_approval", "skip_consent", OwnerFilter]
+    list_filter = [
+        "client_type",
+        "is_active",
+        "awaiting_approval",
+        "skip_consent",
+        OwnerFilter,
+        MetadataDocumentFilter,
+    ]
     search_fields = ["name", "client_id", *user_search_fields("owner")]
     list_select_related = ["owner"]
     # A raw id input scales to any number of users and needs no User admin.
@@ -222,6 +250,8 @@ class ClientAdmin(admin.ModelAdmin):
         "awaiting_approval",
         "changes_awaiting_review",
         "credential_links",
+        "metadata_document_fetched_at",
+        "metadata_document_expires_at",
         "created_at",
         "updated_at",
     ]
@@ -262,13 +292,16 @@ class ClientAdmin(admin.ModelAdmin):
             access_options["description"] = _(
                 "A user registered this client and it awaits approval. Tick “Active” and save to approve it."
             )
+        history = ["created_at", "updated_at"]
+        if obj.is_metadata_document:
+            history = ["metadata_document_fetched_at", "metadata_document_expires_at", *history]
         return [
             *review,
             (None, {"fields": ["client_id", "secret_status", *main]}),
             openid,
             (_("Access"), access_options),
             (_("Tokens and consents"), {"fields": ["credential_links"]}),
-            (_("History"), {"fields": ["created_at", "updated_at"]}),
+            (_("History"), {"fields": history}),
         ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:

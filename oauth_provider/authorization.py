@@ -30,7 +30,7 @@ from django.http import QueryDict
 from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy as _
 
-from . import authentication_requests, clock, id_tokens, resources
+from . import authentication_requests, client_metadata_documents, clock, id_tokens, resources
 from .claims import OPENID
 from .consents import record_consent
 from .errors import (
@@ -121,11 +121,14 @@ def redirect_target(query: QueryDict) -> RedirectTarget:
     except InvalidRequest as error:
         raise InvalidRedirectURI(error.description) from None
     client_id = params.get("client_id")
+    client = None
+    if client_id and client_metadata_documents.names_document(client_id):
+        client = client_metadata_documents.resolve(client_id)
+    elif client_id:
+        client = Client.objects.filter(client_id=client_id).first()
     # A client awaiting review (new, or changed since approval) starts no new
     # authorization, and its possibly unreviewed redirect URIs are never used.
-    active = Client.objects.filter(is_active=True, awaiting_approval=False)
-    client = active.filter(client_id=client_id).first() if client_id else None
-    if client is None:
+    if client is None or not client.accepts_new_authorizations:
         raise InvalidClient(_("The client is unknown or inactive."))
     registered = client.redirect_uri_list
     redirect_uri = params.get("redirect_uri")
@@ -203,7 +206,13 @@ def validate(query: QueryDict, target: RedirectTarget, *, issuer: str) -> Author
     # PKCE binds a code to its redemption; the implicit grant has neither.
     if AUTHORIZATION_CODE in grant_types:
         # RFC 9700 §2.1.1: public clients MUST use PKCE.
-        pkce_required = not client.is_confidential or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
+        # Draft-ietf-oauth-client-id-metadata-document: PKCE for every client
+        # described by a metadata document, private_key_jwt ones included.
+        pkce_required = (
+            not client.is_confidential
+            or client.is_metadata_document
+            or oauth_settings.PKCE_REQUIRED_FOR_CONFIDENTIAL_CLIENTS
+        )
         method = validate_challenge(
             params.get("code_challenge"), params.get("code_challenge_method"), required=pkce_required
         )

@@ -644,6 +644,63 @@ def _openid_warnings() -> list[Warning]:
     return []
 
 
+# Client ID Metadata Documents (client_metadata_documents.py).
+CIMD_SWITCHES = ("CLIENT_ID_METADATA_DOCUMENTS", "CLIENT_ID_METADATA_DOCUMENT_APPROVAL_REQUIRED")
+CIMD_HOST_LISTS = ("CLIENT_ID_METADATA_DOCUMENT_ALLOWED_HOSTS", "CLIENT_ID_METADATA_DOCUMENT_BLOCKED_HOSTS")
+CIMD_CACHE_TIMES = (
+    "CLIENT_ID_METADATA_DOCUMENT_CACHE_MIN_SECONDS",
+    "CLIENT_ID_METADATA_DOCUMENT_CACHE_MAX_SECONDS",
+)
+
+
+def _is_host_pattern(value: Any) -> bool:
+    """A lowercase host name, or one with a leading dot (every host under it)."""
+    if not isinstance(value, str) or value != value.lower():
+        return False
+    labels = value.removeprefix(".").split(".")
+    return all(label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels)
+
+
+def _check_client_id_metadata_documents() -> list[Error]:
+    """E034: the switches are booleans and the host lists lists of host
+    names ("example.com", ".example.com"). E035: the cache floor and cap
+    are positive integers, the floor at most the cap."""
+    errors = [
+        _error(34, f"OAUTH_PROVIDER['{name}'] must be True or False.", "")
+        for name in CIMD_SWITCHES
+        if not isinstance(getattr(oauth_settings, name), bool)
+    ]
+    errors += [
+        _error(
+            34,
+            f"OAUTH_PROVIDER['{name}'] must be a list of lowercase host names.",
+            'Write "app.example.com" for one host, ".example.com" for every host under example.com.',
+        )
+        for name in CIMD_HOST_LISTS
+        if not isinstance(getattr(oauth_settings, name), (list, tuple))
+        or not all(map(_is_host_pattern, getattr(oauth_settings, name)))
+    ]
+    times = [getattr(oauth_settings, name) for name in CIMD_CACHE_TIMES]
+    if not all(map(_positive_int, times)):
+        errors.append(
+            _error(
+                35,
+                f"OAUTH_PROVIDER['{CIMD_CACHE_TIMES[0]}'] and ['{CIMD_CACHE_TIMES[1]}'] must be "
+                "positive integers (seconds).",
+                "",
+            )
+        )
+    elif times[0] > times[1]:
+        errors.append(
+            _error(
+                35,
+                f"OAUTH_PROVIDER['{CIMD_CACHE_TIMES[0]}'] is larger than ['{CIMD_CACHE_TIMES[1]}'].",
+                "The floor on how long a fetched document is used must not exceed the cap.",
+            )
+        )
+    return errors
+
+
 def _check_registration() -> list[Error]:
     """E036: ``REGISTRATION_POLICY`` is not one of the policies. E037: the
     registration rate limit is not a positive whole number."""
@@ -691,6 +748,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_key_encryption_secret,
     _check_backchannel_logout_retries,
     _check_resources,
+    _check_client_id_metadata_documents,
     _check_registration,
     _openid_warnings,
 )
@@ -761,6 +819,16 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
                 f"OAUTH_PROVIDER['RESOURCES'] has plain http identifiers: {', '.join(insecure)}.",
                 hint="Loopback http is for development; a deployed resource is https (RFC 9728 §1.2).",
                 id="oauth_provider.W014",
+            )
+        )
+    cimd = oauth_settings.CLIENT_ID_METADATA_DOCUMENTS
+    if cimd is True and oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED is True:
+        warnings.append(
+            Warning(
+                "Client ID metadata documents are on and OUTBOUND_PRIVATE_ADDRESSES_ALLOWED is True: anyone "
+                "can make the server fetch a URL on its own network by using it as a client_id.",
+                hint="Set OUTBOUND_PRIVATE_ADDRESSES_ALLOWED to False outside development.",
+                id="oauth_provider.W015",
             )
         )
     if (

@@ -1,22 +1,24 @@
 """Client authentication at the token endpoint (RFC 6749 §2.3).
 
 Methods (RFC 7591 names): ``client_secret_basic`` (HTTP Basic),
-``client_secret_post`` (credentials in the form body) and ``none`` (a public
-client sends only its client_id and proves itself with PKCE instead).
+``client_secret_post`` (credentials in the form body), ``none`` (a public
+client sends only its client_id and proves itself with PKCE instead) and,
+for clients with public keys (``Client.jwks``), ``private_key_jwt``
+(RFC 7523 §2.2, ``client_assertions``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from urllib.parse import unquote
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from . import throttling
+from . import client_assertions, client_metadata_documents, throttling
 from .compiled_lookup import CompiledLookup
 from .crypto import hash_secret, secrets_match
 from .errors import InvalidClient, InvalidRequest, TooManyRequests
@@ -25,8 +27,9 @@ from .payload import INVALID_CHARACTERS, check_length
 from .signals import client_authentication_failed
 
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-# Form parameters of client_secret_post and none, accepted by every endpoint that authenticates clients.
-CLIENT_PARAMETERS = frozenset({"client_id", "client_secret"})
+# Form parameters of client_secret_post, none and private_key_jwt, accepted
+# by every endpoint that authenticates clients.
+CLIENT_PARAMETERS = frozenset({"client_id", "client_secret", "client_assertion", "client_assertion_type"})
 
 # Reasons sent with client_authentication_failed; never the secret itself.
 MALFORMED_HEADER = "malformed_header"
@@ -36,6 +39,8 @@ UNKNOWN_CLIENT = "unknown_client"  # no such client, or it is deactivated
 MISSING_SECRET = "missing_secret"  # noqa: S105 - a reason, not a secret
 INVALID_SECRET = "invalid_secret"  # noqa: S105
 SECRET_FROM_PUBLIC_CLIENT = "secret_from_public_client"  # noqa: S105
+INVALID_ASSERTION = "invalid_assertion"  # private_key_jwt: malformed, badly signed, wrong claims or replayed
+METADATA_DOCUMENT_REFUSED = "metadata_document_refused"  # an https client_id whose document was refused
 THROTTLED = "throttled"  # too many failures for this client_id or address: the secret was not compared
 
 # Compared against when the client_id is unknown, so that unknown and known
@@ -88,8 +93,22 @@ def announce_failure(meta: Mapping[str, str], client_id: str | None, reason: str
     )
 
 
+def find_client(meta: Mapping[str, str], client_id: str) -> Client | None:
+    """The client ``client_id`` names, if any: registered, or described by a
+    client ID metadata document (``client_metadata_documents``), whose
+    refusal is announced and raised as ``InvalidClient``."""
+    if not client_metadata_documents.names_document(client_id):
+        return CLIENT.get(client_id)
+    try:
+        return client_metadata_documents.resolve(client_id)
+    except InvalidClient as error:
+        raise failed(meta, client_id, METADATA_DOCUMENT_REFUSED, error.description) from None
+
+
 @sensitive_variables("secret", "basic", "params", "meta")
-def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> Client:
+def authenticate_client(
+    meta: Mapping[str, str], params: Mapping[str, str], audiences: Collection[str] = ()
+) -> Client:
     """The client making a token request, or ``InvalidClient``.
 
     ``meta`` is the request's ``META`` (for the Authorization header) and
@@ -100,6 +119,9 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
     client_id (of a confidential client) or the address failed
     ``CLIENT_AUTH_MAX_ATTEMPTS`` times within the window: then the secret is
     not compared.
+
+    ``audiences`` are the ``aud`` values a ``private_key_jwt`` assertion may
+    name (RFC 7523 §3: the issuer, or the token endpoint URL).
     """
     try:
         basic = basic_credentials(meta)
@@ -116,9 +138,18 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
         client_id, secret = basic[0], basic[1] or None
     else:
         client_id, secret = params.get("client_id"), params.get("client_secret")
+    assertion = None
+    if "client_assertion" in params or "client_assertion_type" in params:
+        if basic is not None or secret is not None:
+            raise InvalidRequest(_("Use only one client authentication method."))
+        assertion = params.get("client_assertion")
+        if params.get("client_assertion_type") != client_assertions.JWT_BEARER or not assertion:
+            raise failed(meta, client_id, INVALID_ASSERTION, client_assertions.UNSUPPORTED_ASSERTION)
+        # RFC 7521 §4.2: the client_id parameter is optional; the assertion's sub names the client.
+        client_id = client_id or client_assertions.claimed_client_id(assertion)
     if client_id is None:
         raise failed(meta, None, MISSING_CLIENT_ID)
-    client = CLIENT.get(client_id)
+    client = find_client(meta, client_id)
     # Counted before the secret is compared, so that of a burst of guesses no
     # more than the limit get checked; a success gives its place back. The
     # lookup stays outside: a reservation is held for as short a time as
@@ -136,7 +167,15 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
         if client is None or not client.is_active:
             secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
             raise failed(meta, client_id, UNKNOWN_CLIENT)
-        if client.is_confidential:
+        if assertion is not None or client.jwks is not None:
+            # A client with keys authenticates with them only, and keys authenticate only such a client.
+            if assertion is None:
+                raise failed(meta, client_id, INVALID_ASSERTION, client_assertions.ASSERTION_REQUIRED)
+            try:
+                client_assertions.verify(client, assertion, audiences)
+            except InvalidClient as error:
+                raise failed(meta, client_id, INVALID_ASSERTION, error.description) from None
+        elif client.is_confidential:
             if secret is None:
                 raise failed(meta, client_id, MISSING_SECRET)
             if not client.check_secret(secret):

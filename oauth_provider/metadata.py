@@ -15,6 +15,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .claims import OPENID, SCOPE_CLAIMS
+from .client_assertions import ALGORITHMS as ASSERTION_ALGORITHMS
+from .client_assertions import PRIVATE_KEY_JWT
 from .client_auth import CLIENT_AUTH_METHODS
 from .models import Client
 from .settings import DEVICE_CODE, IMPLICIT, REGISTRATION_OFF, oauth_settings
@@ -70,6 +72,12 @@ def endpoint_url(request: HttpRequest, name: str) -> str:
     return origin(issuer(request)) + reverse(f"oauth_provider:{name}")
 
 
+def assertion_audiences(request: HttpRequest) -> tuple[str, str]:
+    """What a client assertion's ``aud`` may be (RFC 7523 §3): the issuer,
+    or the token endpoint URL."""
+    return issuer(request), endpoint_url(request, "token")
+
+
 def is_openid_provider() -> bool:
     """Whether the server answers OpenID Connect requests: ``OIDC_ENABLED``
     and the ``openid`` scope offered (Core §3.1.2.1)."""
@@ -100,6 +108,13 @@ def server_metadata(request: HttpRequest) -> dict[str, Any]:
     }
     if DEVICE_CODE in grant_types:
         metadata["device_authorization_endpoint"] = endpoint_url(request, "device_authorization")
+    if oauth_settings.CLIENT_ID_METADATA_DOCUMENTS is True:
+        # draft-ietf-oauth-client-id-metadata-document's server metadata; such clients may
+        # use private_key_jwt (RFC 7523 §2.2), the only clients with keys.
+        metadata["client_id_metadata_document_supported"] = True
+        for endpoint in ("token", "revocation"):
+            metadata[f"{endpoint}_endpoint_auth_methods_supported"].append(PRIVATE_KEY_JWT)
+        metadata["token_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_ALGORITHMS)
     if oauth_settings.REGISTRATION_POLICY != REGISTRATION_OFF:
         # RFC 8414 §2 and Discovery 1.0 §3: where clients register (RFC 7591).
         metadata["registration_endpoint"] = endpoint_url(request, "register")

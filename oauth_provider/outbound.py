@@ -1,13 +1,14 @@
 """Requests this server makes to URLs that clients register, guarded against
 server-side request forgery.
 
-Two URLs a client registers are fetched by the server itself: the
+URLs a client chooses are fetched by the server itself: the
 ``sector_identifier_uri`` (OpenID Connect Core 1.0 §8.1, fetched when the
-client is saved) and the ``backchannel_logout_uri`` (Back-Channel Logout 1.0
-§2.5, posted to when a user signs out). Whoever registers a client on the
-self-service page chooses them, and could point them at what only the server
-can reach: its own loopback interface, the internal network, a cloud
-provider's metadata service (``169.254.169.254``).
+client is saved), the ``backchannel_logout_uri`` (Back-Channel Logout 1.0
+§2.5, posted to when a user signs out) and, for a client ID metadata document
+(``client_metadata_documents``), the ``client_id`` itself and its
+``jwks_uri``, which anyone may send. Whoever chooses them could point them
+at what only the server can reach: its own loopback interface, the internal
+network, a cloud provider's metadata service (``169.254.169.254``).
 
 So a request for a client with an owner (registered through self-service),
 or one that registered itself (RFC 7591), goes only to public addresses:
@@ -17,13 +18,20 @@ one of those very addresses, never by resolving the name again, so that a
 name answering differently the second time (DNS rebinding) gains nothing.
 TLS still verifies the certificate for the host name. Each redirect followed
 is a new connection, checked the same way. A client an administrator
-registered may use any address, such as ``http://app:8000/`` on an internal
-network, and so may every client with the
-``OUTBOUND_PRIVATE_ADDRESSES_ALLOWED`` setting.
+registered (no owner) may use any address, such as ``http://app:8000/`` on
+an internal network, and so may every client with the
+``OUTBOUND_PRIVATE_ADDRESSES_ALLOWED`` setting. Metadata documents, which
+nobody registers, are fetched from public addresses unless that setting is on.
 
 Requests go straight to the host, never through a proxy from the
 environment (``HTTPS_PROXY``): the address checked must be the address
 connected to.
+
+``fetch`` is the one way to read a document a client controls (a sector
+identifier, a client ID metadata document): with a deadline on the whole
+exchange and a size cap, its failures told apart by ``FetchError.reason``
+so that each caller words them for its own field, never with the remote
+server's own words.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import time
+import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -55,11 +65,14 @@ class NonPublicAddress(OSError):
 
 def private_addresses_allowed(client: Client) -> bool:
     """Whether requests for ``client`` may go to any address: it was
-    registered by an administrator (it has no owner and did not register
-    itself at the registration endpoint), or the site allows private
-    addresses for every client."""
-    admin_registered = client.owner_id is None and not client.dynamically_registered
-    return admin_registered or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
+    registered by an administrator (it has no owner, did not register
+    itself at the registration endpoint, and no metadata document describes
+    it, which anyone may publish), or the site allows private addresses for
+    every client."""
+    registered_by_admin = (
+        client.owner_id is None and not client.dynamically_registered and not client.is_metadata_document
+    )
+    return registered_by_admin or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
 
 
 def is_public(address: IPAddress) -> bool:
@@ -182,3 +195,75 @@ def opener(
     ):
         director.add_handler(handler)
     return director
+
+
+READ_CHUNK = 8192
+
+
+class FetchError(Exception):
+    """Why ``fetch`` got no document: ``reason`` is one of the constants
+    below; ``status`` the HTTP status of an ``HTTP_STATUS`` answer."""
+
+    HTTP_STATUS = "http_status"  # an answer other than 2xx (a 3xx too, when redirects are not followed)
+    PRIVATE = "private"  # NonPublicAddress
+    CERTIFICATE = "certificate"  # the TLS certificate could not be verified
+    TIMEOUT = "timeout"  # no complete answer before the deadline
+    TOO_LARGE = "too_large"  # more than max_bytes
+    UNREACHABLE = "unreachable"  # anything else: refused, reset, cut short, not HTTP
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def fetch(
+    uri: str,
+    *handlers: urllib.request.BaseHandler,
+    private_allowed: bool,
+    context: ssl.SSLContext | None,
+    timeout: float,
+    max_bytes: int,
+    accept: str = "application/json",
+) -> tuple[bytes, http.client.HTTPMessage]:
+    """The body and headers of a GET of ``uri`` through ``opener`` (the
+    same arguments), or ``FetchError``. The whole exchange, redirects
+    followed by ``handlers`` included, must end within ``timeout`` seconds
+    and the body stay within ``max_bytes``. The caller checks the scheme."""
+    deadline = time.monotonic() + timeout
+    director = opener(*handlers, private_allowed=private_allowed, context=context)
+    request = urllib.request.Request(uri, headers={"Accept": accept})  # noqa: S310 - scheme checked by the caller
+    try:
+        with director.open(request, timeout=timeout) as response:
+            return _read(response, deadline, max_bytes), response.headers
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise FetchError(FetchError.HTTP_STATUS, error.code) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException, UnicodeError) as error:
+        # UnicodeError: a host name IDNA cannot encode (an empty or overlong label).
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, NonPublicAddress):
+            raise FetchError(FetchError.PRIVATE) from None
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise FetchError(FetchError.CERTIFICATE) from None
+        if isinstance(reason, TimeoutError):
+            raise FetchError(FetchError.TIMEOUT) from None
+        raise FetchError(FetchError.UNREACHABLE) from None
+
+
+def _read(response: http.client.HTTPResponse, deadline: float, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of ``response``, before ``deadline``: a server
+    sending slowly or endlessly is cut off (the socket timeout alone would
+    let a byte every few seconds go on for hours). ``read1`` returns what one
+    receive brings, so the deadline is looked at after each."""
+    body = b""
+    while chunk := response.read1(READ_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise FetchError(FetchError.TOO_LARGE)
+        if time.monotonic() > deadline:
+            raise FetchError(FetchError.TIMEOUT)
+    if response.length:
+        # The connection closed before the Content-Length promised was sent.
+        raise FetchError(FetchError.UNREACHABLE)
+    return body

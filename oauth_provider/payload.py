@@ -38,6 +38,9 @@ MAX_LENGTHS: dict[str, int] = {
     # Client authentication (RFC 6749 §2.3.1), in the body or the Basic header.
     "client_id": 255,
     "client_secret": 255,
+    # private_key_jwt (RFC 7523 §2.2): a JWT signed with RSA-4096 is under 2,000 characters.
+    "client_assertion": 4096,
+    "client_assertion_type": 64,
     # Authorization request (§4.1.1, RFC 7636 §4.3, OpenID Connect's prompt).
     "response_type": 64,
     "redirect_uri": 1024,

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import json
 import ssl
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterable
-from http.client import HTTPException, HTTPMessage, HTTPResponse
+from http.client import HTTPMessage
 from typing import IO
 from urllib.parse import SplitResult, urlsplit
 
@@ -43,7 +41,6 @@ TIMEOUT_SECONDS = 5
 # A list of MAX_REDIRECT_URIS redirect URIs fits many times over.
 MAX_BYTES = 64 * 1024
 MAX_REDIRECTS = 3
-READ_CHUNK = 8192
 
 
 def _split(uri: str) -> SplitResult | None:
@@ -141,55 +138,42 @@ class HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return new_request
 
 
+# Each way the fetch can fail, in this field's words (outbound.FetchError.reason).
+FETCH_ERRORS = {
+    outbound.FetchError.PRIVATE: _("The sector identifier URI's host is not a public internet address."),
+    outbound.FetchError.CERTIFICATE: _("The sector identifier URI's TLS certificate could not be verified."),
+    outbound.FetchError.TIMEOUT: _("The sector identifier URI did not answer in time."),
+    outbound.FetchError.UNREACHABLE: _("The sector identifier URI could not be fetched."),
+}
+
+
 def fetch(uri: str, *, private_allowed: bool) -> bytes:
     """The body of an https GET of ``uri``, or ``ValidationError`` saying
     why not (never the server's own words, which the client's owner controls).
     Without ``private_allowed``, only from public addresses (``outbound``)."""
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    opener = outbound.opener(HttpsOnlyRedirects(), private_allowed=private_allowed, context=ssl_context())
-    # https only: checked by validate_sector_identifier_uri and HttpsOnlyRedirects.
-    request = urllib.request.Request(uri, headers={"Accept": "application/json"})  # noqa: S310
     try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return _read(response, deadline)
-    except urllib.error.HTTPError as error:
-        error.close()
-        raise ValidationError(
-            _("The sector identifier URI answered with HTTP status %(status)d."),
-            code="http_status",
-            params={"status": error.code},
-        ) from None
-    except (urllib.error.URLError, OSError, HTTPException) as error:
-        reason = getattr(error, "reason", error)
-        code = "unreachable"
-        if isinstance(reason, outbound.NonPublicAddress):
-            message, code = _("The sector identifier URI's host is not a public internet address."), "private"
-        elif isinstance(reason, ssl.SSLCertVerificationError):
-            message = _("The sector identifier URI's TLS certificate could not be verified.")
-        elif isinstance(reason, TimeoutError):
-            message = _("The sector identifier URI did not answer in time.")
-        else:
-            message = _("The sector identifier URI could not be fetched.")
-        raise ValidationError(message, code=code) from None
-
-
-def _read(response: HTTPResponse, deadline: float) -> bytes:
-    """At most ``MAX_BYTES`` of ``response``, before ``deadline``: a server
-    sending slowly or endlessly is cut off (the socket timeout alone would
-    let a byte every few seconds go on for hours). ``read1`` returns what one
-    receive brings, so the deadline is looked at after each."""
-    body = b""
-    while chunk := response.read1(READ_CHUNK):
-        body += chunk
-        if len(body) > MAX_BYTES:
+        body, _headers = outbound.fetch(
+            uri,
+            HttpsOnlyRedirects(),
+            private_allowed=private_allowed,
+            context=ssl_context(),
+            timeout=TIMEOUT_SECONDS,
+            max_bytes=MAX_BYTES,
+        )
+    except outbound.FetchError as error:
+        if error.reason == outbound.FetchError.HTTP_STATUS:
+            raise ValidationError(
+                _("The sector identifier URI answered with HTTP status %(status)d."),
+                code="http_status",
+                params={"status": error.status},
+            ) from None
+        if error.reason == outbound.FetchError.TOO_LARGE:
             raise ValidationError(
                 _("The sector identifier document is larger than %(limit)d kB."),
                 code="too_large",
                 params={"limit": MAX_BYTES // 1024},
-            )
-        if time.monotonic() > deadline:
-            raise ValidationError(_("The sector identifier URI did not answer in time."), code="unreachable")
-    if response.length:
-        # The connection closed before the Content-Length promised was sent.
-        raise ValidationError(_("The sector identifier URI could not be fetched."), code="unreachable")
+            ) from None
+        # Codes as before the fetch moved to outbound: only a private address has its own.
+        code = "private" if error.reason == outbound.FetchError.PRIVATE else "unreachable"
+        raise ValidationError(FETCH_ERRORS[error.reason], code=code) from None
     return body

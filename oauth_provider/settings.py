@@ -164,6 +164,26 @@ DEFAULTS: dict[str, Any] = {
     # loopback, private networks or link-local (cloud metadata) ones; clients
     # an admin registered may use any address. True: any client may.
     "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": False,
+    # Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document):
+    # a client_id that is an https URL names a client described by the JSON
+    # document at that URL, fetched by the server (client_metadata_documents.py).
+    # Off: such a client_id is just an unknown client.
+    "CLIENT_ID_METADATA_DOCUMENTS": False,
+    # Hosts whose documents are accepted: exact names, or ".example.com" for
+    # every host under example.com. Empty: any host not blocked.
+    "CLIENT_ID_METADATA_DOCUMENT_ALLOWED_HOSTS": [],
+    # Hosts whose documents are refused, written the same way; wins over allowed.
+    "CLIENT_ID_METADATA_DOCUMENT_BLOCKED_HOSTS": [],
+    # A fetched document is used for as long as its Cache-Control max-age or
+    # Expires says, but never less than the floor (so a client cannot make
+    # every request a fetch) nor more than the cap (so changes, and a
+    # document withdrawn, take effect), in seconds.
+    "CLIENT_ID_METADATA_DOCUMENT_CACHE_MIN_SECONDS": 300,
+    "CLIENT_ID_METADATA_DOCUMENT_CACHE_MAX_SECONDS": 24 * 3600,
+    # Such clients wait for an admin's approval, like self-registered ones,
+    # unless their host is in CLIENT_ID_METADATA_DOCUMENT_ALLOWED_HOSTS. Off:
+    # the consent screen shows the client's host and that the site did not review it.
+    "CLIENT_ID_METADATA_DOCUMENT_APPROVAL_REQUIRED": False,
     # Dynamic client registration (RFC 7591) and management (RFC 7592) at
     # /o/register/: "off" (no such endpoint), "initial_access_token" (a
     # bearer token an admin made, `manage.py createinitialaccesstoken`), or

@@ -473,7 +473,14 @@ def test_changelist_filters(admin_client, query, expected):
     assert listed(response) == {clients[name].pk for name in expected}
     # Offered in the sidebar, not only accepted in the URL.
     titles = [str(spec.title) for spec in response.context["cl"].filter_specs]
-    assert titles == ["client type", "active", "awaiting approval", "skip consent", "registered by"]
+    assert titles == [
+        "client type",
+        "active",
+        "awaiting approval",
+        "skip consent",
+        "registered by",
+        "described by",
+    ]
 
 
 # Client approval ------------------------------------------------------------

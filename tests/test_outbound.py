@@ -219,3 +219,11 @@ def test_the_setting_allows_a_private_backchannel_logout_uri(settings):
     settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": True}
 
     owned_client(backchannel_logout_uri="http://127.0.0.1:8000/logout").full_clean()
+
+
+@pytest.mark.parametrize("host", ["a..example", "a" * 64 + ".example"])
+def test_fetch_of_a_host_name_idna_cannot_encode_is_unreachable_not_an_exception(host):
+    with pytest.raises(outbound.FetchError) as raised:
+        outbound.fetch(f"https://{host}/x", private_allowed=False, context=None, timeout=1, max_bytes=10)
+
+    assert raised.value.reason == outbound.FetchError.UNREACHABLE

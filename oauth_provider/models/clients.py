@@ -4,6 +4,7 @@ import copy
 import json
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -88,7 +89,12 @@ class Client(models.Model):
     SubjectType = SubjectType
 
     client_id = models.CharField(
-        _("client ID"), max_length=100, unique=True, default=generate_client_id, editable=False
+        # 255: room for an https URL naming a client ID metadata document (payload.MAX_LENGTHS).
+        _("client ID"),
+        max_length=255,
+        unique=True,
+        default=generate_client_id,
+        editable=False,
     )
     client_secret_hash = models.CharField(_("client secret hash"), max_length=64, blank=True, editable=False)
     name = models.CharField(_("name"), max_length=255, validators=[validate_display_text])
@@ -182,12 +188,26 @@ class Client(models.Model):
     # REVIEWED_FIELDS values as they were when approved (the admin sees
     # old -> new). None otherwise, and for a new client never approved.
     approved_values = models.JSONField(_("approved values"), null=True, blank=True, editable=False)
+    # A client whose client_id is the https URL of its metadata document
+    # (client_metadata_documents.py): when it was last fetched, and until when
+    # that copy is used. Both None for every other client.
+    metadata_document_fetched_at = models.DateTimeField(
+        _("metadata document fetched"), null=True, blank=True, editable=False
+    )
+    metadata_document_expires_at = models.DateTimeField(
+        _("metadata document fresh until"), null=True, blank=True, editable=False
+    )
     # RFC 7592 §3: the hash of the bearer token that reads, updates and deletes
     # a client registered at the registration endpoint (RFC 7591); empty for
     # every other client, so it also tells that nobody reviewed who registered it.
     registration_access_token_hash = models.CharField(
         _("registration access token hash"), max_length=64, blank=True, editable=False
     )
+    # RFC 7591 §2 "jwks": the public keys a private_key_jwt client signs its
+    # client assertions with (client_assertions.py); such a client has no
+    # secret. Set from a client ID metadata document (its jwks, or what its
+    # jwks_uri served when it was fetched); None for every other client.
+    jwks = models.JSONField(_("public keys (JWKS)"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -204,6 +224,17 @@ class Client(models.Model):
     @property
     def is_confidential(self) -> bool:
         return self.client_type == self.ClientType.CONFIDENTIAL
+
+    @property
+    def is_metadata_document(self) -> bool:
+        """Whether a client ID metadata document, not a registration, describes the client."""
+        return self.metadata_document_fetched_at is not None
+
+    @property
+    def metadata_document_host(self) -> str | None:
+        """The host serving the client's metadata document: who vouches for it
+        (the consent screen shows it); None for a registered client."""
+        return urlsplit(self.client_id).hostname if self.is_metadata_document else None
 
     @property
     def redirect_uri_list(self) -> list[str]:

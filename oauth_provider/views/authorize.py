@@ -85,6 +85,8 @@ class AuthorizeView(SensitivePageMixin, View):
         context = authorization.consent_context(
             auth_request.client, request.user, auth_request.scopes, auth_request.resources, consent
         )
+        # Named in "This app was not reviewed by ..." (client ID metadata documents).
+        context["site_host"] = request.get_host()
         language = auth_request.openid.ui_language if auth_request.openid else None
         return render_in(language, request, self.template_name, context)
 

@@ -16,7 +16,7 @@ from .base import ProtocolView
 
 
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
-@method_decorator(sensitive_post_parameters("token", "client_secret"), name="dispatch")
+@method_decorator(sensitive_post_parameters("token", "client_secret", "client_assertion"), name="dispatch")
 class IntrospectView(ProtocolView):
     """Tell an authorized protected resource whether a token is active (§2)."""
 

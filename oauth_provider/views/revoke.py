@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from .. import cors
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
 from ..errors import TokenOfAnotherClient
+from ..metadata import assertion_audiences
 from ..payload import single_values
 from ..responses import NO_STORE
 from ..revocation import revoke_token
@@ -19,7 +20,7 @@ from .base import ProtocolView
 
 @method_decorator(cors.client_origins, name="dispatch")
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
-@method_decorator(sensitive_post_parameters("token", "client_secret"), name="dispatch")
+@method_decorator(sensitive_post_parameters("token", "client_secret", "client_assertion"), name="dispatch")
 class RevokeView(ProtocolView):
     """Client-authenticated revocation of one of the client's own tokens (RFC 7009 §2).
 
@@ -29,7 +30,7 @@ class RevokeView(ProtocolView):
 
     def post(self, request: Request) -> Response:
         params = single_values(request.data, TOKEN_PARAMETERS | CLIENT_PARAMETERS)
-        client = authenticate_client(request.META, params)
+        client = authenticate_client(request.META, params, assertion_audiences(request._request))
         cors.allow_client(request._request, client)
         token = find_token(require_token(params), params.get("token_type_hint"))
         # §2.2: "invalid tokens do not cause an error response since the client

@@ -12,6 +12,7 @@ from .. import cors, resources
 from ..client_auth import CLIENT_PARAMETERS, authenticate_client
 from ..errors import InvalidRequest, UnauthorizedClient
 from ..grants import get_grant
+from ..metadata import assertion_audiences
 from ..payload import TokenRequest, multiple_values, single_values
 from ..responses import token_response
 from .base import ProtocolView
@@ -21,7 +22,13 @@ from .base import ProtocolView
 # Error reports (e.g. Django's AdminEmailHandler) must not carry credentials.
 @method_decorator(
     sensitive_post_parameters(
-        "client_secret", "code", "code_verifier", "refresh_token", "password", "device_code"
+        "client_secret",
+        "client_assertion",
+        "code",
+        "code_verifier",
+        "refresh_token",
+        "password",
+        "device_code",
     ),
     name="dispatch",
 )
@@ -34,7 +41,7 @@ class TokenView(ProtocolView):
             raise InvalidRequest(_("The grant_type parameter is required."))
         grant = get_grant(grant_type)
         params = single_values(request.data, grant.parameters | CLIENT_PARAMETERS)
-        client = authenticate_client(request.META, params)
+        client = authenticate_client(request.META, params, assertion_audiences(request._request))
         cors.allow_client(request._request, client)
         if not client.allows_grant_type(grant_type):
             raise UnauthorizedClient
