@@ -51,7 +51,13 @@ from .models.clients import default_subject_type
 from .payload import REGISTRATION_MAX_BODY_BYTES, REGISTRATION_MAX_ITEMS, REGISTRATION_MAX_LENGTHS
 from .rest_framework.authentication import bearer_token
 from .scopes import parse_scope, privileged_scopes
-from .settings import AUTHORIZATION_CODE, LEGACY_GRANT_TYPES, oauth_settings
+from .settings import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    LEGACY_GRANT_TYPES,
+    REGISTRATION_OPEN,
+    oauth_settings,
+)
 
 # RFC 7591 §2: "If unspecified or omitted, the default is "client_secret_basic""
 # and, for grant_types, "authorization_code". "none" makes a public client.
@@ -190,8 +196,22 @@ def read_metadata(data: dict[str, Any]) -> dict[str, Any]:
 
 def registrable_grant_types() -> list[str]:
     """The grant types a client may register: those the site offers, but
-    not the legacy ones, which only an admin gives (as on the self-service page)."""
-    return [name for name in oauth_settings.GRANT_TYPES if name not in LEGACY_GRANT_TYPES]
+    not the legacy ones, which only an admin gives (as on the self-service page).
+
+    Nor client credentials when anyone may register and no admin reviews
+    (``open`` without ``REGISTRATION_APPROVAL_REQUIRED``): its tokens act with
+    no person's consent, so anyone could give themselves API access. An
+    initial access token or an admin's approval makes someone answerable.
+    """
+    unreviewed = (
+        oauth_settings.REGISTRATION_POLICY == REGISTRATION_OPEN
+        and not oauth_settings.REGISTRATION_APPROVAL_REQUIRED
+    )
+    return [
+        name
+        for name in oauth_settings.GRANT_TYPES
+        if name not in LEGACY_GRANT_TYPES and not (unreviewed and name == CLIENT_CREDENTIALS)
+    ]
 
 
 def apply_metadata(client: Client, values: dict[str, Any]) -> None:

@@ -373,6 +373,31 @@ def test_legacy_grants_are_an_admins_even_when_enabled(api_client, registration_
         assert_error(response, 400, "invalid_client_metadata")
 
 
+@pytest.mark.parametrize(
+    ("policy", "approval", "allowed"),
+    [("open", False, False), ("open", True, True), ("initial_access_token", False, True)],
+)
+def test_client_credentials_needs_someone_answerable(
+    api_client, registration_settings, policy, approval, allowed
+):
+    """Open registration that no admin reviews gives no client credentials:
+    anyone could otherwise give themselves API access with no user behind it."""
+    registration_settings(REGISTRATION_POLICY=policy, REGISTRATION_APPROVAL_REQUIRED=approval)
+    if policy == "initial_access_token":
+        token = InitialAccessToken(description="partner")
+        value = token.set_token()
+        token.save()
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {value}")
+
+    response = post_json(api_client, metadata(grant_types=["client_credentials"], response_types=[]))
+
+    if allowed:
+        assert response.status_code == 201, response.content
+    else:
+        assert_error(response, 400, "invalid_client_metadata")
+        assert not Client.objects.exists()
+
+
 def test_grant_type_the_site_does_not_offer(api_client, registration_settings):
     registration_settings(REGISTRATION_POLICY="open", GRANT_TYPES=["authorization_code"])
 
