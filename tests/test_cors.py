@@ -412,3 +412,26 @@ def test_an_origin_costs_the_token_request_no_query(api_client, spa):
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+# -- the registration endpoints (RFC 7591, RFC 7592) ---------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/o/register/", "/o/register/some-client/"])
+def test_registration_answers_pages_on_any_origin_without_credentials(client, settings, path):
+    """Software in a web page (an MCP client) registers itself from it."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "REGISTRATION_POLICY": "open"}
+
+    preflight = client.options(
+        path,
+        HTTP_ORIGIN="https://agent.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
+    response = client.post(path, "{}", content_type="application/json", HTTP_ORIGIN="https://agent.example")
+
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Type" in preflight["Access-Control-Allow-Headers"]
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in {**preflight.headers, **response.headers}

@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import registration, throttling
+from .. import cors, registration, throttling
 from ..errors import (
     InitialAccessTokenMissing,
     InvalidInitialAccessToken,
@@ -33,7 +33,19 @@ from ..responses import NO_STORE
 from ..settings import REGISTRATION_INITIAL_ACCESS_TOKEN, REGISTRATION_OFF, oauth_settings
 from .base import ProtocolView
 
+# Readable from any origin: MCP clients and other software that runs in a web
+# page register themselves from it (RFC 9700 §2.6 allows CORS here). Safe
+# with "*": nothing here authenticates with what a browser attaches by itself
+# (no cookies; the initial or registration access token is sent by the
+# script), and the per-address rate limit applies to pages as to anyone.
+REGISTRATION_CORS = cors.any_origin(
+    methods="GET, POST, PUT, DELETE",
+    allow_headers="Authorization, Content-Type",
+    expose_headers="WWW-Authenticate",
+)
 
+
+@method_decorator(REGISTRATION_CORS, name="dispatch")
 class RegistrationEndpoint(ProtocolView):
     """What both endpoints share: off unless the policy says so, bodies read here."""
 

@@ -5,9 +5,9 @@ all new in 2.0: ``pip install -e .[test]`` must never pick a 1.x release."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
+import tomllib
 from packaging.requirements import Requirement
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
