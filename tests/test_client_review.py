@@ -430,6 +430,20 @@ def test_confirming_approves_the_changes(admin_client, approved, user):
     assert admin_client.get(user_page).status_code == 200
 
 
+def test_approving_the_changes_of_a_deactivated_client_keeps_it_deactivated(admin_client, approved):
+    # An admin turned the client off; its owner's (or registrant's, RFC 7592) later
+    # change puts it in the approval queue, but approving that change is no reactivation.
+    Client.objects.filter(pk=approved.pk).update(is_active=False)
+    client = under_review(approved.client_id)
+
+    response = confirm(admin_client, approve_in_admin(admin_client, client))
+
+    assert messages_of(response) == ["1 client was approved."]
+    client.refresh_from_db()
+    assert not client.awaiting_approval and client.approved_values is None
+    assert not client.is_active
+
+
 @pytest.mark.parametrize("new", [True, False], ids=["new client", "changed client"])
 def test_a_client_changed_after_the_confirmation_page_is_not_approved(browser, approved, admin_client, new):
     if new:
