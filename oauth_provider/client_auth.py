@@ -136,7 +136,12 @@ def authenticate_client(meta: Mapping[str, str], params: Mapping[str, str]) -> C
         if client is None or not client.is_active:
             secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
             raise failed(meta, client_id, UNKNOWN_CLIENT)
-        if client.is_confidential:
+        # A client made public while the change awaits review is still, as
+        # approved, confidential: its tokens stay bound to a secret (RFC 6749 §2.1).
+        confidential = client.is_confidential or (
+            client.approved_value("client_type") == Client.ClientType.CONFIDENTIAL
+        )
+        if confidential:
             if secret is None:
                 raise failed(meta, client_id, MISSING_SECRET)
             if not client.check_secret(secret):
