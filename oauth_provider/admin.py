@@ -855,7 +855,7 @@ class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
     search_fields = [*user_search_fields("user"), "client__name", "client__client_id", "scope"]
     list_select_related = ["user", "client"]
     ordering = ["-updated_at"]
-    fields = ["user", "client", "scope", "created_at", "updated_at"]
+    fields = ["user", "client", "scope", "resources", "created_at", "updated_at"]
     # Both say that deleting withdraws: the app's tokens for the user go too.
     delete_confirmation_template = "oauth_provider/admin/consent_delete_confirmation.html"
     delete_selected_confirmation_template = "oauth_provider/admin/consent_delete_selected_confirmation.html"

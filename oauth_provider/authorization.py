@@ -296,7 +296,7 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     proves_itself = request.client.is_confidential and request.response_type == "code"
     if not proves_itself and is_claimable_by_any_app(request.redirect_uri):
         return True
-    return consent is None or not consent.covers(request.scopes)
+    return consent is None or not consent.covers(request.scopes, request.resources)
 
 
 @transaction.atomic
@@ -317,7 +317,7 @@ def approve(
     here and at the token endpoint, is built from. ``issuer`` is their ``iss``.
     """
     now = clock.now()
-    record_consent(user, request.client, request.scopes, now=now)
+    record_consent(user, request.client, request.scopes, request.resources, now=now)
     # Shared by the code, the tokens and the sign-in: one authorization.
     family_id = uuid.uuid4()
     params: dict[str, str | None] = {}

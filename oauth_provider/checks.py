@@ -550,10 +550,17 @@ def _check_backchannel_logout_retries() -> list[Error]:
 RESOURCE_MEMBERS = frozenset({"scopes", "name", "documentation", "access_token_expire_seconds"})
 
 
+# RFC 3986 §2: the characters a URI is written with. The identifier goes,
+# quoted, into WWW-Authenticate's resource_metadata (RFC 9728 §5.1), which a
+# quote, a backslash, a space or a non-ASCII character would break.
+URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
 def _resource_identifier_problem(identifier: Any) -> bool:
     """Whether ``identifier`` is no RFC 9728 §1.2 resource identifier: an
-    https URL (http only on loopback, for development) without query or fragment."""
-    if not isinstance(identifier, str):
+    https URL (http only on loopback, for development) without query or
+    fragment, written in URI characters only."""
+    if not isinstance(identifier, str) or not URI_CHARACTERS.fullmatch(identifier):
         return True
     try:
         parts = urlsplit(identifier)

@@ -167,6 +167,11 @@ def authenticate_client(
         if client is None or not client.is_active:
             secrets_match(secret or "", _UNKNOWN_CLIENT_HASH)
             raise failed(meta, client_id, UNKNOWN_CLIENT)
+        # A client made public while the change awaits review is still, as
+        # approved, confidential: its tokens stay bound to a secret (RFC 6749 §2.1).
+        confidential = client.is_confidential or (
+            client.approved_value("client_type") == Client.ClientType.CONFIDENTIAL
+        )
         if assertion is not None or client.jwks is not None:
             # A client with keys authenticates with them only, and keys authenticate only such a client.
             if assertion is None:
@@ -175,7 +180,7 @@ def authenticate_client(
                 client_assertions.verify(client, assertion, audiences)
             except InvalidClient as error:
                 raise failed(meta, client_id, INVALID_ASSERTION, error.description) from None
-        elif client.is_confidential:
+        elif confidential:
             if secret is None:
                 raise failed(meta, client_id, MISSING_SECRET)
             if not client.check_secret(secret):

@@ -33,18 +33,27 @@ def previous_consent(client: Client, user: AbstractBaseUser) -> Consent | None:
 
 @transaction.atomic
 def record_consent(
-    user: AbstractBaseUser, client: Client, scopes: list[str], *, now: datetime | None = None
+    user: AbstractBaseUser,
+    client: Client,
+    scopes: list[str],
+    resources: list[str],
+    *,
+    now: datetime | None = None,
 ) -> Consent:
-    """Remember that ``user`` granted ``scopes`` to ``client``, added to any
-    earlier consent (used by every grant the user approves on a consent screen)."""
+    """Remember that ``user`` granted ``scopes`` for ``resources`` (the
+    audience the screen named, RFC 8707) to ``client``, added to any earlier
+    consent (used by every grant the user approves on a consent screen)."""
     now = now or clock.now()
     consent, created = Consent.objects.select_for_update().get_or_create(
-        user=user, client=client, defaults={"scope": format_scope(scopes), "created_at": now}
+        user=user,
+        client=client,
+        defaults={"scope": format_scope(scopes), "resources": format_scope(resources), "created_at": now},
     )
     if not created:
         consent.scope = format_scope(dict.fromkeys(consent.scopes + scopes))
+        consent.resources = format_scope(dict.fromkeys(consent.audience + resources))
         consent.updated_at = now
-        consent.save(update_fields=["scope", "updated_at"])
+        consent.save(update_fields=["scope", "resources", "updated_at"])
     return consent
 
 

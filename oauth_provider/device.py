@@ -200,7 +200,7 @@ def _check_pending(authorization: DeviceAuthorization) -> None:
 def approve(authorization: DeviceAuthorization, user: AbstractBaseUser) -> None:
     """Record the user's approval and their consent (§3.3); once only."""
     now = _decide(authorization, user, Status.APPROVED)
-    record_consent(user, authorization.client, authorization.scopes, now=now)
+    record_consent(user, authorization.client, authorization.scopes, authorization.audience, now=now)
 
 
 def deny(authorization: DeviceAuthorization, user: AbstractBaseUser) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.utils.translation import gettext_lazy as _
 
@@ -150,12 +150,14 @@ def resource_at(path: str, origin: str) -> str | None:
 
     The path is what identifies it; only when several declared resources
     share it (on different hosts) does the request's ``origin``
-    (``scheme://host``) choose.
+    (``scheme://host``) choose. ``path`` arrives percent-decoded (WSGI's
+    PATH_INFO), the identifier's path as declared: compared decoded, so a
+    resource whose identifier has %-escapes is found at ``metadata_url``.
     """
     matches = []
     for identifier in oauth_settings.RESOURCES:
         parts = urlsplit(identifier)
-        if (parts.path or "/") == (path or "/"):
+        if (unquote(parts.path) or "/") == (path or "/"):
             matches.append((identifier, f"{parts.scheme}://{parts.netloc}"))
     if len(matches) > 1:
         matches = [match for match in matches if match[1] == origin]

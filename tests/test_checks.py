@@ -685,6 +685,12 @@ def test_declared_resources_pass():
         {"https://api.example.com/#top": {"scopes": ["read"]}},
         {"https://api.example.com/?v=1": {"scopes": ["read"]}},
         {"api.example.com": {"scopes": ["read"]}},
+        # Written into WWW-Authenticate's quoted resource_metadata (RFC 9728 §5.1):
+        # a quote, backslash, space or non-ASCII character would break the header.
+        {'https://api.example.com/a"b': {"scopes": ["read"]}},
+        {"https://api.example.com/a\\b": {"scopes": ["read"]}},
+        {"https://api.example.com/a b": {"scopes": ["read"]}},
+        {"https://api.example.com/caf\u00e9": {"scopes": ["read"]}},
         {API: {"scopes": []}},
         {API: {"scopes": ["unknown"]}},
         {API: {"scopes": "read"}},

@@ -233,6 +233,26 @@ def test_refresh_and_earlier_codes_keep_working(approved, api_client, user):
     assert exchanged.status_code == 200, exchanged.json()
 
 
+def test_a_switch_to_public_does_not_lift_the_secret_before_approval(approved, api_client, user):
+    # A confidential client's refresh tokens are bound to its secret: its owner
+    # (or a registration access token's holder, RFC 7592 §2.2) making it public
+    # must not let them be redeemed without one while the change awaits review.
+    refresh = RefreshTokenFactory(client=approved, user=user)
+    approved_values = approved.reviewed_values()
+    approved.client_type = Client.ClientType.PUBLIC
+    approved.client_secret_hash = ""
+    approved.request_review(approved_values)
+    approved.save()
+
+    response = post_token(
+        api_client,
+        {"grant_type": REFRESH_TOKEN, "refresh_token": refresh.value, "client_id": approved.client_id},
+    )
+
+    assert response.status_code == 401, response.json()
+    assert response.json()["error"] == "invalid_client"
+
+
 def test_introspection_still_sees_its_tokens_active(approved, api_client, user):
     token = AccessTokenFactory(client=approved, user=user)
     server = ClientFactory(allow_introspection=True)
@@ -428,6 +448,20 @@ def test_confirming_approves_the_changes(admin_client, approved, user):
     user_page = authorize_url(client, redirect_uri="https://evil.example/callback")
     admin_client.force_login(user)
     assert admin_client.get(user_page).status_code == 200
+
+
+def test_approving_the_changes_of_a_deactivated_client_keeps_it_deactivated(admin_client, approved):
+    # An admin turned the client off; its owner's (or registrant's, RFC 7592) later
+    # change puts it in the approval queue, but approving that change is no reactivation.
+    Client.objects.filter(pk=approved.pk).update(is_active=False)
+    client = under_review(approved.client_id)
+
+    response = confirm(admin_client, approve_in_admin(admin_client, client))
+
+    assert messages_of(response) == ["1 client was approved."]
+    client.refresh_from_db()
+    assert not client.awaiting_approval and client.approved_values is None
+    assert not client.is_active
 
 
 @pytest.mark.parametrize("new", [True, False], ids=["new client", "changed client"])

@@ -1,4 +1,5 @@
 """One code, refresh token or device code redeemed by many requests at once yields one success;
+an initial access token registers no more clients than it allows;
 an owner's edit racing an admin's approval is never approved unseen.
 
 These need PostgreSQL: SQLite serialises writers, so it proves nothing.
@@ -14,7 +15,15 @@ from rest_framework.test import APIClient
 
 from oauth_provider.backchannel_logout import end_sign_ins
 from oauth_provider.consents import withdraw_consent
-from oauth_provider.models import AccessToken, Client, Consent, DeviceAuthorization, RefreshToken, SignIn
+from oauth_provider.models import (
+    AccessToken,
+    Client,
+    Consent,
+    DeviceAuthorization,
+    InitialAccessToken,
+    RefreshToken,
+    SignIn,
+)
 from oauth_provider.settings import DEVICE_CODE, REFRESH_TOKEN
 from tests.factories import (
     AccessTokenFactory,
@@ -26,6 +35,7 @@ from tests.factories import (
     SignInFactory,
 )
 from tests.helpers import REDIRECT_URI, basic_auth, hidden_fields, post_token
+from tests.registration_helpers import metadata, post_json
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -227,3 +237,33 @@ def test_an_owner_edit_between_the_digest_check_and_the_approval_is_not_approved
     client.refresh_from_db()
     assert client.name == "Evil Printer"
     assert client.awaiting_approval and not client.is_active
+
+
+# RFC 7591 §3: an initial access token allowing N registrations.
+
+
+def test_an_initial_access_token_registers_no_more_clients_than_it_allows(settings):
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "REGISTRATION_POLICY": "initial_access_token",
+        "REGISTRATION_MAX_REQUESTS": THREADS,
+    }
+    token = InitialAccessToken(description="race", max_uses=3)
+    value = token.set_token()
+    token.save()
+    barrier = threading.Barrier(THREADS)
+
+    def attempt(_):
+        try:
+            barrier.wait()
+            return post_json(APIClient(), metadata(), HTTP_AUTHORIZATION=f"Bearer {value}").status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = sorted(pool.map(attempt, range(THREADS)))
+
+    assert statuses == [201] * 3 + [401] * (THREADS - 3)
+    assert Client.objects.count() == 3
+    token.refresh_from_db()
+    assert token.use_count == 3

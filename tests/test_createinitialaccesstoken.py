@@ -47,7 +47,17 @@ def test_warns_when_the_policy_does_not_ask_for_tokens():
     assert "REGISTRATION_POLICY" in stderr
 
 
-@pytest.mark.parametrize("args", [["--max-uses", "0"], ["--expires-in", "-5"], ["--max-uses", "x"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--max-uses", "0"],
+        ["--expires-in", "-5"],
+        ["--max-uses", "x"],
+        # Past datetime's range: refused like any bad number, not a traceback.
+        ["--expires-in", "9" * 20],
+        ["--max-uses", "9" * 20],
+    ],
+)
 def test_refuses_bad_numbers(args):
     with pytest.raises(CommandError):
         run("--description", "partner", *args)

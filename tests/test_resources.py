@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from django.http import QueryDict
 
-from oauth_provider import clock
+from oauth_provider import clock, device
 from oauth_provider.crypto import hash_secret
 from oauth_provider.errors import InvalidTarget
 from oauth_provider.models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken
@@ -334,3 +334,24 @@ def test_device_code_exchange_narrows(api_client, app):
         *credentials(app),
     ]
     assert issued(post_token(api_client, data)).audience == [NOTES]
+
+
+def test_consent_for_one_resource_is_not_consent_for_another(browser, app):
+    # The screen said "limited to: Notes API"; the same scope for the admin API
+    # (which accepts it too) is a new question, not a remembered answer.
+    redirect_params(browser.post(authorize_url(app, scope="read", resource=[NOTES]), {"action": "allow"}))
+    assert browser.get(authorize_url(app, scope="read", resource=[NOTES])).status_code == 302
+
+    for audience in ([ADMIN], None):  # None: the default audience, both resources
+        response = browser.get(authorize_url(app, scope="read", resource=audience))
+        assert response.status_code == 200
+        assert "This access is limited to:" in response.content.decode()
+
+
+def test_a_device_approval_remembers_the_resources_it_named(browser, app):
+    authorization = DeviceAuthorizationFactory(client=app, scope="read", resources=ADMIN)
+    user = browser.get("/").wsgi_request.user
+    device.approve(authorization, user)
+
+    assert browser.get(authorize_url(app, scope="read", resource=[ADMIN])).status_code == 302
+    assert browser.get(authorize_url(app, scope="read", resource=[NOTES])).status_code == 200

@@ -264,9 +264,14 @@ class Client(models.Model):
         return [str(labels.get(name, name)) for name in self.grant_types]
 
     def approve(self) -> None:
-        """An admin's approval of a self-registered client or of its changes: it becomes usable."""
+        """An admin's approval of a self-registered client or of its changes: it becomes usable.
+
+        Approving a new client is what activates it; approving changes does
+        not, so a client an admin deactivated, whose owner or registrant
+        (RFC 7592 §2.2) then changed it, stays deactivated."""
+        if not self.under_review:
+            self.is_active = True
         self.awaiting_approval = False
-        self.is_active = True
         self.approved_values = None
 
     def reviewed_values(self) -> dict[str, Any]:

@@ -8,11 +8,15 @@ from .base import now
 
 
 class Consent(models.Model):
-    """The scopes a user has granted a client, remembered across requests."""
+    """The scopes a user has granted a client, and the resources (RFC 8707)
+    the consent screen named for them, remembered across requests."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"))
     client = models.ForeignKey("oauth_provider.Client", on_delete=models.CASCADE, verbose_name=_("client"))
     scope = models.TextField(_("scope"))
+    # The audiences the user saw named (space-separated RESOURCES identifiers,
+    # like ``scope``): a scope granted for one API is not granted for another.
+    resources = models.TextField(_("resources"), blank=True)
     created_at = models.DateTimeField(_("granted"), default=now)
     updated_at = models.DateTimeField(_("updated"), default=now)
 
@@ -30,5 +34,10 @@ class Consent(models.Model):
     def scopes(self) -> list[str]:
         return self.scope.split()
 
-    def covers(self, scopes: list[str]) -> bool:
-        return set(scopes) <= set(self.scopes)
+    @property
+    def audience(self) -> list[str]:
+        return self.resources.split()
+
+    def covers(self, scopes: list[str], resources: list[str]) -> bool:
+        """Whether a request for ``scopes`` with audience ``resources`` asks nothing new."""
+        return set(scopes) <= set(self.scopes) and set(resources) <= set(self.audience)

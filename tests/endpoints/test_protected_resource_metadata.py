@@ -2,6 +2,8 @@
 
 import pytest
 
+from oauth_provider.resources import metadata_url
+
 ISSUER = "https://auth.example.com"
 ROOT = "https://auth.example.com/"
 API = "https://auth.example.com/api/v1/"
@@ -64,3 +66,17 @@ def test_resources_sharing_a_path_are_told_apart_by_host(client, settings):
     }
     response = client.get("/.well-known/oauth-protected-resource/api/v1/", secure=True)
     assert response.json()["resource"] == other
+
+
+def test_a_percent_encoded_identifier_is_served_where_its_challenge_points(client, settings):
+    # The URL RFC 9728 §3.1 builds keeps the identifier's percent-encoding; the
+    # server sees that path decoded, and must still find the resource.
+    encoded = "https://testserver/files/a%20b%2Fc"
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "RESOURCES": {encoded: {"scopes": ["read"]}}}
+    url = metadata_url(encoded)
+    assert url == "https://testserver/.well-known/oauth-protected-resource/files/a%20b%2Fc"
+
+    response = client.get(url.removeprefix("https://testserver"))
+
+    assert response.status_code == 200
+    assert response.json()["resource"] == encoded

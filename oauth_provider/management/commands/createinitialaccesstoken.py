@@ -27,6 +27,17 @@ def positive(value: str) -> int:
     return number
 
 
+def lifetime(value: str) -> int:
+    """A positive number of seconds whose expiry a ``datetime`` can hold
+    (argparse reports the ValueError as an invalid value)."""
+    seconds = positive(value)
+    try:
+        clock.now() + timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(value) from None
+    return seconds
+
+
 class Command(BaseCommand):
     @property
     def help(self) -> str:  # type: ignore[override]
@@ -37,7 +48,7 @@ class Command(BaseCommand):
             "--description", required=True, help=_("Who it is for, so you can tell tokens apart.")
         )
         parser.add_argument(
-            "--expires-in", type=positive, metavar="SECONDS", help=_("Lifetime in seconds. Default: none.")
+            "--expires-in", type=lifetime, metavar="SECONDS", help=_("Lifetime in seconds. Default: none.")
         )
         parser.add_argument(
             "--max-uses",
