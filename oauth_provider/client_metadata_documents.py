@@ -215,7 +215,7 @@ def _parse(url: str, body: bytes) -> dict[str, Any]:
     (the draft: "simple string comparison")."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         document = None
     if not isinstance(document, dict):
         raise InvalidClient(_("The client ID metadata document is not a JSON object."))
@@ -310,7 +310,7 @@ def _fetch_jwks(uri: Any) -> Any:
             max_bytes=JWKS_MAX_BYTES,
         )
         return json.loads(body)
-    except (outbound.FetchError, UnicodeDecodeError, ValueError):
+    except (outbound.FetchError, UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidClient(_("The client's jwks_uri could not be fetched as a JSON key set.")) from None
 
 

@@ -2,6 +2,7 @@
 client_metadata_documents.py), fetched from a real local HTTPS server whose
 certificate comes from a test authority (trustme)."""
 
+import base64
 import json
 import secrets
 import ssl
@@ -12,7 +13,7 @@ import pytest
 import trustme
 from django.core.checks import Warning
 from django.test import override_settings
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import ECKey, OctKey
 
 from oauth_provider import client_metadata_documents, outbound
@@ -188,6 +189,25 @@ def test_slow_server_is_refused(on, site, url, monkeypatch):
     assert refusal(url) == "The client ID metadata document did not arrive in time."
 
 
+def test_server_sending_its_headers_slowly_is_cut_off_at_the_deadline(on, site, url, monkeypatch):
+    """Each header line arrives within the socket timeout, the whole never: the
+    deadline bounds the exchange, not only the body."""
+    monkeypatch.setattr(client_metadata_documents, "TIMEOUT_SECONDS", 0.3)
+
+    def dribble(handler):
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(20):
+            handler.wfile.write(b"X-Slow: y\r\n")
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    site.routes[PATH] = dribble
+    started = time.monotonic()
+
+    assert refusal(url) == "The client ID metadata document did not arrive in time."
+    assert time.monotonic() - started < 1
+
+
 def test_untrusted_certificate_is_refused(settings, site, url):
     enable(settings)  # without the test authority: production verification
     publish(site, url)
@@ -211,6 +231,13 @@ def test_wrong_client_id_is_refused(on, site, url):
 @pytest.mark.parametrize("body", [b"<html>not json</html>", b'["a list"]', b"\xff\xfe"])
 def test_non_json_or_non_object_is_refused(on, site, url, body):
     publish(site, url, body=body)
+
+    assert refusal(url) == "The client ID metadata document is not a JSON object."
+
+
+def test_deeply_nested_document_is_refused(on, site, url):
+    nested = json.dumps(document(url))[:-1] + ', "extra": ' + "[" * 2000 + "]" * 2000 + "}"
+    publish(site, url, body=nested.encode())
 
     assert refusal(url) == "The client ID metadata document is not a JSON object."
 
@@ -826,6 +853,36 @@ def test_client_id_may_be_left_out_the_assertion_names_the_client(keyed, key, ur
 )
 def test_assertion_with_wrong_claims_is_refused(keyed, key, url, api_client, claims):
     response = authenticate(api_client, url, assertion(key, url, **claims))
+
+    assert response.status_code == 401
+    assert response.json()["error_description"] == "The client assertion is not valid."
+
+
+def test_deeply_nested_key_set_is_refused(on, site, url, https):
+    site.routes["/jwks.json"] = (200, {}, b"[" * 5000)
+    publish(site, url, token_endpoint_auth_method="private_key_jwt", jwks_uri=https + "/jwks.json")
+
+    assert refusal(url) == "The client's jwks_uri could not be fetched as a JSON key set."
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_unreadable_assertion_without_client_id_is_invalid_client(api_client):
+    """The unverified sub is looked for in a payload nested too deep to read."""
+    forged = b64url(b'{"alg":"ES256"}') + "." + b64url(b"[" * 2000) + ".AAAA"
+
+    response = authenticate(api_client, None, forged, client_id=None)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_signed_assertion_nested_too_deep_is_refused(keyed, key, url, api_client):
+    signed = jws.serialize_compact({"alg": "ES256", "kid": key.kid}, b"[" * 2000, key)
+
+    response = authenticate(api_client, url, signed)
 
     assert response.status_code == 401
     assert response.json()["error_description"] == "The client assertion is not valid."
