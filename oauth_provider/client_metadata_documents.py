@@ -32,6 +32,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 import ssl
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -144,13 +145,20 @@ def _check_url(client_id: str) -> str:
 def _is_host(host: str | None) -> bool:
     """An IP address or a host name in ASCII (RFC 1123 §2.1 labels; an
     internationalized name in its A-label form): what the host lists match
-    and the consent screen shows, with nothing that could render deceptively."""
+    and the consent screen shows, with nothing that could render deceptively.
+    An IPv4 address only in its usual dotted form: the resolver reads
+    "2130706433", "127.1" or "0x7f.0.0.1" as 127.0.0.1 without asking DNS,
+    so such a "name" would slip past a host list naming the address."""
     if not host or len(host) > 253:
         return False
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return all(HOST_LABEL.fullmatch(label) for label in host.split("."))
+        try:
+            socket.inet_aton(host)
+        except OSError:
+            return all(HOST_LABEL.fullmatch(label) for label in host.split("."))
+        return False
     return True
 
 

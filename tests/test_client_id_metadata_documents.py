@@ -322,6 +322,11 @@ def test_unknown_or_privileged_scope_is_refused(on, site, url, settings, scope):
         "https://app.example.\n/client.json",
         "https://app.exa\nmple/client.json",  # urlsplit would drop the newline
         "https://app example/client.json",
+        # IPv4 addresses in forms the resolver reads without DNS: 127.0.0.1 under another name.
+        "https://2130706433/client.json",
+        "https://127.1/client.json",
+        "https://0x7f.0.0.1/client.json",
+        "https://0177.0.0.1/client.json",
     ],
 )
 def test_client_id_that_is_not_a_valid_document_url_is_refused(on, site, client_id):
