@@ -13,6 +13,7 @@ import pytest
 import trustme
 from django.core.checks import Warning
 from django.test import override_settings
+from django.urls import reverse
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, OctKey
 
@@ -21,7 +22,7 @@ from oauth_provider.checks import check_deploy_settings, check_settings
 from oauth_provider.errors import InvalidClient
 from oauth_provider.models import AccessToken, Client
 from oauth_provider.signals import client_authentication_failed
-from tests.factories import UserFactory
+from tests.factories import ConsentFactory, UserFactory
 from tests.helpers import pkce_pair, post_token, redirect_params
 from tests.test_sector_identifier import Site, serve
 
@@ -519,6 +520,34 @@ def test_authorize_and_token_exchange_end_to_end(on, site, url, client, api_clie
     assert token.status_code == 200, token.content
     assert AccessToken.objects.get().client.client_id == url
     assert site.requests == [PATH]  # the token request used the stored copy
+
+
+@pytest.mark.parametrize(
+    ("client_uri", "shown"),
+    [("https://bank.example/", False), ("https://127.0.0.1/about", True)],
+)
+def test_consent_screen_shows_a_website_only_on_the_documents_host(on, site, url, client, client_uri, shown):
+    """Anyone may claim a bank's site as their client_uri: next to "only the
+    host vouches for it", only a page on that host is shown as the app's."""
+    publish(site, url, client_uri=client_uri)
+    client.force_login(UserFactory())
+
+    consent = client.get("/o/authorize/", authorize_query(url, pkce_pair()[1]))
+
+    assert consent.status_code == 200
+    assert (client_uri in consent.content.decode()) is shown
+    assert Client.objects.get(client_id=url).website == client_uri  # kept for the admin
+
+
+def test_authorized_apps_page_shows_a_website_only_on_the_documents_host(on, site, url, client):
+    publish(site, url, client_uri="https://bank.example/")
+    consent = ConsentFactory(client=client_metadata_documents.resolve(url))
+    client.force_login(consent.user)
+
+    page = client.get(reverse("oauth_provider:authorized_apps"))
+
+    assert "Example App" in page.content.decode()
+    assert "bank.example" not in page.content.decode()
 
 
 def test_registered_clients_consent_screen_has_no_unreviewed_notice(client, user, oauth_client):
