@@ -782,7 +782,7 @@ def assertion(key, url, *, alg="ES256", **claims):
     return jwt.encode(header, {name: value for name, value in payload.items() if value is not None}, key)
 
 
-def authenticate(api_client, url, signed, **params):
+def authenticate(api_client, url, signed, address="127.0.0.1", **params):
     """A token request that fails after client authentication (invalid_grant: 400) or in it (401)."""
     data = {
         "grant_type": "refresh_token",
@@ -792,7 +792,11 @@ def authenticate(api_client, url, signed, **params):
         "client_assertion": signed,
         **params,
     }
-    return post_token(api_client, {name: value for name, value in data.items() if value is not None})
+    return post_token(
+        api_client,
+        {name: value for name, value in data.items() if value is not None},
+        REMOTE_ADDR=address,
+    )
 
 
 def test_private_key_jwt_client_with_inline_keys(keyed, key):
@@ -947,6 +951,20 @@ def test_replayed_assertion_is_refused(keyed, key, url, api_client):
 
     assert response.status_code == 401
     assert response.json()["error_description"] == "The client assertion was used before."
+
+
+def test_failed_assertions_from_elsewhere_do_not_lock_the_client_out(keyed, key, url, api_client, settings):
+    """A signature cannot be guessed: failures naming a client with keys count
+    against the sender's address only, or anyone could lock a popular app out."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "CLIENT_AUTH_MAX_ATTEMPTS": 2}
+    other = ECKey.generate_key("P-256", auto_kid=True)
+    for _ in range(3):
+        authenticate(api_client, url, assertion(other, url), address="203.0.113.7")
+
+    response = authenticate(api_client, url, assertion(key, url), address="198.51.100.1")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_grant"
 
 
 def test_client_with_keys_cannot_authenticate_with_its_client_id_alone(keyed, url, api_client):
