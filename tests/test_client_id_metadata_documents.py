@@ -1051,5 +1051,7 @@ def test_metadata_offers_private_key_jwt_when_on(client, settings):
     assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
     assert "private_key_jwt" in metadata["revocation_endpoint_auth_methods_supported"]
     assert "private_key_jwt" not in metadata["introspection_endpoint_auth_methods_supported"]
-    assert "ES256" in metadata["token_endpoint_auth_signing_alg_values_supported"]
-    assert "HS256" not in metadata["token_endpoint_auth_signing_alg_values_supported"]
+    # RFC 8414 §2: each endpoint offering private_key_jwt lists its algorithms.
+    for endpoint in ("token", "revocation"):
+        assert "ES256" in metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]
+        assert "HS256" not in metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]
