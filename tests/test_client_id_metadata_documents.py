@@ -279,6 +279,7 @@ def test_document_with_a_client_secret_is_refused(on, site, url):
         ("grant_types", []),
         ("response_types", ["token"]),
         ("client_name", "Bank\u202eevil"),
+        ("client_name", "\u3164"),  # a Hangul filler: a blank name
         ("client_uri", "javascript:alert(1)"),
         ("client_name", ["not", "a", "string"]),
     ],
