@@ -213,7 +213,7 @@ def _lifetime(headers: HTTPMessage, now: datetime) -> timedelta:
     elif headers.get("Expires"):
         try:
             seconds = (parsedate_to_datetime(headers["Expires"]) - now).total_seconds()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a year too large to hold
             seconds = 0.0  # RFC 9111 §5.3: an invalid date means already expired
     return timedelta(seconds=min(max(seconds, floor), cap))
 

@@ -404,6 +404,7 @@ def test_no_refetch_within_max_age_and_refetch_after(on, site, url, frozen_clock
         ({"Cache-Control": "max-age=999999999"}, 24 * 3600),  # above the cap
         ({"Expires": "Thu, 01 Jan 2099 00:00:00 GMT"}, 24 * 3600),
         ({"Expires": "not a date"}, 300),
+        ({"Expires": "Mon, 01 Jan 99999999999 00:00:00 GMT"}, 300),  # a year no date can hold
         ({"Cache-Control": "max-age=7200", "Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, 7200),  # max-age wins
     ],
 )
