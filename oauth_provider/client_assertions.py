@@ -56,7 +56,7 @@ def claimed_client_id(assertion: str) -> str | None:
     whose keys verify it. None when it cannot be read."""
     try:
         claims = json.loads(jws.extract_compact(assertion.encode()).payload)
-    except (JoseError, ValueError):
+    except (JoseError, ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     subject = claims.get("sub") if isinstance(claims, dict) else None
     return subject if isinstance(subject, str) else None
@@ -94,7 +94,7 @@ def verify(client: Client, assertion: str, audiences: Collection[str]) -> None:
             exp={"essential": True},
             jti={"essential": True},
         ).validate(token.claims)
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, RecursionError):
         raise InvalidClient(INVALID_ASSERTION) from None
     expires, jti = token.claims["exp"], token.claims["jti"]
     if not isinstance(jti, str) or not isinstance(expires, int) or expires - now > MAX_LIFETIME_SECONDS:

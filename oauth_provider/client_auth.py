@@ -154,10 +154,11 @@ def authenticate_client(
     # more than the limit get checked; a success gives its place back. The
     # lookup stays outside: a reservation is held for as short a time as
     # possible, since a client's concurrent correct requests hold places too.
-    # Only a confidential client has a secret to guess: failures naming a
-    # public client or an unknown client_id count against their address
-    # alone, or anyone could lock every user of a public app out.
-    subject = client_id if client is not None and client.is_confidential else None
+    # Only a confidential client with a secret has one to guess: failures
+    # naming a public client, one that signs assertions (a private key cannot
+    # be guessed, RFC 7523) or an unknown client_id count against their
+    # address alone, or anyone could lock every user of such an app out.
+    subject = client_id if client is not None and client.is_confidential and client.jwks is None else None
     try:
         reservation = throttling.reserve(throttling.CLIENT_AUTH, subject, meta, counted=(InvalidClient,))
     except TooManyRequests:

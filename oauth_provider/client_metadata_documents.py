@@ -32,6 +32,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 import ssl
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -144,13 +145,20 @@ def _check_url(client_id: str) -> str:
 def _is_host(host: str | None) -> bool:
     """An IP address or a host name in ASCII (RFC 1123 §2.1 labels; an
     internationalized name in its A-label form): what the host lists match
-    and the consent screen shows, with nothing that could render deceptively."""
+    and the consent screen shows, with nothing that could render deceptively.
+    An IPv4 address only in its usual dotted form: the resolver reads
+    "2130706433", "127.1" or "0x7f.0.0.1" as 127.0.0.1 without asking DNS,
+    so such a "name" would slip past a host list naming the address."""
     if not host or len(host) > 253:
         return False
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return all(HOST_LABEL.fullmatch(label) for label in host.split("."))
+        try:
+            socket.inet_aton(host)
+        except OSError:
+            return all(HOST_LABEL.fullmatch(label) for label in host.split("."))
+        return False
     return True
 
 
@@ -205,7 +213,7 @@ def _lifetime(headers: HTTPMessage, now: datetime) -> timedelta:
     elif headers.get("Expires"):
         try:
             seconds = (parsedate_to_datetime(headers["Expires"]) - now).total_seconds()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a year too large to hold
             seconds = 0.0  # RFC 9111 §5.3: an invalid date means already expired
     return timedelta(seconds=min(max(seconds, floor), cap))
 
@@ -215,7 +223,7 @@ def _parse(url: str, body: bytes) -> dict[str, Any]:
     (the draft: "simple string comparison")."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         document = None
     if not isinstance(document, dict):
         raise InvalidClient(_("The client ID metadata document is not a JSON object."))
@@ -310,7 +318,7 @@ def _fetch_jwks(uri: Any) -> Any:
             max_bytes=JWKS_MAX_BYTES,
         )
         return json.loads(body)
-    except (outbound.FetchError, UnicodeDecodeError, ValueError):
+    except (outbound.FetchError, UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidClient(_("The client's jwks_uri could not be fetched as a JSON key set.")) from None
 
 

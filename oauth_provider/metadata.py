@@ -114,7 +114,8 @@ def server_metadata(request: HttpRequest) -> dict[str, Any]:
         metadata["client_id_metadata_document_supported"] = True
         for endpoint in ("token", "revocation"):
             metadata[f"{endpoint}_endpoint_auth_methods_supported"].append(PRIVATE_KEY_JWT)
-        metadata["token_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_ALGORITHMS)
+            # RFC 8414 §2: "MUST be present if" private_key_jwt is among the endpoint's methods.
+            metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_ALGORITHMS)
     if oauth_settings.REGISTRATION_POLICY != REGISTRATION_OFF:
         # RFC 8414 §2 and Discovery 1.0 §3: where clients register (RFC 7591).
         metadata["registration_endpoint"] = endpoint_url(request, "register")

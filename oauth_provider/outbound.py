@@ -36,12 +36,13 @@ server's own words.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.client
 import ipaddress
 import socket
 import ssl
-import time
+import threading
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
@@ -134,16 +135,65 @@ def connect_public(address: tuple[str, int], timeout: Any, source_address: Any =
     raise last_error or OSError(f"{host} resolves to no address")
 
 
+class Deadline:
+    """The end of one ``fetch``: when it comes, every connection the fetch
+    opened is shut down, whatever it is waiting for. A socket timeout bounds
+    one receive only, so a server sending a byte now and then (in its TLS
+    handshake, status line or headers, where ``_read`` cannot look at the
+    clock) would otherwise hold the request for as long as it likes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        # Duplicates of the sockets: shutdown() acts on the connection, so it
+        # reaches the socket even once TLS has taken it over (and detached it).
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """``sock``, to be shut down at the deadline (or now, if it passed)."""
+        with self._lock:
+            if self.expired:
+                sock.close()
+                raise TimeoutError
+            self._sockets.append(sock.dup())
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):  # already closed by the other end
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
 class _PublicOnly:
     """An ``http.client`` connection that opens its socket with
-    ``connect_public`` unless ``private_allowed``. (HTTPS wraps that socket
-    for ``self.host``: the certificate is verified for the name, whatever
-    address was connected to.)"""
+    ``connect_public`` unless ``private_allowed``, and hands it to
+    ``deadline`` if any. (HTTPS wraps that socket for ``self.host``: the
+    certificate is verified for the name, whatever address was connected to.)"""
 
-    def __init__(self, *args: Any, private_allowed: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, private_allowed: bool, deadline: Deadline | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        if not private_allowed:
-            # What HTTPConnection.connect opens its socket with (socket.create_connection).
+        # What HTTPConnection.connect opens its socket with (socket.create_connection).
+        connect = socket.create_connection if private_allowed else connect_public
+        if deadline is not None:
+            self._create_connection = lambda *args: deadline.watch(connect(*args))
+        elif not private_allowed:
             self._create_connection = connect_public
 
 
@@ -156,39 +206,49 @@ class _HTTPSConnection(_PublicOnly, http.client.HTTPSConnection):
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, private_allowed: bool) -> None:
+    def __init__(self, private_allowed: bool, deadline: Deadline | None) -> None:
         super().__init__()
-        self.private_allowed = private_allowed
+        self.private_allowed, self.deadline = private_allowed, deadline
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        connection = functools.partial(_HTTPConnection, private_allowed=self.private_allowed)
+        connection = functools.partial(
+            _HTTPConnection, private_allowed=self.private_allowed, deadline=self.deadline
+        )
         return self.do_open(connection, req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, private_allowed: bool, context: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, private_allowed: bool, context: ssl.SSLContext | None, deadline: Deadline | None
+    ) -> None:
         super().__init__(context=context)
-        self.private_allowed = private_allowed
+        self.private_allowed, self.deadline = private_allowed, deadline
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        connection = functools.partial(_HTTPSConnection, private_allowed=self.private_allowed)
+        connection = functools.partial(
+            _HTTPSConnection, private_allowed=self.private_allowed, deadline=self.deadline
+        )
         return self.do_open(connection, req, context=self._context)
 
 
 def opener(
-    *handlers: urllib.request.BaseHandler, private_allowed: bool, context: ssl.SSLContext | None = None
+    *handlers: urllib.request.BaseHandler,
+    private_allowed: bool,
+    context: ssl.SSLContext | None = None,
+    deadline: Deadline | None = None,
 ) -> urllib.request.OpenerDirector:
     """An opener for http(s) URLs a client registered: with ``private_allowed``
     false, it connects to public addresses only. ``context`` is the TLS
     configuration (default: the system's authorities, host names verified).
+    The connections it opens end at ``deadline``, if given.
 
     No redirect is followed unless ``handlers`` include a redirect handler
     (a 3xx answer is then an ``HTTPError``), and no proxy is used.
     """
     director = urllib.request.OpenerDirector()
     for handler in (
-        _HTTPHandler(private_allowed),
-        _HTTPSHandler(private_allowed, context),
+        _HTTPHandler(private_allowed, deadline),
+        _HTTPSHandler(private_allowed, context, deadline),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
         *handlers,
@@ -230,18 +290,24 @@ def fetch(
     same arguments), or ``FetchError``. The whole exchange, redirects
     followed by ``handlers`` included, must end within ``timeout`` seconds
     and the body stay within ``max_bytes``. The caller checks the scheme."""
-    deadline = time.monotonic() + timeout
-    director = opener(*handlers, private_allowed=private_allowed, context=context)
+    deadline = Deadline(timeout)
+    director = opener(*handlers, private_allowed=private_allowed, context=context, deadline=deadline)
     request = urllib.request.Request(uri, headers={"Accept": accept})  # noqa: S310 - scheme checked by the caller
     try:
-        with director.open(request, timeout=timeout) as response:
+        with deadline, director.open(request, timeout=timeout) as response:
             return _read(response, deadline, max_bytes), response.headers
+    except FetchError:
+        if deadline.expired:  # a connection the deadline shut down reads as cut short
+            raise FetchError(FetchError.TIMEOUT) from None
+        raise
     except urllib.error.HTTPError as error:
         error.close()
         raise FetchError(FetchError.HTTP_STATUS, error.code) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException, UnicodeError) as error:
         # UnicodeError: a host name IDNA cannot encode (an empty or overlong label).
         reason = getattr(error, "reason", error)
+        if deadline.expired:
+            raise FetchError(FetchError.TIMEOUT) from None
         if isinstance(reason, NonPublicAddress):
             raise FetchError(FetchError.PRIVATE) from None
         if isinstance(reason, ssl.SSLCertVerificationError):
@@ -251,18 +317,18 @@ def fetch(
         raise FetchError(FetchError.UNREACHABLE) from None
 
 
-def _read(response: http.client.HTTPResponse, deadline: float, max_bytes: int) -> bytes:
+def _read(response: http.client.HTTPResponse, deadline: Deadline, max_bytes: int) -> bytes:
     """At most ``max_bytes`` of ``response``, before ``deadline``: a server
     sending slowly or endlessly is cut off (the socket timeout alone would
-    let a byte every few seconds go on for hours). ``read1`` returns what one
-    receive brings, so the deadline is looked at after each."""
+    let a byte every few seconds go on for hours)."""
     body = b""
     while chunk := response.read1(READ_CHUNK):
         body += chunk
         if len(body) > max_bytes:
             raise FetchError(FetchError.TOO_LARGE)
-        if time.monotonic() > deadline:
-            raise FetchError(FetchError.TIMEOUT)
+    if deadline.expired:
+        # Shut down mid-answer: what arrived (the headers too) may be cut short.
+        raise FetchError(FetchError.TIMEOUT)
     if response.length:
         # The connection closed before the Content-Length promised was sent.
         raise FetchError(FetchError.UNREACHABLE)

@@ -92,7 +92,7 @@ def verify(uri: str, redirect_uris: list[str], *, private_allowed: bool) -> None
     validate_sector_identifier_uri(uri)
     try:
         listed = json.loads(fetch(uri, private_allowed=private_allowed))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         listed = None
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
         raise ValidationError(

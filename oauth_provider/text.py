@@ -6,7 +6,8 @@ is displayed, or that cannot be seen, are refused at registration (the
 ``Client`` field validators, so the admin, the self-service page and
 ``createclient`` alike): Unicode's "other" categories (Cc control, Cf format
 (bidi embeddings, overrides and isolates, zero-width characters, soft
-hyphen...), Cs, Co, Cn) and the line and paragraph separators (Zl, Zp). With
+hyphen...), Cs, Co, Cn), the line and paragraph separators (Zl, Zp), and the
+few letters and marks drawn as nothing (``INVISIBLE_CHARACTERS``). With
 U+202E RIGHT-TO-LEFT OVERRIDE, "Photo Printer" followed by it turns the rest
 of the consent heading backwards.
 
@@ -29,6 +30,11 @@ from django.utils.translation import gettext_lazy as _
 from .redirect_uris import check_unambiguous_host, check_unambiguous_text
 
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Outside those categories yet drawn as nothing: Unicode's Default_Ignorable_Code_Point
+# letters and marks (combining grapheme joiner, Hangul fillers, Khmer inherent
+# vowels) and the braille blank, with which a name can hide text or be blank.
+# (Variation selectors, also ignorable, are left to pick emoji presentation.)
+INVISIBLE_CHARACTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
 WEBSITE_SCHEMES = ("https", "http")
@@ -36,7 +42,11 @@ WEBSITE_SCHEMES = ("https", "http")
 
 def hidden_characters(value: str) -> list[str]:
     """The characters of ``value`` that are refused, as ``U+XXXX`` names, in order, without repeats."""
-    found = (char for char in value if unicodedata.category(char) in REFUSED_CATEGORIES)
+    found = (
+        char
+        for char in value
+        if unicodedata.category(char) in REFUSED_CATEGORIES or char in INVISIBLE_CHARACTERS
+    )
     return list(dict.fromkeys(f"U+{ord(char):04X}" for char in found))
 
 

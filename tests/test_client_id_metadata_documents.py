@@ -2,6 +2,7 @@
 client_metadata_documents.py), fetched from a real local HTTPS server whose
 certificate comes from a test authority (trustme)."""
 
+import base64
 import json
 import secrets
 import ssl
@@ -12,7 +13,8 @@ import pytest
 import trustme
 from django.core.checks import Warning
 from django.test import override_settings
-from joserfc import jwt
+from django.urls import reverse
+from joserfc import jws, jwt
 from joserfc.jwk import ECKey, OctKey
 
 from oauth_provider import client_metadata_documents, outbound
@@ -20,7 +22,7 @@ from oauth_provider.checks import check_deploy_settings, check_settings
 from oauth_provider.errors import InvalidClient
 from oauth_provider.models import AccessToken, Client
 from oauth_provider.signals import client_authentication_failed
-from tests.factories import UserFactory
+from tests.factories import ConsentFactory, UserFactory
 from tests.helpers import pkce_pair, post_token, redirect_params
 from tests.test_sector_identifier import Site, serve
 
@@ -188,6 +190,25 @@ def test_slow_server_is_refused(on, site, url, monkeypatch):
     assert refusal(url) == "The client ID metadata document did not arrive in time."
 
 
+def test_server_sending_its_headers_slowly_is_cut_off_at_the_deadline(on, site, url, monkeypatch):
+    """Each header line arrives within the socket timeout, the whole never: the
+    deadline bounds the exchange, not only the body."""
+    monkeypatch.setattr(client_metadata_documents, "TIMEOUT_SECONDS", 0.3)
+
+    def dribble(handler):
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(20):
+            handler.wfile.write(b"X-Slow: y\r\n")
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    site.routes[PATH] = dribble
+    started = time.monotonic()
+
+    assert refusal(url) == "The client ID metadata document did not arrive in time."
+    assert time.monotonic() - started < 1
+
+
 def test_untrusted_certificate_is_refused(settings, site, url):
     enable(settings)  # without the test authority: production verification
     publish(site, url)
@@ -211,6 +232,13 @@ def test_wrong_client_id_is_refused(on, site, url):
 @pytest.mark.parametrize("body", [b"<html>not json</html>", b'["a list"]', b"\xff\xfe"])
 def test_non_json_or_non_object_is_refused(on, site, url, body):
     publish(site, url, body=body)
+
+    assert refusal(url) == "The client ID metadata document is not a JSON object."
+
+
+def test_deeply_nested_document_is_refused(on, site, url):
+    nested = json.dumps(document(url))[:-1] + ', "extra": ' + "[" * 2000 + "]" * 2000 + "}"
+    publish(site, url, body=nested.encode())
 
     assert refusal(url) == "The client ID metadata document is not a JSON object."
 
@@ -251,6 +279,7 @@ def test_document_with_a_client_secret_is_refused(on, site, url):
         ("grant_types", []),
         ("response_types", ["token"]),
         ("client_name", "Bank\u202eevil"),
+        ("client_name", "\u3164"),  # a Hangul filler: a blank name
         ("client_uri", "javascript:alert(1)"),
         ("client_name", ["not", "a", "string"]),
     ],
@@ -295,6 +324,11 @@ def test_unknown_or_privileged_scope_is_refused(on, site, url, settings, scope):
         "https://app.example.\n/client.json",
         "https://app.exa\nmple/client.json",  # urlsplit would drop the newline
         "https://app example/client.json",
+        # IPv4 addresses in forms the resolver reads without DNS: 127.0.0.1 under another name.
+        "https://2130706433/client.json",
+        "https://127.1/client.json",
+        "https://0x7f.0.0.1/client.json",
+        "https://0177.0.0.1/client.json",
     ],
 )
 def test_client_id_that_is_not_a_valid_document_url_is_refused(on, site, client_id):
@@ -370,6 +404,7 @@ def test_no_refetch_within_max_age_and_refetch_after(on, site, url, frozen_clock
         ({"Cache-Control": "max-age=999999999"}, 24 * 3600),  # above the cap
         ({"Expires": "Thu, 01 Jan 2099 00:00:00 GMT"}, 24 * 3600),
         ({"Expires": "not a date"}, 300),
+        ({"Expires": "Mon, 01 Jan 99999999999 00:00:00 GMT"}, 300),  # a year no date can hold
         ({"Cache-Control": "max-age=7200", "Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, 7200),  # max-age wins
     ],
 )
@@ -487,6 +522,34 @@ def test_authorize_and_token_exchange_end_to_end(on, site, url, client, api_clie
     assert token.status_code == 200, token.content
     assert AccessToken.objects.get().client.client_id == url
     assert site.requests == [PATH]  # the token request used the stored copy
+
+
+@pytest.mark.parametrize(
+    ("client_uri", "shown"),
+    [("https://bank.example/", False), ("https://127.0.0.1/about", True)],
+)
+def test_consent_screen_shows_a_website_only_on_the_documents_host(on, site, url, client, client_uri, shown):
+    """Anyone may claim a bank's site as their client_uri: next to "only the
+    host vouches for it", only a page on that host is shown as the app's."""
+    publish(site, url, client_uri=client_uri)
+    client.force_login(UserFactory())
+
+    consent = client.get("/o/authorize/", authorize_query(url, pkce_pair()[1]))
+
+    assert consent.status_code == 200
+    assert (client_uri in consent.content.decode()) is shown
+    assert Client.objects.get(client_id=url).website == client_uri  # kept for the admin
+
+
+def test_authorized_apps_page_shows_a_website_only_on_the_documents_host(on, site, url, client):
+    publish(site, url, client_uri="https://bank.example/")
+    consent = ConsentFactory(client=client_metadata_documents.resolve(url))
+    client.force_login(consent.user)
+
+    page = client.get(reverse("oauth_provider:authorized_apps"))
+
+    assert "Example App" in page.content.decode()
+    assert "bank.example" not in page.content.decode()
 
 
 def test_registered_clients_consent_screen_has_no_unreviewed_notice(client, user, oauth_client):
@@ -721,7 +784,7 @@ def assertion(key, url, *, alg="ES256", **claims):
     return jwt.encode(header, {name: value for name, value in payload.items() if value is not None}, key)
 
 
-def authenticate(api_client, url, signed, **params):
+def authenticate(api_client, url, signed, address="127.0.0.1", **params):
     """A token request that fails after client authentication (invalid_grant: 400) or in it (401)."""
     data = {
         "grant_type": "refresh_token",
@@ -731,7 +794,11 @@ def authenticate(api_client, url, signed, **params):
         "client_assertion": signed,
         **params,
     }
-    return post_token(api_client, {name: value for name, value in data.items() if value is not None})
+    return post_token(
+        api_client,
+        {name: value for name, value in data.items() if value is not None},
+        REMOTE_ADDR=address,
+    )
 
 
 def test_private_key_jwt_client_with_inline_keys(keyed, key):
@@ -831,6 +898,36 @@ def test_assertion_with_wrong_claims_is_refused(keyed, key, url, api_client, cla
     assert response.json()["error_description"] == "The client assertion is not valid."
 
 
+def test_deeply_nested_key_set_is_refused(on, site, url, https):
+    site.routes["/jwks.json"] = (200, {}, b"[" * 5000)
+    publish(site, url, token_endpoint_auth_method="private_key_jwt", jwks_uri=https + "/jwks.json")
+
+    assert refusal(url) == "The client's jwks_uri could not be fetched as a JSON key set."
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_unreadable_assertion_without_client_id_is_invalid_client(api_client):
+    """The unverified sub is looked for in a payload nested too deep to read."""
+    forged = b64url(b'{"alg":"ES256"}') + "." + b64url(b"[" * 2000) + ".AAAA"
+
+    response = authenticate(api_client, None, forged, client_id=None)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_signed_assertion_nested_too_deep_is_refused(keyed, key, url, api_client):
+    signed = jws.serialize_compact({"alg": "ES256", "kid": key.kid}, b"[" * 2000, key)
+
+    response = authenticate(api_client, url, signed)
+
+    assert response.status_code == 401
+    assert response.json()["error_description"] == "The client assertion is not valid."
+
+
 def test_assertion_signed_with_another_key_is_refused(keyed, url, api_client):
     other = ECKey.generate_key("P-256", auto_kid=True)
 
@@ -856,6 +953,20 @@ def test_replayed_assertion_is_refused(keyed, key, url, api_client):
 
     assert response.status_code == 401
     assert response.json()["error_description"] == "The client assertion was used before."
+
+
+def test_failed_assertions_from_elsewhere_do_not_lock_the_client_out(keyed, key, url, api_client, settings):
+    """A signature cannot be guessed: failures naming a client with keys count
+    against the sender's address only, or anyone could lock a popular app out."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "CLIENT_AUTH_MAX_ATTEMPTS": 2}
+    other = ECKey.generate_key("P-256", auto_kid=True)
+    for _ in range(3):
+        authenticate(api_client, url, assertion(other, url), address="203.0.113.7")
+
+    response = authenticate(api_client, url, assertion(key, url), address="198.51.100.1")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_grant"
 
 
 def test_client_with_keys_cannot_authenticate_with_its_client_id_alone(keyed, url, api_client):
@@ -942,5 +1053,7 @@ def test_metadata_offers_private_key_jwt_when_on(client, settings):
     assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
     assert "private_key_jwt" in metadata["revocation_endpoint_auth_methods_supported"]
     assert "private_key_jwt" not in metadata["introspection_endpoint_auth_methods_supported"]
-    assert "ES256" in metadata["token_endpoint_auth_signing_alg_values_supported"]
-    assert "HS256" not in metadata["token_endpoint_auth_signing_alg_values_supported"]
+    # RFC 8414 §2: each endpoint offering private_key_jwt lists its algorithms.
+    for endpoint in ("token", "revocation"):
+        assert "ES256" in metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]
+        assert "HS256" not in metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"]

@@ -34,6 +34,11 @@ BAD_NAMES = {
     "private use": "Photo\ue000Printer",
     "blank": "   ",
     "only invisible": "\u200b",
+    # Drawn as nothing: Default_Ignorable_Code_Point letters and marks, the braille blank.
+    "Hangul filler": "Photo\u3164Printer",
+    "only Hangul fillers": "\u115f\u1160\uffa0",
+    "combining grapheme joiner": "Photo\u034fPrinter",
+    "braille blank": "\u2800",
 }
 BAD_WEBSITES = {
     "userinfo": "https://printer.example.com@evil.example",

@@ -203,7 +203,14 @@ def test_document_missing_a_redirect_uri_is_refused_and_named(https, site, trust
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"redirect_uris": []}', b"not json", b"[1, 2]", b'"https://www.example.org/callback"', b"\xff\xfe"],
+    [
+        b'{"redirect_uris": []}',
+        b"not json",
+        b"[1, 2]",
+        b'"https://www.example.org/callback"',
+        b"\xff\xfe",
+        b"[" * 3000,
+    ],
 )
 def test_document_that_is_not_a_json_array_of_strings_is_refused(https, site, trusted, body):
     site.routes["/sector.json"] = json_route(body)

@@ -237,6 +237,17 @@ class Client(models.Model):
         return urlsplit(self.client_id).hostname if self.is_metadata_document else None
 
     @property
+    def displayed_website(self) -> str:
+        """The website people are shown as the client's. A metadata document
+        may name any site (a bank's) as its ``client_uri``, unchecked, next to
+        the notice that only its host vouches for it: so its website is shown
+        only when on that very host."""
+        host = self.metadata_document_host
+        if host is not None and urlsplit(self.website).hostname != host:
+            return ""
+        return self.website
+
+    @property
     def redirect_uri_list(self) -> list[str]:
         return split_redirect_uris(self.redirect_uris)
 
