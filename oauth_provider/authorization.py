@@ -21,6 +21,7 @@ access token from this endpoint.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -114,8 +115,10 @@ class RedirectTarget:
     fragment: bool = False
 
 
-def redirect_target(query: QueryDict) -> RedirectTarget:
-    """The client and redirect URI of a request; errors here are never redirected."""
+def redirect_target(query: QueryDict, meta: Mapping[str, str]) -> RedirectTarget:
+    """The client and redirect URI of a request (``meta``: its ``META``, for
+    the fetch limit of client ID metadata documents); errors here are never
+    redirected."""
     try:
         params = single_values(query, ("client_id", "redirect_uri"))
     except InvalidRequest as error:
@@ -123,7 +126,7 @@ def redirect_target(query: QueryDict) -> RedirectTarget:
     client_id = params.get("client_id")
     client = None
     if client_id and client_metadata_documents.names_document(client_id):
-        client = client_metadata_documents.resolve(client_id)
+        client = client_metadata_documents.resolve(client_id, meta)
     elif client_id:
         client = Client.objects.filter(client_id=client_id).first()
     # A client awaiting review (new, or changed since approval) starts no new

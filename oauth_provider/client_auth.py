@@ -100,7 +100,7 @@ def find_client(meta: Mapping[str, str], client_id: str) -> Client | None:
     if not client_metadata_documents.names_document(client_id):
         return CLIENT.get(client_id)
     try:
-        return client_metadata_documents.resolve(client_id)
+        return client_metadata_documents.resolve(client_id, meta)
     except InvalidClient as error:
         raise failed(meta, client_id, METADATA_DOCUMENT_REFUSED, error.description) from None
 

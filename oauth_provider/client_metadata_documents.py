@@ -34,6 +34,7 @@ import json
 import re
 import socket
 import ssl
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http.client import HTTPMessage
@@ -44,7 +45,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, outbound
+from . import clock, outbound, throttling
 from .client_assertions import PRIVATE_KEY_JWT, public_key_set
 from .errors import InvalidClient
 from .models import Client
@@ -94,10 +95,14 @@ def names_document(client_id: str) -> bool:
     return client_id.startswith("https://")
 
 
-def resolve(client_id: str) -> Client | None:
+def resolve(client_id: str, meta: Mapping[str, str] | None = None) -> Client | None:
     """The client ``client_id`` (``names_document``) names, fetched if no
     fresh copy is stored; None while the feature is off (an unknown client).
     ``InvalidClient`` says why the document is refused.
+
+    ``meta`` is the request's ``META``: each fetch counts against its
+    address (``CLIENT_ID_METADATA_DOCUMENT_MAX_FETCHES``, then
+    ``TooManyRequests``); None only where there is no request.
 
     The caller checks, as for any client, whether it is active and approved.
     """
@@ -111,6 +116,8 @@ def resolve(client_id: str) -> Client | None:
     fresh_until = client.metadata_document_expires_at if client is not None else None
     if fresh_until is not None and fresh_until > now:
         return client
+    if meta is not None:
+        throttling.count_request(throttling.METADATA_DOCUMENT_FETCH, None, meta)
     body, headers = _fetch(client_id)
     return _store(client_id, host, client, _parse(client_id, body), now, now + _lifetime(headers, now))
 

@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
-from .errors import InvalidRequest, MethodNotAllowed, OAuthError, RequestTooLarge, ServerError
+from .errors import (
+    InvalidRequest,
+    MethodNotAllowed,
+    OAuthError,
+    RequestTooLarge,
+    ServerError,
+    TooManyRequests,
+)
 
 logger = logging.getLogger("oauth_provider")
 
@@ -138,8 +145,14 @@ def error_page(
     request: HttpRequest, error: OAuthError, template_name: str, status: int = 400
 ) -> HttpResponse:
     """Tell the user about an error that must not be redirected (§4.1.2.1), or
-    about a request a page refuses (``BAD_REQUEST_TEMPLATE``)."""
-    return render(request, template_name, {"error": error}, status=status)
+    about a request a page refuses (``BAD_REQUEST_TEMPLATE``). A rate limit
+    stays a 429 with its ``Retry-After`` on a page too."""
+    if isinstance(error, TooManyRequests):
+        status = error.status_code
+    response = render(request, template_name, {"error": error}, status=status)
+    for name, value in error.headers().items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 # The page people get for a request Django refuses to read, or a method a page does not take.

@@ -184,6 +184,10 @@ DEFAULTS: dict[str, Any] = {
     # unless their host is in CLIENT_ID_METADATA_DOCUMENT_ALLOWED_HOSTS. Off:
     # the consent screen shows the client's host and that the site did not review it.
     "CLIENT_ID_METADATA_DOCUMENT_APPROVAL_REQUIRED": False,
+    # Documents fetched (not served from the cache) because of one client
+    # address, per window: each new https client_id costs a fetch.
+    "CLIENT_ID_METADATA_DOCUMENT_MAX_FETCHES": 20,
+    "CLIENT_ID_METADATA_DOCUMENT_FETCH_WINDOW_SECONDS": 600,
     # Dynamic client registration (RFC 7591) and management (RFC 7592) at
     # /o/register/: "off" (no such endpoint), "initial_access_token" (a
     # bearer token an admin made, `manage.py createinitialaccesstoken`), or

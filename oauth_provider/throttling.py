@@ -141,6 +141,14 @@ REGISTRATION = Limit(
     "REGISTRATION_REQUEST_WINDOW_SECONDS",
     _("Too many client registrations from this address. Try again later."),
 )
+# Each new https client_id makes the server fetch a document (and store a
+# client): anyone may send one, so the fetches one address causes are counted.
+METADATA_DOCUMENT_FETCH = Limit(
+    "metadata_document_fetch",
+    "CLIENT_ID_METADATA_DOCUMENT_MAX_FETCHES",
+    "CLIENT_ID_METADATA_DOCUMENT_FETCH_WINDOW_SECONDS",
+    _("Too many new client ID metadata documents from this address. Try again later."),
+)
 
 
 # An IPv6 subscriber is given a whole /64 at least (RFC 6177 §2), and can

@@ -19,7 +19,7 @@ from joserfc.jwk import ECKey, OctKey
 
 from oauth_provider import client_metadata_documents, outbound
 from oauth_provider.checks import check_deploy_settings, check_settings
-from oauth_provider.errors import InvalidClient
+from oauth_provider.errors import InvalidClient, TooManyRequests
 from oauth_provider.models import AccessToken, Client
 from oauth_provider.signals import client_authentication_failed
 from tests.factories import ConsentFactory, UserFactory
@@ -393,6 +393,52 @@ def test_no_refetch_within_max_age_and_refetch_after(on, site, url, frozen_clock
     assert client_metadata_documents.resolve(url).name == "Renamed"
     assert site.requests == [PATH, PATH]
     assert Client.objects.count() == 1
+
+
+def serve_document(site, https, url):
+    body = json.dumps(document(url)).encode()
+    site.routes[url.removeprefix(https)] = (200, {"Content-Type": "application/json"}, body)
+
+
+def test_fetches_one_address_causes_are_limited_and_cached_copies_are_free(on, site, https, settings):
+    """Anyone may send a new https client_id, and each costs a fetch (and a
+    stored client): one address gets CLIENT_ID_METADATA_DOCUMENT_MAX_FETCHES
+    per window, then 429; another address, or a cached document, is not held up."""
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "CLIENT_ID_METADATA_DOCUMENT_MAX_FETCHES": 2}
+    urls = [f"{https}/client-{n}.json" for n in range(3)]
+    for url in urls:
+        site.routes[url.removeprefix(https)] = (
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps(document(url)).encode(),
+        )
+    attacker, other = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "198.51.100.9"}
+
+    client_metadata_documents.resolve(urls[0], attacker)
+    client_metadata_documents.resolve(urls[1], attacker)
+    with pytest.raises(TooManyRequests):
+        client_metadata_documents.resolve(urls[2], attacker)
+
+    assert client_metadata_documents.resolve(urls[0], attacker) is not None  # cached: no fetch
+    assert client_metadata_documents.resolve(urls[2], other) is not None
+    assert len(site.requests) == 3
+
+
+def test_fetch_limit_at_the_authorization_endpoint_is_a_page(on, site, https, settings, client):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "CLIENT_ID_METADATA_DOCUMENT_MAX_FETCHES": 1}
+    first, second = f"{https}/a.json", f"{https}/b.json"
+    for url in (first, second):
+        site.routes[url.removeprefix(https)] = (
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps(document(url)).encode(),
+        )
+
+    client.get("/o/authorize/", {"client_id": first, "redirect_uri": CALLBACK})
+    response = client.get("/o/authorize/", {"client_id": second, "redirect_uri": CALLBACK})
+
+    assert response.status_code == 429
+    assert "Retry-After" in response
 
 
 @pytest.mark.parametrize(

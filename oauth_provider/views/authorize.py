@@ -50,7 +50,7 @@ class AuthorizeView(SensitivePageMixin, View):
 
     def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         try:
-            target = authorization.redirect_target(request.GET)
+            target = authorization.redirect_target(request.GET, request.META)
         except OAuthError as error:
             return error_page(request, error, self.error_template_name)
         try:
