@@ -201,6 +201,7 @@ def test_adding_confidential_client_shows_secret_once(admin_client):
     assert_not_cached(response)
     html = response.content.decode()
     assert "will not be shown again" in html
+    assert '<meta name="referrer" content="same-origin">' in html
     client = Client.objects.get(name="Admin-made app")
     assert client.client_id in html
     assert reverse("admin:oauth_provider_client_changelist") in html

@@ -20,6 +20,8 @@ def test_adding_shows_the_token_once(staff_client):
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
+    # Like the client secret page (shown_once.html): no Referer leaves it.
+    assert '<meta name="referrer" content="same-origin">' in response.content.decode()
     value = TOKEN.search(response.content.decode()).group()
     token = InitialAccessToken.objects.get()
     assert token.token_hash == hash_secret(value)
