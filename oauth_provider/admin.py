@@ -61,6 +61,7 @@ from .models import (
     SigningKey,
 )
 from .models.base import get_or_none
+from .models.clients import REGISTERED_BY_ADMIN
 from .redirect_uris import split_redirect_uris
 from .revocation import REVOKED_FIELDS, end_grants, revoke_tokens
 from .settings import oauth_settings
@@ -125,7 +126,8 @@ class EmptyFieldFilter(admin.SimpleListFilter):
 
 class OwnerFilter(EmptyFieldFilter):
     """Who registered a client: a user through self-service (the client has an
-    owner) or an administrator (it has none)."""
+    owner) or an administrator (``models.clients.REGISTERED_BY_ADMIN``: no owner, and
+    neither self-registered nor described by a metadata document)."""
 
     title = _("registered by")
     parameter_name = "registered_by"
@@ -136,11 +138,9 @@ class OwnerFilter(EmptyFieldFilter):
     }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
-        filtered = super().queryset(request, queryset)
-        # A client described by a metadata document has no owner either, but no administrator registered it.
-        if self.value() == "admin" and filtered is not None:
-            return filtered.filter(metadata_document_fetched_at__isnull=True)
-        return filtered
+        if self.value() == "admin":
+            return queryset.filter(REGISTERED_BY_ADMIN)
+        return super().queryset(request, queryset)
 
 
 class MetadataDocumentFilter(EmptyFieldFilter):

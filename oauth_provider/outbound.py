@@ -70,10 +70,7 @@ def private_addresses_allowed(client: Client) -> bool:
     itself at the registration endpoint, and no metadata document describes
     it, which anyone may publish), or the site allows private addresses for
     every client."""
-    registered_by_admin = (
-        client.owner_id is None and not client.dynamically_registered and not client.is_metadata_document
-    )
-    return registered_by_admin or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
+    return client.registered_by_admin or bool(oauth_settings.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED)
 
 
 def is_public(address: IPAddress) -> bool:

@@ -466,6 +466,8 @@ def test_changelist_filters(admin_client, query, expected):
         "first_party": ClientFactory(skip_consent=True),
         "disabled": ClientFactory(is_active=False),
         "public": PublicClientFactory(),
+        # No owner either, but software registered it (RFC 7591): no admin's.
+        "self_registered": ClientFactory(registration_access_token_hash="0" * 64),
     }
 
     response = admin_client.get(url(Client, "changelist"), query)

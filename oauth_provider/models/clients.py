@@ -52,6 +52,12 @@ REVIEWED_FIELDS = (
     # as much a destination of its credentials as a redirect URI.
     "allowed_origins",
 )
+# Clients an administrator registered (admin, createclient): no owner, not
+# self-registered (RFC 7591), not described by a metadata document, which
+# anyone may publish. ``Client.registered_by_admin`` says it of one client.
+REGISTERED_BY_ADMIN = models.Q(
+    owner__isnull=True, registration_access_token_hash="", metadata_document_fetched_at__isnull=True
+)
 # The grants that only redeem what a user authorized earlier (a code, a
 # refresh token, an approved device request): the ones a client under review
 # keeps. Client credentials and password would be new authorizations.
@@ -389,6 +395,11 @@ class Client(models.Model):
     def dynamically_registered(self) -> bool:
         """Registered by anyone at the registration endpoint (RFC 7591), not by an admin."""
         return bool(self.registration_access_token_hash)
+
+    @property
+    def registered_by_admin(self) -> bool:
+        """``REGISTERED_BY_ADMIN``, for this client."""
+        return self.owner_id is None and not self.dynamically_registered and not self.is_metadata_document
 
     def set_registration_access_token(self) -> str:
         """Give the client a new registration access token (RFC 7592 §3); return it. Only its hash is kept."""
