@@ -63,7 +63,8 @@ class UserInfoView(ProtocolView):
         response = super().finalize_response(request, response, *args, **kwargs)
         # RFC 9728 §5.1, when the site declares a resource at its root (the
         # one the bare well-known URL describes), which UserInfo lies in.
-        root = resource_at("", origin(issuer(request._request)))
-        if response.status_code == 401 and root is not None:
-            response["WWW-Authenticate"] += f', resource_metadata="{metadata_url(root)}"'
+        if response.status_code == 401:
+            root = resource_at("", origin(issuer(request._request)))
+            if root is not None:
+                response["WWW-Authenticate"] += f', resource_metadata="{metadata_url(root)}"'
         return response
