@@ -192,3 +192,33 @@ def registered(db, api_client, open_registration):
         return body
 
     return register
+
+
+# A real local HTTPS server (tests/https_site.py), for what the server fetches.
+
+
+@pytest.fixture(scope="module")
+def authority():
+    """A throwaway certificate authority (trustme)."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture
+def site():
+    """What the test server answers: fill ``site.routes``."""
+    from .https_site import Site
+
+    return Site()
+
+
+@pytest.fixture
+def https(site, authority):
+    """The base URL of an HTTPS server answering from ``site``."""
+    from .https_site import https_server
+
+    server, url = https_server(site, authority)
+    yield url
+    server.shutdown()
+    server.server_close()

@@ -5,12 +5,10 @@ certificate comes from a test authority (trustme)."""
 import base64
 import json
 import secrets
-import ssl
 import time
 from urllib.parse import urlencode
 
 import pytest
-import trustme
 from django.core.checks import Warning
 from django.test import override_settings
 from django.urls import reverse
@@ -24,7 +22,7 @@ from oauth_provider.models import AccessToken, Client
 from oauth_provider.signals import client_authentication_failed
 from tests.factories import ConsentFactory, UserFactory
 from tests.helpers import pkce_pair, post_token, redirect_params
-from tests.test_sector_identifier import Site, serve
+from tests.https_site import trust
 
 pytestmark = pytest.mark.django_db
 
@@ -32,39 +30,11 @@ PATH = "/client.json"
 CALLBACK = "https://app.example.org/callback"
 
 
-@pytest.fixture(scope="module")
-def authority():
-    return trustme.CA()
-
-
-@pytest.fixture
-def site():
-    return Site()
-
-
-@pytest.fixture
-def https(site, authority):
-    """The HTTPS server's base URL."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(context)
-    server, url = serve(site, context)
-    yield url
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
 def trusted(monkeypatch, authority):
     """Production verification plus trust in the test authority, through the
     one seam ``client_metadata_documents.ssl_context``."""
-    production = client_metadata_documents.ssl_context
-
-    def test_context():
-        context = production()
-        authority.configure_trust(context)
-        return context
-
-    monkeypatch.setattr(client_metadata_documents, "ssl_context", test_context)
+    trust(monkeypatch, client_metadata_documents, authority)
 
 
 def enable(settings, **overrides):

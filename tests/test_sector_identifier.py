@@ -2,12 +2,9 @@
 from a real local HTTPS server whose certificate comes from a test authority (trustme)."""
 
 import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import trustme
 from django.core.exceptions import ValidationError
 
 from oauth_provider import outbound, sector_identifiers
@@ -15,6 +12,7 @@ from oauth_provider.forms import ClientForm, OwnClientForm
 from oauth_provider.models import Client
 from oauth_provider.subjects import subject
 from tests.factories import ClientFactory, UserFactory
+from tests.https_site import Site, serve, trust
 
 pytestmark = pytest.mark.django_db
 
@@ -22,78 +20,11 @@ REDIRECT_URIS = ["https://www.example.org/callback", "https://m.example.net/call
 LISTING = b'["https://www.example.org/callback", "https://m.example.net/callback", "https://x.example/cb"]'
 
 
-class Site:
-    """What the test server answers: path -> (status, headers, body), or a callable
-    taking the handler for anything else (slow answers)."""
-
-    def __init__(self):
-        self.routes = {}
-        self.requests = []
-
-
-def serve(site, ssl_context=None):
-    """A threaded HTTP(S) server on 127.0.0.1 answering from ``site``; returns (server, base URL)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            site.requests.append(self.path)
-            route = site.routes.get(self.path, (404, {}, b"not here"))
-            if callable(route):
-                route(self)
-                return
-            status, headers, body = route
-            self.send_response(status)
-            for name, value in {"Content-Length": str(len(body)), **headers}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    if ssl_context is not None:
-        server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    scheme = "https" if ssl_context is not None else "http"
-    return server, f"{scheme}://127.0.0.1:{server.server_address[1]}"
-
-
-@pytest.fixture(scope="module")
-def authority():
-    return trustme.CA()
-
-
-@pytest.fixture
-def site():
-    return Site()
-
-
-@pytest.fixture
-def https(site, authority):
-    """The HTTPS server's base URL; the fetch is told to trust the test authority."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(context)
-    server, url = serve(site, context)
-    yield url
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
 def trusted(monkeypatch, authority):
     """Production verification, plus trust in the test authority: the only seam is
     ``sector_identifiers.ssl_context``."""
-
-    production = sector_identifiers.ssl_context
-
-    def test_context():
-        context = production()
-        authority.configure_trust(context)
-        return context
-
-    monkeypatch.setattr(sector_identifiers, "ssl_context", test_context)
+    trust(monkeypatch, sector_identifiers, authority)
 
 
 def json_route(body=LISTING, status=200):

@@ -21,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from oauth_provider.models import AccessToken
 from oauth_provider.models import Client as OAuthClient
 from tests.factories import AccessTokenFactory, PublicClientFactory
-from tests.test_sector_identifier import Site, serve
+from tests.https_site import Site, serve
 
 from .agent import CLIENT_NAME, REDIRECT_URI, Agent, client_metadata, run_async
 
