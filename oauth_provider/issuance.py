@@ -73,7 +73,7 @@ def issue_tokens(
     value_of = None
     if access_token_format(client.access_token_format, resources) == JWT:
         lifetime = min(lifetime, oauth_settings.JWT_ACCESS_TOKEN_EXPIRE_SECONDS)
-        value_of = functools.partial(_jwt_value, issuer=issuer or oauth_settings.ISSUER)
+        value_of = functools.partial(jwt_value, issuer=issuer)
     access_token, access_value = AccessToken.issue(
         value_of=value_of,
         client=client,
@@ -108,8 +108,9 @@ def issue_tokens(
     return response
 
 
-def _jwt_value(token: AccessToken, *, issuer: str | None) -> str:
-    """The RFC 9068 JWT of the unsaved ``token``.
+def jwt_value(token: AccessToken, *, issuer: str | None = None) -> str:
+    """The RFC 9068 JWT of the unsaved ``token``, naming ``issuer`` (default:
+    ``ISSUER``); for ``AccessToken.issue(value_of=...)``.
 
     ``sub`` (§2.2): the client's ``client_id`` when it acts for itself;
     else the user's subject identifier as this client knows it (public or
@@ -117,6 +118,7 @@ def _jwt_value(token: AccessToken, *, issuer: str | None) -> str:
     grant's OpenID Connect sign-in, if any, gives that ``sub`` and the
     ``auth_time`` and ``acr`` of §2.2.1 (one query).
     """
+    issuer = issuer or oauth_settings.ISSUER
     if issuer is None:
         raise ValueError("A JWT access token names its issuer: pass issuer, or set OAUTH_PROVIDER['ISSUER'].")
     if token.user is None:
