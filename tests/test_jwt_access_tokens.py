@@ -11,6 +11,8 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.management import call_command
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -560,3 +562,34 @@ def test_the_module_imports_without_the_app_installed():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_a_key_published_for_another_algorithm_does_not_verify(jwt_client):
+    # A JWKS key says which algorithm it is for (RFC 7517 §4.4): RS256 with an RS384 key is refused.
+    _response, value = issue(jwt_client)
+    kid = segments(value)[0]["kid"]
+    published = [key for key in signing_keys.jwks()["keys"] if key["kid"] == kid]
+    keys = KeySet.import_key_set({"keys": [{**published[0], "alg": "RS384"}]})
+
+    with pytest.raises(InvalidAccessToken):
+        decode(value, keys=keys, issuer=ISSUER, audience=None, leeway=0)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"crit": ["https://example.com/extension"], "https://example.com/extension": 1},
+        {"b64": True, "crit": ["b64"]},
+    ],
+)
+def test_header_extensions_we_never_use_are_refused(header):
+    # Signed by hand: joserfc itself would not sign an unknown critical extension.
+    key = signing_keys.signing_key("RS256")
+    signing_input = (
+        f"{b64({'alg': 'RS256', 'typ': 'at+jwt', 'kid': key.kid, **header})}.{b64(valid_claims())}"
+    )
+    signature = key.jose_key.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    value = f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+    with pytest.raises(InvalidAccessToken, match="header parameter"):
+        local_claims(value, audience=None)
