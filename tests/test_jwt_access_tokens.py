@@ -593,3 +593,70 @@ def test_header_extensions_we_never_use_are_refused(header):
 
     with pytest.raises(InvalidAccessToken, match="header parameter"):
         local_claims(value, audience=None)
+
+
+# -- tokens verified before ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """How many signatures ``jwt_access_tokens`` verifies during the test."""
+    calls = []
+    real = jwt_access_tokens.validate_compact
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jwt_access_tokens, "validate_compact", counting)
+    return calls
+
+
+def test_a_token_verified_before_is_not_verified_again(jwt_client, verifications):
+    _response, value = issue(jwt_client)
+
+    for _ in range(3):
+        assert local_claims(value, audience=None)["client_id"] == jwt_client.client_id
+
+    assert len(verifications) == 1
+
+
+def test_a_reloaded_key_set_verifies_again(jwt_client, frozen_clock, verifications):
+    _response, value = issue(jwt_client)
+    local_claims(value, audience=None)
+
+    frozen_clock.advance(seconds=signing_keys.SIGNING_KEY_CACHE_SECONDS)
+    local_claims(value, audience=None)
+
+    assert len(verifications) == 2
+
+
+def test_the_claims_of_a_token_verified_before_are_checked_again(jwt_client, frozen_clock):
+    response, value = issue(jwt_client)
+    local_claims(value, audience=None)
+
+    with pytest.raises(InvalidAccessToken, match="audience"):
+        local_claims(value, audience=API)
+    frozen_clock.advance(seconds=response["expires_in"] + 30)
+    with pytest.raises(InvalidAccessToken, match="expired"):
+        local_claims(value, audience=None)
+
+
+def test_the_claims_returned_are_a_copy(jwt_client):
+    _response, value = issue(jwt_client)
+    local_claims(value, audience=None)["scope"] = "admin"
+
+    assert local_claims(value, audience=None)["scope"] == "read"
+
+
+def test_tokens_verified_before_are_bounded_oldest_first(monkeypatch, jwt_client, verifications):
+    monkeypatch.setattr(jwt_access_tokens, "VERIFIED_MAX_TOKENS", 2)
+    monkeypatch.setattr(jwt_access_tokens, "_verified", type(jwt_access_tokens._verified)())
+    first, second, third = (issue(jwt_client)[1] for _ in range(3))
+    for value in (first, second, third):
+        local_claims(value, audience=None)
+
+    local_claims(third, audience=None)
+    assert len(verifications) == 3
+    local_claims(first, audience=None)
+    assert len(verifications) == 4
