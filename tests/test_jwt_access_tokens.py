@@ -366,7 +366,22 @@ def test_malformed_claims_are_refused(changes):
 
 @pytest.mark.parametrize(
     "value",
-    ["", "opat_abc", "a.b.c", "..", "é.é.é", "a.b.c.d", "x" * 5000 + ".a.b", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA"],
+    [
+        "",
+        "opat_abc",
+        "a.b.c",
+        "..",
+        "é.é.é",
+        "a.b.c.d",
+        "x" * 5000 + ".a.b",
+        # Headers: RS256 without typ or kid; a JSON array; JSON null; a numeric kid.
+        "eyJhbGciOiJSUzI1NiJ9.e30.AAAA",
+        "W10.e30.AAAA",
+        "bnVsbA.e30.AAAA",
+        "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJSUzI1NiIsImtpZCI6MX0.e30.AAAA",
+        # A payload that is not base64url.
+        "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.!!.AAAA",
+    ],
 )
 def test_malformed_values_are_refused(value):
     assert_refused(value)
