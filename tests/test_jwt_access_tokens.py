@@ -675,3 +675,12 @@ def test_tokens_verified_before_are_bounded_oldest_first(monkeypatch, jwt_client
     assert len(verifications) == 3
     local_claims(first, audience=None)
     assert len(verifications) == 4
+
+
+def test_keys_managed_in_settings_remember_verified_tokens_too(pem_keys, jwt_client, verifications):
+    _response, value = issue(jwt_client)
+
+    local_claims(value, audience=None)
+    local_claims(value, audience=None)
+
+    assert len(verifications) == 1
