@@ -4,12 +4,12 @@ Every protected request runs this lookup, so it is kept to the minimum: one
 indexed SELECT by token hash that joins the client and the user and reads
 only the columns a protected request needs (``compiled_lookup``, which also
 joins a multi-table-inheritance user model's parent tables). The same row, as
-plain values with its layout's fingerprint, is what ``token_cache`` stores.
+plain values, is what ``revocation_stream`` remembers in process.
 """
 
 from __future__ import annotations
 
-from . import token_cache
+from . import revocation_stream
 from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join, Row
 from .crypto import hash_secret
 from .models import AccessToken
@@ -24,6 +24,7 @@ TOKEN_FIELDS = (
     "scope",
     "resources",
     "family_id",
+    "created_at",
     "expires_at",
     "revoked_at",
 )
@@ -33,7 +34,7 @@ LOOKUP = CompiledLookup(
     AccessToken,
     "token_hash",
     fields=TOKEN_FIELDS,
-    # Without the user's password hash, which the token cache therefore never holds.
+    # Without the user's password hash, which memory therefore never holds.
     joins=[Join("client", CLIENT_FIELDS), USER_WITHOUT_PASSWORD],
 )
 
@@ -49,19 +50,30 @@ def build(alias: str, row: Row) -> AccessToken:
 
 
 def find_token(value: str) -> AccessToken | None:
-    """The access token with this raw value: from ``TOKEN_CACHE`` when it
-    holds it in this row layout, else from the one query (and then cached if
-    it is active)."""
+    """The access token with this raw value: from this process's memory when
+    the revocation stream is trusted and remembers it (and no event revoked
+    it), else from the one query (and then remembered if it is active)."""
     token_hash = hash_secret(value)
     alias = LOOKUP.alias()
-    layout = LOOKUP.layout.fingerprint
-    row = token_cache.get(token_hash, layout)
-    if row is not None:
-        return build(alias, row)
+    trusted = revocation_stream.trusted()
+    if trusted:
+        row = revocation_stream.cached(token_hash)
+        if row is not None:
+            token = build(alias, row)
+            if not revocation_stream.is_revoked(
+                token_hash=token_hash,
+                issued_at=token.created_at,
+                client_id=token.client.client_id,
+                user_pk=token.user_id,
+                sub=None,
+            ):
+                return token
     row = fetch_row(alias, token_hash)
     if row is None:
         return None
     token = build(alias, row)
-    if token.is_active():
-        token_cache.add(token_hash, layout, row, token.expires_at)
+    if trusted and token.is_active():
+        revocation_stream.remember(
+            token_hash, row, token.expires_at, client_id=token.client.client_id, user_pk=token.user_id
+        )
     return token

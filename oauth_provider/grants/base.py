@@ -15,7 +15,7 @@ from ..crypto import hash_secret
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse
 from ..payload import TokenRequest
-from ..revocation import revoke_family
+from ..revocation import RevocationReason, revoke_families
 
 if TYPE_CHECKING:
     from ..models.base import Credential
@@ -77,7 +77,7 @@ class Grant:
         """A code or rotated refresh token came back: one of two parties holds a
         stolen copy, so revoke everything descended from the authorization
         (RFC 6749 §4.1.2, RFC 9700 §4.14.2)."""
-        revoke_family(credential.family_id, reason="reuse")
+        revoke_families([credential.family_id], reason=RevocationReason.REUSE)
         if self.reuse_signal is not None:
             self.reuse_signal.send(sender=type(credential), credential=credential)
         raise InvalidGrant(description)
