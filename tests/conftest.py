@@ -222,3 +222,6 @@ def https(site, authority):
     yield url
     server.shutdown()
     server.server_close()
+
+
+from .stream_helpers import any_stream, redis_stream  # noqa: E402, F401 - fixtures
