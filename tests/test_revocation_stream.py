@@ -92,7 +92,9 @@ def test_not_before_refuses_tokens_issued_earlier_only(frozen_clock, holder, tok
     s.set_not_before([holder], at, at + 3600)
     assert s.is_revoked(token_hash=HASH, issued_at=later(seconds=-1), **token)
     assert not s.is_revoked(token_hash=HASH, issued_at=clock.now(), **token)
-    assert not s.is_revoked(token_hash=HASH, issued_at=later(seconds=-1), client_id="other", user_pk=8, sub="s")
+    assert not s.is_revoked(
+        token_hash=HASH, issued_at=later(seconds=-1), client_id="other", user_pk=8, sub="s"
+    )
 
 
 def test_an_earlier_not_before_never_replaces_a_later_one():
@@ -214,7 +216,9 @@ def test_a_change_drops_the_rows_of_that_client_and_rows_of_unknown_holders():
     assert s.denied == {} and s.not_before == {}  # a change revokes nothing
 
 
-@pytest.mark.parametrize("message", ["not json", "{}", '{"type": "bogus"}', '{"type": "revoked", "tokens": [1]}'])
+@pytest.mark.parametrize(
+    "message", ["not json", "{}", '{"type": "bogus"}', '{"type": "revoked", "tokens": [1]}']
+)
 def test_messages_this_code_did_not_write_are_refused(message):
     with pytest.raises((ValueError, KeyError, TypeError)):
         events.apply(state(), message)
@@ -232,7 +236,10 @@ def ids_for(**oauth):
     ("config", "expected"),
     [
         ({"ENGINE": "redis", "LOCATION": "redis://127.0.0.1:6379/0"}, []),
-        ({"ENGINE": "postgresql", "DATABASE": "default"}, [] if connection.vendor == "postgresql" else ["E040"]),
+        (
+            {"ENGINE": "postgresql", "DATABASE": "default"},
+            [] if connection.vendor == "postgresql" else ["E040"],
+        ),
         ("redis", ["E038"]),
         ({"ENGINE": "kafka"}, ["E038"]),
         ({"ENGINE": "redis", "LOCATION": "redis://x", "TIMEOUT": 3}, ["E038"]),
@@ -264,7 +271,10 @@ def test_w018_retired_token_cache_settings_say_what_replaces_them(name):
 
 def test_w019_in_process_cache_settings_without_a_stream():
     assert ids_for(IN_PROCESS_CACHE_SECONDS=60) == ["oauth_provider.W019"]
-    assert ids_for(IN_PROCESS_CACHE_SECONDS=60, REVOCATION_STREAM={"ENGINE": "redis", "LOCATION": "redis://x"}) == []
+    assert (
+        ids_for(IN_PROCESS_CACHE_SECONDS=60, REVOCATION_STREAM={"ENGINE": "redis", "LOCATION": "redis://x"})
+        == []
+    )
 
 
 # -- Without a stream -----------------------------------------------------------------------------
@@ -348,7 +358,11 @@ def test_ending_a_users_grants_sends_a_not_before_with_its_subs(any_stream):
         for token in tokens:
             assert eventually(
                 lambda token=token: other.is_revoked(
-                    token_hash=token.token_hash, issued_at=token.created_at, client_id="c", user_pk=user.pk, sub=None
+                    token_hash=token.token_hash,
+                    issued_at=token.created_at,
+                    client_id="c",
+                    user_pk=user.pk,
+                    sub=None,
                 )
             )
     finally:
@@ -366,7 +380,9 @@ def test_a_token_issued_in_the_same_second_as_a_not_before_is_denied_by_hash(any
     whole = token.created_at.replace(microsecond=0)
     assert not local.is_revoked(token_hash="x", issued_at=whole, client_id="c", user_pk=user.pk, sub=None)
     # ...so it is denied by hash.
-    assert local.is_revoked(token_hash=token.token_hash, issued_at=whole, client_id="c", user_pk=user.pk, sub=None)
+    assert local.is_revoked(
+        token_hash=token.token_hash, issued_at=whole, client_id="c", user_pk=user.pk, sub=None
+    )
 
 
 @pytest.mark.django_db(transaction=True)
