@@ -55,7 +55,7 @@ class GunicornSite:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> GunicornSite:
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
             [
                 str(GUNICORN),
                 "--workers",

@@ -18,8 +18,8 @@ from django.test import override_settings
 
 from oauth_provider import bearer, clock, revocation_stream
 from oauth_provider.checks import check_settings
-from oauth_provider.errors import InvalidBearerToken
 from oauth_provider.consents import withdraw_consent
+from oauth_provider.errors import InvalidBearerToken
 from oauth_provider.models import AccessToken
 from oauth_provider.revocation import RevocationReason, end_grants, revoke_tokens
 from oauth_provider.revocation_stream import events
