@@ -11,7 +11,8 @@ accept it), then revoked here (``revocation.revoke_tokens``, one
 transaction); the time from the call until each worker has refused the
 token once is that revocation's propagation time. Workers are reached over
 loopback HTTP, one new connection per request, so a time includes the
-requests spent finding each worker: an upper bound.
+requests spent finding each worker: an upper bound, reported with its
+floor (the same search right after, when nothing is left to propagate).
 
 Redis is ``REDIS_URL`` (default redis://127.0.0.1:6379/2).
 """
@@ -19,6 +20,7 @@ Redis is ``REDIS_URL`` (default redis://127.0.0.1:6379/2).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -57,9 +59,11 @@ def until_every_worker(site: GunicornSite, token: str, status: int, *, remembere
     raise SystemExit(f"Workers {sorted(seen)} of {WORKERS} answered {status} in {ATTEMPTS} requests")
 
 
-def measure(config: dict, database: str, revocations: int) -> list[float]:
-    """Milliseconds from each revocation until every worker refused the token."""
-    times = []
+def measure(config: dict, database: str, revocations: int) -> tuple[list[float], list[float]]:
+    """Milliseconds from each revocation until every worker refused the token,
+    and, as its floor, the same search for refusals right after (nothing left
+    to propagate): what the requests themselves cost."""
+    times, floors = [], []
     with (
         override_settings(OAUTH_PROVIDER={**settings.OAUTH_PROVIDER, "REVOCATION_STREAM": config}),
         GunicornSite(database=database, config=config, workers=WORKERS) as site,
@@ -72,7 +76,10 @@ def measure(config: dict, database: str, revocations: int) -> list[float]:
             revoke_tokens([token], reason=RevocationReason.REVOKED)
             until_every_worker(site, token.value, 401)
             times.append((time.perf_counter() - start) * 1000)
-    return times
+            start = time.perf_counter()
+            until_every_worker(site, token.value, 401)
+            floors.append((time.perf_counter() - start) * 1000)
+    return times, floors
 
 
 def main() -> None:
@@ -96,13 +103,24 @@ def main() -> None:
         f"Revocation seen by every process: {WORKERS} gunicorn workers, {args.revocations} revocations each, "
         f"Python {sys.version.split()[0]}, ms from revoke_tokens() until every worker refused the token\n"
     )
-    print("| engine | p50 ms | p99 ms | max ms | target p99 | met |")
-    print("|---|---:|---:|---:|---|---|")
-    for name, times in results.items():
-        p50 = statistics.median(times)
-        p99 = statistics.quantiles(times, n=100)[98]
+    print("| engine | p50 ms | p99 ms | max ms | floor p50 ms | floor p99 ms | target p99 | met |")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    for name, (times, floors) in results.items():
+        p50, p99 = percentiles(times)
+        floor50, floor99 = percentiles(floors)
         met = "yes" if p99 <= 100 else "**no**"
-        print(f"| {name} | {p50:.1f} | {p99:.1f} | {max(times):.1f} | <= 100 | {met} |")
+        cells = [name, *(f"{ms:.1f}" for ms in (p50, p99, max(times), floor50, floor99)), "<= 100", met]
+        print(f"| {' | '.join(cells)} |")
+    print(
+        "\nFloor: the same search for a refusal from every worker, right after (nothing left to "
+        "propagate): a refusal is a database lookup, on a new connection with Django's default CONN_MAX_AGE."
+    )
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    """p50 and p99 (nearest rank)."""
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
 if __name__ == "__main__":
