@@ -151,7 +151,7 @@ def end_grants(*, reason: RevocationReason, **holders: Any) -> int:
     starting later finds its code, request or token ended.
 
     Other processes are told with a not-before time when ``holders`` is one
-    user or only clients (``publish_not_before``), else with the hashes.
+    user or only clients (``_publish_not_before``), else with the hashes.
     """
     now = clock.now()
     code_reason = (
@@ -164,7 +164,7 @@ def end_grants(*, reason: RevocationReason, **holders: Any) -> int:
     ).update(status=DeviceAuthorization.Status.DENIED, decided_at=now)
     live = {**holders, "revoked_at__isnull": True, "expires_at__gt": now}
     list(RefreshToken.objects.select_for_update().filter(**live).values_list("pk"))
-    not_before = publish_not_before(holders)
+    not_before = _publish_not_before(holders)
     tokens = [token for model in LOCK_ORDER for token in model.objects.filter(**live).only(*REVOKED_FIELDS)]
     if not_before is None:
         return revoke_tokens(tokens, reason=reason)
@@ -173,7 +173,7 @@ def end_grants(*, reason: RevocationReason, **holders: Any) -> int:
     return _revoke(tokens, reason=reason, denied=lambda token: token.created_at.timestamp() >= not_before)
 
 
-def publish_not_before(holders: Mapping[str, Any]) -> float | None:
+def _publish_not_before(holders: Mapping[str, Any]) -> float | None:
     """Send a not-before time for ``holders`` if they are one user (with the
     ``sub`` values its live tokens carry) or only clients; return it (Unix
     seconds), or None if ``holders`` is anything else or there is no stream."""

@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.signals import setting_changed
-from django.db import models, router
+from django.db import models, router, transaction
 from django.dispatch import receiver
 
 from .. import clock
@@ -182,9 +182,7 @@ def _send(messages: list[str], using: str | None) -> None:
     current_engine = engine()
     if current_engine is None or not messages:
         return
-    from django.db import transaction
-
-    from ..models import AccessToken
+    from ..models import AccessToken  # not at import: checks import this module before models are ready
 
     using = using or router.db_for_write(AccessToken)
     current_engine.send(messages, using=using)
