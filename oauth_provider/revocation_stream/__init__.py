@@ -182,7 +182,7 @@ def _send(messages: list[str], using: str | None) -> None:
     current_engine = engine()
     if current_engine is None or not messages:
         return
-    from ..models import AccessToken  # not at import: checks import this module before models are ready
+    from ..models import AccessToken  # not at import: this package imports no model (see listener)
 
     using = using or router.db_for_write(AccessToken)
     current_engine.send(messages, using=using)
