@@ -16,7 +16,7 @@ from django.contrib.auth.models import update_last_login
 from django.db import connection, transaction
 from django.test import override_settings
 
-from oauth_provider import bearer, clock, revocation_stream
+from oauth_provider import bearer, clock, revocation_stream, token_lookup
 from oauth_provider.checks import check_settings
 from oauth_provider.consents import withdraw_consent
 from oauth_provider.errors import InvalidBearerToken
@@ -507,3 +507,31 @@ def test_a_forked_process_does_not_trust_its_parents_state(monkeypatch, settings
         assert not revocation_stream.trusted()
     finally:
         revocation_stream.stop()
+
+
+# -- The race, through the real lookup ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("end", ["revoke", "end_grants"])
+@pytest.mark.django_db(transaction=True)
+def test_a_row_read_just_before_its_revocation_is_never_served_after_it(any_stream, monkeypatch, end):
+    """The request reads the token's row (active), the revocation commits and
+    its message arrives, then the request remembers what it read: the next
+    request is still refused, by hash (a revocation) or by the user's
+    not-before time (``end_grants``, for a token issued seconds earlier)."""
+    token = AccessTokenFactory(created_at=clock.now() - timedelta(seconds=10))
+    fetch = token_lookup.PROTECTED.fetch
+
+    def fetch_then_revoke(token_hash):
+        found = fetch(token_hash)
+        if end == "revoke":
+            revoke_tokens([token], reason=RevocationReason.REVOKED)
+        else:
+            end_grants(user=token.user, reason=RevocationReason.PASSWORD_CHANGED)
+        return found
+
+    monkeypatch.setattr(token_lookup.PROTECTED, "fetch", fetch_then_revoke)
+    assert authenticates(token.value)  # read before the revocation: this one answer is allowed
+    monkeypatch.undo()
+    assert not authenticates(token.value)
+    assert not authenticates(token.value)
