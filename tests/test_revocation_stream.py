@@ -78,6 +78,18 @@ def test_a_denied_hash_is_revoked_until_its_expiry(frozen_clock):
     assert s.denied == {}
 
 
+def test_revocations_outlive_expiry_by_the_jwt_leeway(frozen_clock):
+    """A JWT is accepted up to the leeway past its ``exp``: so long is it denied."""
+    s = state(grace=30)
+    s.deny([(HASH, later(seconds=60).timestamp())])
+    frozen_clock.advance(seconds=89)
+    s.prune()
+    assert HASH in s.denied
+    frozen_clock.advance(seconds=1)
+    s.prune()
+    assert s.denied == {}
+
+
 @pytest.mark.parametrize(
     ("holder", "token"),
     [

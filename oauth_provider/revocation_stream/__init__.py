@@ -100,6 +100,7 @@ def stream() -> Stream | None:
             state = State(
                 max_rows=oauth_settings.IN_PROCESS_CACHE_MAX_TOKENS,
                 max_seconds=oauth_settings.IN_PROCESS_CACHE_SECONDS,
+                grace=_setting("ACCESS_TOKEN_LEEWAY_SECONDS", 0),
             )
             listener = Listener(
                 make_engine(config),
@@ -212,11 +213,15 @@ def not_before_time() -> tuple[float, float]:
     return float(math.floor(moment)), moment + longest_access_token_lifetime()
 
 
+def _setting(name: str, default: int) -> int:
+    """A setting of JWT access tokens (helper ``jwt``), or ``default`` where
+    this release has none."""
+    return getattr(oauth_settings, name) if name in oauth_settings.defaults else default
+
+
 def longest_access_token_lifetime() -> int:
     """Seconds: the longest any access token may live under the settings."""
-    lifetimes = [oauth_settings.ACCESS_TOKEN_EXPIRE_SECONDS]
-    if "JWT_ACCESS_TOKEN_EXPIRE_SECONDS" in oauth_settings.defaults:
-        lifetimes.append(oauth_settings.JWT_ACCESS_TOKEN_EXPIRE_SECONDS)
+    lifetimes = [oauth_settings.ACCESS_TOKEN_EXPIRE_SECONDS, _setting("JWT_ACCESS_TOKEN_EXPIRE_SECONDS", 0)]
     for resource in (oauth_settings.RESOURCES or {}).values():
         if isinstance(resource, dict) and resource.get("access_token_expire_seconds"):
             lifetimes.append(resource["access_token_expire_seconds"])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from django.db import connections, router
 
@@ -137,7 +138,9 @@ class Listener:
         alias = router.db_for_write(AccessToken)
         revoked = (
             AccessToken.objects.using(alias)
-            .filter(revoked_at__isnull=False, expires_at__gt=clock.now())
+            .filter(
+                revoked_at__isnull=False, expires_at__gt=clock.now() - timedelta(seconds=self.state.grace)
+            )
             .values_list("token_hash", "expires_at")
         )
         try:

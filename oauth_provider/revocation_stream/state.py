@@ -64,12 +64,16 @@ class State:
     """One process's deny list, not-before times and remembered rows.
 
     ``max_rows`` bounds the LRU (``IN_PROCESS_CACHE_MAX_TOKENS``);
-    ``max_seconds`` bounds each row's stay (``IN_PROCESS_CACHE_SECONDS``).
+    ``max_seconds`` bounds each row's stay (``IN_PROCESS_CACHE_SECONDS``);
+    ``grace`` is how long past its ``exp`` a token may still be accepted (a
+    JWT's leeway, ``ACCESS_TOKEN_LEEWAY_SECONDS``): revocations are kept
+    that much longer.
     """
 
-    def __init__(self, *, max_rows: int, max_seconds: float) -> None:
+    def __init__(self, *, max_rows: int, max_seconds: float, grace: float = 0) -> None:
         self.max_rows = max_rows
         self.max_seconds = max_seconds
+        self.grace = grace
         self.denied: dict[str, float] = {}  # token hash -> its expiry
         # (CLIENT | USER | SUB, value) -> (not before, kept until)
         self.not_before: dict[tuple[str, str], tuple[float, float]] = {}
@@ -119,7 +123,7 @@ class State:
     def prune(self) -> None:
         """Drop deny list entries and not-before times that can no longer
         refuse anything (their tokens have expired)."""
-        moment = now()
+        moment = now() - self.grace
         self.denied = {token_hash: exp for token_hash, exp in self.denied.items() if exp > moment}
         self.not_before = {holder: entry for holder, entry in self.not_before.items() if entry[1] > moment}
 
