@@ -41,7 +41,9 @@ def free_port() -> int:
 
 
 class GunicornSite:
-    def __init__(self, *, database: str, config: dict, workers: int = 2, gate: str | None = None) -> None:
+    def __init__(
+        self, *, database: str, config: dict, workers: int = 2, gate: str | None = None, conn_max_age: int = 0
+    ) -> None:
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -49,6 +51,7 @@ class GunicornSite:
             "STREAM_SITE_DATABASE": database,
             "STREAM_SITE_CONFIG": json.dumps(config),
             "STREAM_SITE_GATE": gate or "",
+            "STREAM_SITE_CONN_MAX_AGE": str(conn_max_age),
             "PYTHONPATH": str(ROOT),
         }
         self.workers = workers
