@@ -54,17 +54,16 @@ DEFAULT_HEARTBEAT_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class Stream:
-    """This process's engine, state and listener."""
+    """This process's state and the listener keeping it."""
 
     pid: int
-    engine: Engine
     state: State
     listener: Listener
 
 
 _lock = threading.Lock()
 _stream: Stream | None = None
-_engine: tuple[int, Engine] | None = None  # (id of the settings it was made from, engine)
+_engine: Engine | None = None  # to publish on; made again when the settings change
 
 
 def make_engine(config: dict[str, Any]) -> Engine:
@@ -81,9 +80,9 @@ def engine() -> Engine | None:
     config = oauth_settings.REVOCATION_STREAM
     if not config:
         return None
-    if _engine is None or _engine[0] != id(config):
-        _engine = (id(config), make_engine(config))
-    return _engine[1]
+    if _engine is None:
+        _engine = make_engine(config)
+    return _engine
 
 
 def stream() -> Stream | None:
@@ -107,7 +106,7 @@ def stream() -> Stream | None:
                 state,
                 heartbeat=config.get("HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS),
             )
-            _stream = Stream(os.getpid(), listener.engine, state, listener)
+            _stream = Stream(os.getpid(), state, listener)
             listener.start()
         return _stream
 
