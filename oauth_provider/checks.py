@@ -977,24 +977,22 @@ def _cache_backend(alias: Any) -> str | None:
 
 
 def _unshared_cache_warnings() -> list[Warning]:
-    warnings = []
-    for name, consequence in (("THROTTLE_CACHE", "each process counts failed attempts on its own"),):
-        alias = getattr(oauth_settings, name)
-        backend = _cache_backend(alias)
-        if backend in UNSHARED_CACHE_BACKENDS:
-            # Name the alias and both ways out: in a new project nobody set either
-            # setting, and the cache is Django's default LocMemCache.
-            warnings.append(
-                Warning(
-                    f"OAUTH_PROVIDER['{name}'] is the cache {alias!r}, a {backend.rsplit('.', 1)[-1]}, which "
-                    f"processes do not share: {consequence}.",
-                    hint=f"Give CACHES[{alias!r}] a backend every process shares, such as "
-                    "django.core.cache.backends.redis.RedisCache, or set "
-                    f"OAUTH_PROVIDER['{name}'] to the alias of such a cache.",
-                    id="oauth_provider.W005",
-                )
-            )
-    return warnings
+    alias = oauth_settings.THROTTLE_CACHE
+    backend = _cache_backend(alias)
+    if backend not in UNSHARED_CACHE_BACKENDS:
+        return []
+    # Name the alias and both ways out: in a new project nobody set the
+    # setting, and the cache is Django's default LocMemCache.
+    return [
+        Warning(
+            f"OAUTH_PROVIDER['THROTTLE_CACHE'] is the cache {alias!r}, a {backend.rsplit('.', 1)[-1]}, which "
+            "processes do not share: each process counts failed attempts on its own.",
+            hint=f"Give CACHES[{alias!r}] a backend every process shares, such as "
+            "django.core.cache.backends.redis.RedisCache, or set "
+            "OAUTH_PROVIDER['THROTTLE_CACHE'] to the alias of such a cache.",
+            id="oauth_provider.W005",
+        )
+    ]
 
 
 # -- The URLconf: views guarded by our scope permissions, and the login page -------------------
