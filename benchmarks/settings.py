@@ -1,9 +1,8 @@
 """Settings for the benchmark: the example project in production mode.
 
 DEBUG is off (Django would otherwise record every query), passwords use the
-fast test hasher (no request here checks a password), and two more cache
-aliases point at the local Redis for the token cache scenarios: one with our
-backend (one Redis client per pool), one with Django's, for comparison.
+fast test hasher (no request here checks a password), and the in-process
+cache scenario's revocation stream is on the local Redis.
 """
 
 from example_project.settings import *  # noqa: F403
@@ -13,14 +12,11 @@ DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
 ROOT_URLCONF = "benchmarks.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-REDIS = {
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REVOCATION_STREAM = {
+    "ENGINE": "redis",
     "LOCATION": env("REDIS_URL", default="redis://127.0.0.1:6379/0"),
-    "KEY_PREFIX": "oauth-provider-benchmark",
-}
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "tokens": {"BACKEND": "oauth_provider.cache.RedisCache", **REDIS},
-    "tokens-django": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **REDIS},
+    "CHANNEL": "oauth_provider_benchmark",
 }
 OAUTH_PROVIDER = {**OAUTH_PROVIDER, "ISSUER": "https://auth.example.com"}
 if env("BENCHMARK_REVOCATION_STREAM", default=""):

@@ -10,7 +10,7 @@ Three rules shape everything here:
   or the session) and the response is marked ``no-store``.
 * Tokens end only through ``revocation.revoke_tokens`` (refresh tokens
   first) and consents only through ``consents.withdraw_consent``, so the
-  token cache, signal receivers and a consent's tokens all follow.
+  revocation stream, signal receivers and a consent's tokens all follow.
 * A signing key's private part is never displayed, not even encrypted;
   keys are made only by ``signing_keys.rotate``.
 """
@@ -45,7 +45,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, signing_keys, token_cache
+from . import clock, revocation_stream, signing_keys
 from .consents import withdraw_consent
 from .forms import ClientForm
 from .metadata import issuer
@@ -63,7 +63,7 @@ from .models import (
 from .models.base import get_or_none
 from .models.clients import REGISTERED_BY_ADMIN
 from .redirect_uris import split_redirect_uris
-from .revocation import REVOKED_FIELDS, end_grants, revoke_tokens
+from .revocation import REVOKED_FIELDS, RevocationReason, end_grants, revoke_tokens
 from .settings import oauth_settings
 
 # The hidden field of the approval confirmation page that carries the
@@ -561,7 +561,9 @@ class ClientAdmin(admin.ModelAdmin):
         otherwise be exchanged for new tokens moments later (``end_grants``).
         Clients stay active: deactivate one to keep it from obtaining new tokens.
         """
-        count = end_grants(client__in=list(queryset.values_list("pk", flat=True)), reason="revoked")
+        count = end_grants(
+            client__in=list(queryset.values_list("pk", flat=True)), reason=RevocationReason.REVOKED
+        )
         self.message_user(
             request,
             ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count)
@@ -740,7 +742,7 @@ class TokenAdmin(CredentialAdmin):
     def end_early(self, queryset: QuerySet) -> int:
         # Through revocation, so cached copies and signal receivers hear of it.
         tokens = list(queryset.filter(revoked_at__isnull=True).only(*REVOKED_FIELDS))
-        revoke_tokens(tokens, reason="revoked")
+        revoke_tokens(tokens, reason=RevocationReason.REVOKED)
         return len(tokens)
 
 
@@ -748,14 +750,14 @@ class TokenAdmin(CredentialAdmin):
 class AccessTokenAdmin(TokenAdmin):
     fields = ["client", "user", "scope", "family_id", "created_at", "expires_at", "revoked_at"]
 
-    # A deleted token must not live on in TOKEN_CACHE: its cached copies are
-    # marked stale first (a racing reader's cache.add cannot replace the mark).
+    # A deleted token must not live on in other processes' memory (a
+    # remembered row, a JWT checked locally): it is denied by hash there.
     def delete_model(self, request: HttpRequest, obj: AccessToken) -> None:
-        token_cache.invalidate([obj.token_hash])
+        revocation_stream.publish_revoked([obj])
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> None:
-        token_cache.invalidate(queryset.values_list("token_hash", flat=True))
+        revocation_stream.publish_revoked(queryset.only("token_hash", "expires_at"))
         super().delete_queryset(request, queryset)
 
 

@@ -17,7 +17,7 @@ class OAuthProviderConfig(AppConfig):
             checks,  # noqa: F401 - registers the system checks
             login_sessions,  # noqa: F401 - records auth_time and sid at sign-in
             password_change,  # noqa: F401 - connects the password change receivers
-            receivers,  # noqa: F401 - connects the token cache's receivers
+            receivers,  # noqa: F401 - connects the revocation stream's and CORS receivers
         )
 
         post_migrate.connect(create_signing_keys, sender=self, dispatch_uid="oauth_provider.signing_keys")

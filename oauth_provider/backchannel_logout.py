@@ -77,7 +77,7 @@ from django.http import HttpRequest
 from . import clock, metadata, outbound, signing_keys
 from .login_sessions import forget_sids
 from .models import AuthorizationCode, Client, RefreshToken, SignIn
-from .revocation import revoke_families
+from .revocation import RevocationReason, revoke_families
 from .settings import oauth_settings
 from .signals import backchannel_logout_failed, backchannel_logout_sent
 
@@ -91,8 +91,6 @@ BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TYPE = "logout+jwt"  # noqa: S105 - a media type, not a secret
 # Core §11: the scope asking for tokens that outlive the user's session.
 OFFLINE_ACCESS = "offline_access"
-# token_revoked's reason when tokens end because their session was signed out of.
-LOGGED_OUT = "logged_out"
 
 # Delivery is network waiting, not work: a few threads are plenty, and they
 # bound what a burst of sign-outs (an admin withdrawing many consents) costs.
@@ -215,7 +213,7 @@ def _revoke_session_tokens(ended: list[SignIn]) -> None:
     live = RefreshToken.objects.select_for_update().filter(family_id__in=families, revoked_at__isnull=True)
     scopes = live.values_list("family_id", "scope")
     offline = {family_id for family_id, scope in scopes if OFFLINE_ACCESS in scope.split()}
-    revoke_families(families - offline, reason=LOGGED_OUT)
+    revoke_families(families - offline, reason=RevocationReason.LOGGED_OUT)
 
 
 def logout_token(client: Client, *, sub: str, sid: str, issuer: str) -> str:

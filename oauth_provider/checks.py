@@ -7,6 +7,7 @@ request failing later. Risky but legal choices are ``--deploy`` warnings.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import warnings as python_warnings
 from collections import Counter
@@ -62,7 +63,6 @@ LIFETIMES = (
     "DEVICE_CODE_EXPIRE_SECONDS",
     "DEVICE_CODE_INTERVAL",
     "USER_CODE_ATTEMPT_WINDOW_SECONDS",
-    "TOKEN_CACHE_TIMEOUT_SECONDS",
     "BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS",
     "ID_TOKEN_EXPIRE_SECONDS",
 )
@@ -92,7 +92,7 @@ def _check_dict() -> list[Error]:
     value = getattr(settings, "OAUTH_PROVIDER", {})
     if not isinstance(value, dict):
         return [_error(1, "OAUTH_PROVIDER must be a dict.", "Set OAUTH_PROVIDER = {...} in settings.")]
-    unknown = sorted((key for key in value if key not in DEFAULTS), key=str)
+    unknown = sorted((key for key in value if key not in DEFAULTS and key not in RETIRED_SETTINGS), key=str)
     if unknown:
         return [
             _error(
@@ -237,21 +237,133 @@ def _check_limits() -> list[Error]:
 
 
 def _check_caches() -> list[Error]:
-    errors = []
-    for name, optional in (("TOKEN_CACHE", True), ("THROTTLE_CACHE", False)):
-        alias = getattr(oauth_settings, name)
-        if alias is None and optional:
-            continue
-        if not isinstance(alias, str) or alias not in settings.CACHES:
-            errors.append(
-                _error(
-                    14,
-                    f"OAUTH_PROVIDER['{name}'] must name a cache in CACHES"
-                    + (" (or be None)." if optional else "."),
-                    f"Known caches: {', '.join(settings.CACHES)}.",
+    alias = oauth_settings.THROTTLE_CACHE
+    if not isinstance(alias, str) or alias not in settings.CACHES:
+        return [
+            _error(
+                14,
+                "OAUTH_PROVIDER['THROTTLE_CACHE'] must name a cache in CACHES.",
+                f"Known caches: {', '.join(settings.CACHES)}.",
+            )
+        ]
+    return []
+
+
+# Settings that no longer do anything -> what replaces them (W018).
+RETIRED_SETTINGS = {
+    "TOKEN_CACHE": "REVOCATION_STREAM with IN_PROCESS_CACHE_MAX_TOKENS and IN_PROCESS_CACHE_SECONDS",
+    "TOKEN_CACHE_TIMEOUT_SECONDS": "IN_PROCESS_CACHE_SECONDS (with REVOCATION_STREAM)",
+}
+REVOCATION_STREAM_KEYS = frozenset({"ENGINE", "LOCATION", "DATABASE", "CHANNEL", "HEARTBEAT_SECONDS"})
+REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
+# A PostgreSQL channel is an identifier (at most 63 bytes); the listener
+# adds a 30-character suffix for its private ping channel.
+MAX_CHANNEL_LENGTH = 33
+
+
+def _check_revocation_stream() -> list[CheckMessage]:
+    """E038: REVOCATION_STREAM's shape. E039: the Redis engine's LOCATION and
+    redis-py. E040: the PostgreSQL engine's DATABASE and psycopg 3. E041:
+    the in-process cache's bounds. W018: a retired setting is still set.
+    W019: the in-process cache is configured without a stream."""
+    from .revocation_stream import ENGINES, POSTGRESQL, REDIS
+
+    messages: list[CheckMessage] = [
+        Warning(
+            f"OAUTH_PROVIDER['{name}'] is retired and has no effect.",
+            hint=f"Remove it; use {replacement} instead (README: Revocation that reaches every process).",
+            id="oauth_provider.W018",
+        )
+        for name, replacement in RETIRED_SETTINGS.items()
+        if name in oauth_settings.user_settings
+    ]
+    for name in ("IN_PROCESS_CACHE_MAX_TOKENS", "IN_PROCESS_CACHE_SECONDS"):
+        if not _positive_int(getattr(oauth_settings, name)):
+            messages.append(
+                _error(41, f"OAUTH_PROVIDER['{name}'] must be a positive whole number.", "e.g. 300")
+            )
+    config = oauth_settings.REVOCATION_STREAM
+    if config is None:
+        configured = {
+            "IN_PROCESS_CACHE_MAX_TOKENS",
+            "IN_PROCESS_CACHE_SECONDS",
+        } & oauth_settings.user_settings.keys()
+        if configured:
+            messages.append(
+                Warning(
+                    f"OAUTH_PROVIDER[{', '.join(sorted(map(repr, configured)))}] has no effect without "
+                    "REVOCATION_STREAM: no process keeps tokens in memory.",
+                    hint="Set REVOCATION_STREAM to {'ENGINE': 'redis', 'LOCATION': ...} or "
+                    "{'ENGINE': 'postgresql', 'DATABASE': 'default'}, or remove the setting.",
+                    id="oauth_provider.W019",
                 )
             )
-    return errors
+        return messages
+    shape_hint = (
+        "None, {'ENGINE': 'redis', 'LOCATION': 'redis://127.0.0.1:6379/0'} or "
+        "{'ENGINE': 'postgresql', 'DATABASE': 'default'}; optional 'CHANNEL' (a name of letters, "
+        f"digits and underscores, at most {MAX_CHANNEL_LENGTH}) and 'HEARTBEAT_SECONDS' (a positive number)."
+    )
+    if (
+        not isinstance(config, dict)
+        or config.get("ENGINE") not in ENGINES
+        or not config.keys() <= REVOCATION_STREAM_KEYS
+    ):
+        return [
+            *messages,
+            _error(38, "OAUTH_PROVIDER['REVOCATION_STREAM'] is not a stream configuration.", shape_hint),
+        ]
+    channel = config.get("CHANNEL", "oauth_provider_revocations")
+    heartbeat = config.get("HEARTBEAT_SECONDS", 1)
+    if (
+        not isinstance(channel, str)
+        or not re.fullmatch(rf"[A-Za-z_][A-Za-z0-9_]{{0,{MAX_CHANNEL_LENGTH - 1}}}", channel)
+        or isinstance(heartbeat, bool)
+        or not isinstance(heartbeat, (int, float))
+        or heartbeat <= 0
+    ):
+        messages.append(
+            _error(
+                38, "OAUTH_PROVIDER['REVOCATION_STREAM'] has a bad CHANNEL or HEARTBEAT_SECONDS.", shape_hint
+            )
+        )
+    if config["ENGINE"] == REDIS:
+        location = config.get("LOCATION")
+        if not isinstance(location, str) or urlsplit(location).scheme not in REDIS_URL_SCHEMES:
+            messages.append(
+                _error(
+                    39,
+                    "REVOCATION_STREAM 'redis' needs a LOCATION: a redis://, rediss:// or unix:// URL.",
+                    shape_hint,
+                )
+            )
+        elif not _importable("redis"):
+            messages.append(
+                _error(39, "REVOCATION_STREAM 'redis' needs redis-py.", "pip install 'oauth-provider[redis]'")
+            )
+    if config["ENGINE"] == POSTGRESQL:
+        alias = config.get("DATABASE", DEFAULT_DB_ALIAS)
+        engine = settings.DATABASES.get(alias, {}).get("ENGINE", "") if isinstance(alias, str) else ""
+        if not engine.endswith("postgresql"):
+            known = [
+                name for name, db in settings.DATABASES.items() if db.get("ENGINE", "").endswith("postgresql")
+            ]
+            messages.append(
+                _error(
+                    40,
+                    f"REVOCATION_STREAM 'postgresql': DATABASE {alias!r} is not a PostgreSQL database.",
+                    f"PostgreSQL databases: {', '.join(known) or 'none'}.",
+                )
+            )
+        elif not _importable("psycopg"):
+            messages.append(
+                _error(40, "REVOCATION_STREAM 'postgresql' needs psycopg 3.", "pip install 'psycopg[binary]'")
+            )
+    return messages
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _check_introspection_scope() -> list[Error]:
@@ -784,6 +896,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_issuer,
     _check_realm,
     _check_caches,
+    _check_revocation_stream,
     _check_introspection_scope,
     _check_switches,
     _check_self_service,
@@ -905,27 +1018,22 @@ def _cache_backend(alias: Any) -> str | None:
 
 
 def _unshared_cache_warnings() -> list[Warning]:
-    warnings = []
-    for name, consequence in (
-        ("TOKEN_CACHE", "a token revoked in one process stays valid in the others until it expires"),
-        ("THROTTLE_CACHE", "each process counts failed attempts on its own"),
-    ):
-        alias = getattr(oauth_settings, name)
-        backend = _cache_backend(alias)
-        if backend in UNSHARED_CACHE_BACKENDS:
-            # Name the alias and both ways out: in a new project nobody set either
-            # setting, and the cache is Django's default LocMemCache.
-            warnings.append(
-                Warning(
-                    f"OAUTH_PROVIDER['{name}'] is the cache {alias!r}, a {backend.rsplit('.', 1)[-1]}, which "
-                    f"processes do not share: {consequence}.",
-                    hint=f"Give CACHES[{alias!r}] a backend every process shares, such as "
-                    "django.core.cache.backends.redis.RedisCache, or set "
-                    f"OAUTH_PROVIDER['{name}'] to the alias of such a cache.",
-                    id="oauth_provider.W005",
-                )
-            )
-    return warnings
+    alias = oauth_settings.THROTTLE_CACHE
+    backend = _cache_backend(alias)
+    if backend not in UNSHARED_CACHE_BACKENDS:
+        return []
+    # Name the alias and both ways out: in a new project nobody set the
+    # setting, and the cache is Django's default LocMemCache.
+    return [
+        Warning(
+            f"OAUTH_PROVIDER['THROTTLE_CACHE'] is the cache {alias!r}, a {backend.rsplit('.', 1)[-1]}, which "
+            "processes do not share: each process counts failed attempts on its own.",
+            hint=f"Give CACHES[{alias!r}] a backend every process shares, such as "
+            "django.core.cache.backends.redis.RedisCache, or set "
+            "OAUTH_PROVIDER['THROTTLE_CACHE'] to the alias of such a cache.",
+            id="oauth_provider.W005",
+        )
+    ]
 
 
 # -- The URLconf: views guarded by our scope permissions, and the login page -------------------

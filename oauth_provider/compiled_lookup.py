@@ -40,9 +40,7 @@ of user model and compares both paths' rows.
 
 Both paths give the same row: the looked-up model's columns, then each join's,
 each model's in ``_meta.concrete_fields`` order. ``Layout.fingerprint`` names
-that order, so that a row kept outside the process (``token_cache``) is never
-read back by code that expects other columns (a deploy that added, removed or
-reordered fields).
+that order.
 """
 
 from __future__ import annotations

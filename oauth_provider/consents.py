@@ -18,12 +18,9 @@ from . import clock
 from .backchannel_logout import end_sign_ins
 from .models import AccessToken, Client, Consent, SignIn
 from .models.base import get_or_none
-from .revocation import end_grants
+from .revocation import RevocationReason, end_grants
 from .scopes import format_scope
 from .settings import oauth_settings
-
-# token_revoked's reason when tokens end because their user withdrew consent.
-CONSENT_WITHDRAWN = "consent_withdrawn"
 
 
 def previous_consent(client: Client, user: AbstractBaseUser) -> Consent | None:
@@ -91,7 +88,9 @@ def withdraw_consent(consent: Consent, *, issuer: str | None = None) -> int:
     (Back-Channel Logout 1.0), issued by ``issuer`` (default: the ``ISSUER``
     setting).
     """
-    count = end_grants(client=consent.client_id, user=consent.user_id, reason=CONSENT_WITHDRAWN)
+    count = end_grants(
+        client=consent.client_id, user=consent.user_id, reason=RevocationReason.CONSENT_WITHDRAWN
+    )
     end_sign_ins(
         SignIn.objects.filter(client=consent.client_id, user=consent.user_id),
         issuer=issuer or oauth_settings.ISSUER,

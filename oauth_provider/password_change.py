@@ -32,11 +32,9 @@ from django.dispatch import receiver
 
 from .backchannel_logout import end_sign_ins
 from .models import SignIn
-from .revocation import end_grants
+from .revocation import RevocationReason, end_grants
 from .settings import oauth_settings
 
-# token_revoked's reason, and the codes' end reason, when a password changes.
-PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
 _CHANGED = "_oauth_provider_password_changed"
 
 
@@ -114,7 +112,7 @@ def password_changing(
 def password_saved(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     # Popped, so a later save of the same instance is judged afresh.
     if instance.__dict__.pop(_CHANGED, False):
-        end_grants(user=instance, reason=PASSWORD_CHANGED)
+        end_grants(user=instance, reason=RevocationReason.PASSWORD_CHANGED)
         if oauth_settings.OIDC_ENABLED:
             # Every token is revoked above: the sign-ins end without revoking.
             end_sign_ins(SignIn.objects.filter(user=instance), issuer=oauth_settings.ISSUER, revoke=False)

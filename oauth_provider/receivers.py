@@ -1,86 +1,109 @@
-"""Signal receivers that keep the token cache (``TOKEN_CACHE``) and the CORS
-origins (``cors.registered_origins``) truthful.
+"""Signal receivers that keep every process truthful about clients and users,
+and the CORS origins (``cors.registered_origins``).
 
-A cached access token carries its client and user, so a change to either
-must reach every process at once: a deactivated user or client, or a
-deleted one, is refused on the very next request (RFC 6750 §3.1
-``invalid_token``), not when the cache entry times out. Saving or deleting a
-client or user marks its live tokens stale (see ``token_cache``).
+- A client or user **deactivated** (``is_active`` turned False) or
+  **deleted** ends its grants (``revocation.end_grants``: codes, device
+  approvals and tokens end in the database), which tells every process a
+  not-before time for it (``revocation_stream``): the database path and the
+  processes' memory agree, and its tokens are refused on the very next
+  request everywhere (RFC 6750 §3.1 ``invalid_token``). Reactivating it
+  later brings none of them back.
+- **Any other change** to a client or user drops its remembered rows in
+  every process (they carry the client's and user's fields, say
+  ``is_staff``), revoking nothing. A save of ``last_login`` alone (every
+  sign-in) changes nothing a token's row holds, and is not sent.
 
-``QuerySet.update()`` and ``bulk_update()`` send no signals: after changing
-clients or users that way, call ``invalidate_tokens(client=...)`` or
-``invalidate_tokens(user=...)`` for each, and ``cors.forget_registered_origins()``
-once.
+``QuerySet.update()`` and ``bulk_update()`` send no signals: after
+deactivating clients or users that way, call
+``revocation.end_grants(client=..., reason=RevocationReason.CLIENT_DEACTIVATED)``
+(or ``user=``) for each, and ``cors.forget_registered_origins()`` once.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from . import clock, cors, token_cache
-from .models import AccessToken, Client
-from .settings import oauth_settings
+from . import cors, revocation_stream
+from .models import Client
+from .revocation import RevocationReason, end_grants
 
-# Hashes sent to the cache per call, so a client with many live tokens costs
-# bounded memory.
-CHUNK_SIZE = 1000
-
-
-def invalidate_tokens(**owner: models.Model) -> None:
-    """Mark stale every cached copy of the live access tokens of ``client=`` or ``user=``."""
-    if not oauth_settings.TOKEN_CACHE:
-        return
-    hashes = AccessToken.objects.filter(
-        **owner, revoked_at__isnull=True, expires_at__gt=clock.now()
-    ).values_list("token_hash", flat=True)
-    chunk: list[str] = []
-    for token_hash in hashes.iterator(chunk_size=CHUNK_SIZE):
-        chunk.append(token_hash)
-        if len(chunk) == CHUNK_SIZE:
-            token_cache.invalidate(chunk)
-            chunk = []
-    token_cache.invalidate(chunk)
+# Set on an instance between pre_save and post_save when the save deactivates it.
+_DEACTIVATED = "_oauth_provider_deactivated"
+# Fields no token row holds: a save of only these tells nobody.
+UNREMEMBERED_FIELDS = frozenset({"last_login"})
 
 
-def _invalidate_saved(owner: dict[str, models.Model], *, created: bool, using: str) -> None:
+def _deactivating(instance: models.Model, using: str) -> bool:
+    """Whether saving ``instance`` turns a stored ``is_active`` True to False
+    (one query, only when saving an inactive instance that exists)."""
+    if instance._state.adding or getattr(instance, "is_active", True):
+        return False
+    try:
+        instance._meta.get_field("is_active")
+    except FieldDoesNotExist:
+        return False  # a user model whose is_active is not a column: it cannot change
+    stored = type(instance)._base_manager.using(using).filter(pk=instance.pk, is_active=True)
+    return stored.exists()
+
+
+def _saved(holder: str, instance: models.Model, *, created: bool, update_fields: Any, reason: str) -> None:
     if created:
         return  # a new row has no tokens yet
-    invalidate_tokens(**owner)
-    if transaction.get_connection(using).in_atomic_block:
-        # Once more after commit: a token issued, read and cached by another
-        # process between the first pass and the commit still carries the old
-        # client or user, and the first pass could not see it.
-        transaction.on_commit(functools.partial(invalidate_tokens, **owner), using=using)
+    if instance.__dict__.pop(_DEACTIVATED, False):
+        end_grants(reason=reason, **{holder: instance})
+    elif update_fields is None or not set(update_fields) <= UNREMEMBERED_FIELDS:
+        revocation_stream.publish_changed(**{holder: instance})
+
+
+@receiver(pre_save, sender=Client, dispatch_uid="oauth_provider.client_saving")
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.user_saving")
+def holder_saving(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    if _deactivating(instance, using):
+        setattr(instance, _DEACTIVATED, True)
 
 
 @receiver(post_save, sender=Client, dispatch_uid="oauth_provider.client_saved")
-def client_saved(sender: type[Client], instance: Client, created: bool, using: str, **kwargs: Any) -> None:
-    _invalidate_saved({"client": instance}, created=created, using=using)
+def client_saved(
+    sender: type[Client], instance: Client, created: bool, update_fields: Any, **kwargs: Any
+) -> None:
+    _saved(
+        "client",
+        instance,
+        created=created,
+        update_fields=update_fields,
+        reason=RevocationReason.CLIENT_DEACTIVATED,
+    )
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.user_saved")
 def user_saved(
-    sender: type[models.Model], instance: models.Model, created: bool, using: str, **kwargs: Any
+    sender: type[models.Model], instance: models.Model, created: bool, update_fields: Any, **kwargs: Any
 ) -> None:
-    _invalidate_saved({"user": instance}, created=created, using=using)
+    _saved(
+        "user",
+        instance,
+        created=created,
+        update_fields=update_fields,
+        reason=RevocationReason.USER_DEACTIVATED,
+    )
 
 
-# pre_delete, not post_delete: the tokens are deleted with their owner (CASCADE),
-# and their hashes are needed while the rows still exist.
+# pre_delete: the tokens are deleted with their owner (CASCADE) right after;
+# ending them first sends the same not-before as a deactivation.
 @receiver(pre_delete, sender=Client, dispatch_uid="oauth_provider.client_deleted")
 def client_deleted(sender: type[Client], instance: Client, **kwargs: Any) -> None:
-    invalidate_tokens(client=instance)
+    end_grants(client=instance, reason=RevocationReason.CLIENT_DELETED)
 
 
 @receiver(pre_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="oauth_provider.user_deleted")
 def user_deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    invalidate_tokens(user=instance)
+    end_grants(user=instance, reason=RevocationReason.USER_DELETED)
 
 
 @receiver(post_save, sender=Client, dispatch_uid="oauth_provider.client_origins_saved")

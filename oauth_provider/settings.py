@@ -90,10 +90,16 @@ DEFAULTS: dict[str, Any] = {
     # A rotated refresh token presented again within this many seconds gets
     # one retry instead of revoking the family. 0 (off) is the secure default.
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
-    # Cache alias for access token lookups by protected APIs; None: no cache.
-    "TOKEN_CACHE": None,
-    # Upper bound on how long a cached lookup is kept (never past the token's expiry).
-    "TOKEN_CACHE_TIMEOUT_SECONDS": 300,
+    # Revocation that reaches every process (revocation_stream): None (every
+    # token is checked against the database), {"ENGINE": "redis", "LOCATION":
+    # "redis://..."} or {"ENGINE": "postgresql", "DATABASE": "default"};
+    # optional "CHANNEL" (name) and "HEARTBEAT_SECONDS" (default 1).
+    "REVOCATION_STREAM": None,
+    # With a stream, each process keeps up to this many validated access
+    # token rows in memory, each at most this many seconds (never past the
+    # token's expiry): a hit costs no query.
+    "IN_PROCESS_CACHE_MAX_TOKENS": 10_000,
+    "IN_PROCESS_CACHE_SECONDS": 300,
     # A bearer token with this scope may call the introspection endpoint
     # (RFC 7662 §2.1). None: only clients flagged "may introspect" can.
     "INTROSPECTION_SCOPE": None,

@@ -9,7 +9,7 @@ receiver that talks to the outside world should use ``transaction.on_commit``.
 ``token_revoked``
     sender: ``AccessToken`` or ``RefreshToken``; ``tokens`` (the rows
     revoked, with ``pk``, ``client_id``, ``user_id`` and ``family_id``),
-    ``reason`` (one of ``REVOKE_REASONS``).
+    ``reason`` (a ``revocation.RevocationReason``, a string).
 ``refresh_token_reused`` / ``authorization_code_reused``
     sender: the model; ``credential`` (the replayed row). The tokens of its
     family have just been revoked (RFC 9700 §4.14.2, RFC 6749 §4.1.2).
@@ -32,13 +32,3 @@ authorization_code_reused = Signal()
 client_authentication_failed = Signal()
 backchannel_logout_sent = Signal()
 backchannel_logout_failed = Signal()
-
-# Why tokens were revoked.
-REVOKE_REASONS = (
-    "revoked",  # RFC 7009 revocation request, or an admin action
-    "rotated",  # replaced by refresh token rotation
-    "reuse",  # a code or refresh token was replayed: the family is revoked
-    "consent_withdrawn",  # the user (or an admin) withdrew the app's consent
-    "password_changed",  # the user's password changed (REVOKE_TOKENS_ON_PASSWORD_CHANGE)
-    "logged_out",  # the user signed out of the session the tokens' sign-in was made in
-)

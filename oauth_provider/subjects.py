@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
+from . import clock
 from .models import Client, Subject
 from .redirect_uris import split_redirect_uris
 from .sector_identifiers import sector_host
@@ -67,10 +68,32 @@ def sector_identifier(client: Client) -> str:
 
 def subject(user: AbstractBaseUser, client: Client) -> str:
     """The ``sub`` ``client`` sees for ``user`` (Core §2, §8)."""
-    record = subject_of(user)
+    return subject_for(subject_of(user), client)
+
+
+def subject_for(record: Subject, client: Client) -> str:
+    """The ``sub`` ``client`` sees for the user whose ``Subject`` is ``record``."""
     if client.subject_type != Client.SubjectType.PAIRWISE:
         return record.public_id
     digest = hmac.new(
         record.pairwise_salt.encode(), sector_identifier(client).encode(), hashlib.sha256
     ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def subjects_with_live_tokens(user_pk: object) -> list[str]:
+    """Every ``sub`` a live access token of the user can carry: the public
+    one and the pairwise one of each pairwise client holding such a token.
+    Bounded by clients, not tokens (one query each for the subject and the
+    clients). None made: a user without a ``Subject`` was never given a ``sub``.
+    """
+    record = Subject.objects.filter(user=user_pk).first()
+    if record is None:
+        return []
+    pairwise = Client.objects.filter(
+        subject_type=Client.SubjectType.PAIRWISE,
+        accesstoken__user=user_pk,
+        accesstoken__revoked_at__isnull=True,
+        accesstoken__expires_at__gt=clock.now(),
+    ).distinct()
+    return list(dict.fromkeys([record.public_id, *(subject_for(record, client) for client in pairwise)]))

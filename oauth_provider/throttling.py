@@ -47,22 +47,12 @@ answer's ``Retry-After`` is the time left. Keys hold a keyed hash (HMAC with
 ``SECRET_KEY``) of the subject and of the address: addresses are personal
 data, and memcached refuses keys with unusual characters.
 
-Two ways to count, one set of decisions (``reserve``):
-
-- Any Django cache: ``incr`` and ``decr`` on each counter, ``add`` to create
-  one, and an extra ``:ends`` entry holding the window's end for
-  ``Retry-After``. Only creating a counter and refusing cost more than the
-  one ``incr`` (and ``decr``) per counter.
-- A cache with ``reserve_counters`` (``oauth_provider.cache.RedisCache``):
-  all counters of an attempt in one round trip, and all given back in
-  another; ``Retry-After`` is the counter's own time to live. Why: Django's
-  ``RedisCache`` makes two round trips per ``incr`` or ``decr`` (``EXISTS``,
-  then ``INCRBY``), so a successful client authentication cost 8 round trips
-  on Redis, measured at 710-750 µs on the benchmark machine (over 3 baseline
-  requests), against 2 and 250-270 µs this way. A refused attempt is added
-  to both counters before the decision (the generic way stops at the first
-  full one) and given back at once either way. Both ways read and write the
-  same counters, so processes using either can share them.
+Counting uses the generic cache API: ``incr`` and ``decr`` on each counter,
+``add`` to create one, and an extra ``:ends`` entry holding the window's end
+for ``Retry-After``. Only creating a counter and refusing cost more than the
+one ``incr`` (and ``decr``) per counter. Any backend every process shares
+will do (Django's ``RedisCache``, ``PyMemcacheCache``); see ``checks.W008``
+for those whose ``incr`` is not atomic.
 """
 
 from __future__ import annotations
@@ -185,8 +175,6 @@ class Reservation:
 
     As a context manager it releases the attempt when the block ends
     normally or raises anything but ``counted``: only those failures count.
-    This class counts with the generic cache API, ``_ScriptedReservation``
-    with the cache's counter scripts; ``reserve`` makes the decisions for both.
     """
 
     def __init__(self, cache: BaseCache, counted: tuple[type[BaseException], ...]):
@@ -217,29 +205,6 @@ class Reservation:
             self.release()
 
 
-class _ScriptedReservation(Reservation):
-    """A reservation on a cache with counter scripts: one round trip to add
-    the attempt to every counter at once, one to give it back (see the module
-    docstring), and ``Retry-After`` from the counter's time to live."""
-
-    def _add(self, keys: tuple[str, ...], window: int) -> Iterator[tuple[int, Callable[[], int]]]:
-        counts = self.cache.reserve_counters(keys, window)
-        self.keys.extend(keys)
-        for count, seconds_left in counts:
-            yield count, functools.partial(max, 1, seconds_left)
-
-    def release(self) -> None:
-        self.cache.release_counters(self.keys)
-
-
-def _scripted(cache: BaseCache) -> bool:
-    """Whether ``cache`` offers the counter scripts (``reserve_counters``,
-    ``release_counters``, ``counter_seconds_left``), as
-    ``oauth_provider.cache.RedisCache`` does. Duck typing, so that any
-    backend can offer them."""
-    return hasattr(cache, "reserve_counters")
-
-
 def reserve(
     limit: Limit,
     subject: str | None,
@@ -257,7 +222,7 @@ def reserve(
     hammering from a blocked address does not lengthen anyone's block.
     """
     cache = _cache()
-    reservation = (_ScriptedReservation if _scripted(cache) else Reservation)(cache, counted)
+    reservation = Reservation(cache, counted)
     for count, retry_after in reservation._add(limit.keys(subject, meta), limit.window):
         if count > limit.max_attempts:
             seconds = retry_after()
@@ -307,15 +272,11 @@ def _decrement(cache: BaseCache, key: str) -> None:
 
 def _retry_after(cache: BaseCache, key: str, window: int) -> int:
     """Whole seconds until full counter ``key``'s window ends (RFC 9110 §10.2.3), at least 1."""
-    if _scripted(cache):
-        return cache.counter_seconds_left(key, window)
     ends = cache.get(_ends_key(key))
     if ends is None:
         # A full counter whose window has no end. Django's Redis backend
         # checks that a key exists and then INCRs it: a counter expiring in
         # between comes back without a timeout and would block for ever.
-        # (Or a counter of a process counting with the scripts, which keep
-        # no ``:ends``: its window then starts again, once.)
         cache.touch(key, window)
         cache.set(_ends_key(key), time.time() + window, timeout=window)
         return window

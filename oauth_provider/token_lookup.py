@@ -104,7 +104,13 @@ def authenticate(value: str) -> BearerToken:
         # Read after this process was trusted: a revocation committed since
         # arrives as an event, which the deny list holds until the token's
         # expiry, so ``_revoked`` catches a row remembered a moment too late.
-        revocation_stream.remember(token_hash, row, access_token.expires_at)
+        revocation_stream.remember(
+            token_hash,
+            row,
+            access_token.expires_at,
+            client_id=access_token.client.client_id,
+            user_pk=access_token.user_id,
+        )
     return _from_row(access_token)
 
 

@@ -13,6 +13,7 @@ from oauth_provider.models import Client
 from .factories import ClientFactory, PublicClientFactory, UserFactory
 from .helpers import missing_service
 from .registration_helpers import metadata, post_json
+from .stream_helpers import any_stream, redis_stream  # noqa: F401 - fixtures
 
 
 def pytest_collection_modifyitems(config, items):

@@ -259,19 +259,6 @@ def test_w005_new_project_default_cache_counts_attempts_per_process(settings):
     assert "OAUTH_PROVIDER['THROTTLE_CACHE']" in warning.hint
 
 
-def test_w005_unshared_token_cache_names_its_alias(settings):
-    settings.CACHES = {"default": SHARED_CACHE, "tokens": LOCMEM}
-    with override_settings(OAUTH_PROVIDER={**VALID, "TOKEN_CACHE": "tokens"}):
-        (warning,) = check_deploy_settings()
-    assert warning.id == "oauth_provider.W005"
-    assert "OAUTH_PROVIDER['TOKEN_CACHE'] is the cache 'tokens'" in warning.msg
-    assert "CACHES['tokens']" in warning.hint
-
-
-def test_w005_not_for_a_shared_cache():
-    assert deploy_warnings_for(TOKEN_CACHE="default") == []
-
-
 def test_w003_http_issuer_in_deploy_checks():
     assert deploy_warnings_for(ISSUER="http://auth.example.com") == ["oauth_provider.W003"]
 
@@ -341,7 +328,6 @@ def test_throttle_limits_accept_a_positive_int(name):
 def test_w006_throttle_cache_without_atomic_incr(settings, backend):
     settings.CACHES = {"default": SHARED_CACHE, "counters": {"BACKEND": backend, "LOCATION": "counters"}}
     assert deploy_warnings_for(THROTTLE_CACHE="counters") == ["oauth_provider.W008"]
-    assert deploy_warnings_for(TOKEN_CACHE="counters") == []
 
 
 # -- logout URIs over plain http (W009) ----------------------------------------------------------

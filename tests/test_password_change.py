@@ -8,7 +8,8 @@ from django.contrib.auth.models import update_last_login
 
 from oauth_provider import token_lookup
 from oauth_provider.models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken
-from oauth_provider.signals import REVOKE_REASONS, token_revoked
+from oauth_provider.revocation import RevocationReason
+from oauth_provider.signals import token_revoked
 from tests.factories import (
     PASSWORD,
     AccessTokenFactory,
@@ -99,7 +100,7 @@ def test_revoked_tokens_are_announced_with_their_reason(user, holdings):
     finally:
         token_revoked.disconnect(dispatch_uid="t")
     assert set(reasons) == {"password_changed"}
-    assert "password_changed" in REVOKE_REASONS
+    assert "password_changed" in set(RevocationReason)
 
 
 @pytest.mark.parametrize(
@@ -125,17 +126,31 @@ def test_saves_that_cannot_touch_the_password_cost_no_extra_query(user, django_a
         deferred.save()
 
 
-def test_deactivation_suspends_and_reactivation_resumes(user, holdings):
-    """is_active=False is not a password change: tokens are refused while
-    inactive and work again afterwards (documented suspend/resume)."""
+def test_deactivation_ends_the_users_grants_and_reactivation_resumes_nothing(user, holdings):
+    """is_active=False is not a password change, but it ends the user's grants
+    too (``receivers``), so that every process and the database agree; the
+    codes end as revoked, their own reason being the tokens'."""
     access = holdings["access"]
     user.is_active = False
     user.save()
-    assert_none_ended(holdings)
-    assert token_lookup.find_token(access.value).user.is_active is False
+    assert reloaded(holdings["access"]).revoked_at is not None
+    assert reloaded(holdings["refresh"]).revoked_at is not None
+    assert reloaded(holdings["code"]).end_reason == AuthorizationCode.EndReason.REVOKED
+    assert reloaded(holdings["device"]).status == DeviceAuthorization.Status.DENIED
+    assert reloaded(holdings["other"]).revoked_at is None
     user.is_active = True
     user.save()
-    assert token_lookup.find_token(access.value).user.is_active is True
+    assert not token_lookup.find_token(access.value).is_active()
+
+
+def test_saving_a_user_already_inactive_ends_nothing_more(user, holdings):
+    """Only the change from active to inactive ends grants."""
+    user.is_active = False
+    user.save()
+    later = AccessTokenFactory(user=user)
+    user.first_name = "Still inactive"
+    user.save()
+    assert reloaded(later).revoked_at is None
 
 
 def test_it_can_be_turned_off(user, holdings, settings):

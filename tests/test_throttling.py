@@ -9,9 +9,7 @@ lets the whole burst through. The password grant, the device authorization
 endpoint and the verification page have their own cases in their files.
 
 The counter's behaviour is checked on each backend: local memory and
-Django's ``RedisCache`` (the generic ``incr``/``decr`` path), and
-``oauth_provider.cache.RedisCache`` (its counter scripts, one round trip each
-way). Tests that move the clock run on local memory, whose timeouts follow
+Django's ``RedisCache``. Tests that move the clock run on local memory, whose timeouts follow
 ``time.time``; on Redis the counter's own time to live is set instead.
 """
 
@@ -41,10 +39,7 @@ WINDOW = 600
 HERE = {"REMOTE_ADDR": "10.0.0.1"}
 THERE = {"REMOTE_ADDR": "10.0.0.2"}
 
-REDIS_BACKENDS = {
-    "oauth_provider-redis": "oauth_provider.cache.RedisCache",
-    "django-redis": "django.core.cache.backends.redis.RedisCache",
-}
+REDIS_BACKENDS = {"django-redis": "django.core.cache.backends.redis.RedisCache"}
 CACHE_KINDS = ["locmem", *REDIS_BACKENDS]
 
 
@@ -255,131 +250,6 @@ def test_giving_back_to_an_ended_window_creates_nothing(any_throttle_cache):
     reservation.release()
     # Not a counter at -1, which on Redis would never expire.
     assert any_throttle_cache.get_many(keys) == {}
-
-
-# -- counting on Redis: one round trip each way ---------------------------------------------------
-
-
-@pytest.fixture
-def redis_caches(settings):
-    """THROTTLE_CACHE ``throttle`` on oauth_provider.cache.RedisCache, and
-    ``throttle-django`` on Django's RedisCache with the same keys (prefix and version)."""
-    name = f"throttle-test-{uuid.uuid4().hex}"
-    django_config = {**cache_config("django-redis", name), "VERSION": 2}
-    settings.CACHES = {**settings.CACHES, "throttle-django": django_config}
-    cache = use_throttle_cache(
-        settings, "throttle", {**cache_config("oauth_provider-redis", name), "VERSION": 2}, **LIMITS
-    )
-    yield cache
-    empty(cache)
-
-
-def throttle_with(settings, alias):
-    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "THROTTLE_CACHE": alias}
-
-
-@pytest.fixture
-def raw_redis():
-    return redis.Redis.from_url(REDIS_URL)
-
-
-def raw_key(cache, key):
-    """The Redis key holding throttling counter ``key`` in ``cache``."""
-    return cache.make_and_validate_key(key)
-
-
-@pytest.fixture
-def commands(monkeypatch):
-    """The name of every command redis-py sends to Redis from now on, in order."""
-    sent = []
-    send = redis.Redis.execute_command
-
-    def record(self, *args, **options):
-        sent.append(args[0])
-        return send(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", record)
-    return sent
-
-
-def test_a_success_costs_one_round_trip_each_way(redis_caches, commands):
-    succeed("warm-up", THERE)  # Redis learns the scripts (SCRIPT LOAD) once
-    commands.clear()
-    succeed("app", HERE)  # opens both windows
-    succeed("app", HERE)
-    assert commands == ["EVALSHA", "EVALSHA"] * 2
-
-
-def test_a_refusal_costs_one_round_trip_each_way(redis_caches, commands):
-    for _ in range(LIMIT):
-        fail("app", HERE)
-    commands.clear()
-    assert refused("app", HERE).retry_after == WINDOW
-    assert commands == ["EVALSHA", "EVALSHA"]
-
-
-def test_djangos_redis_cache_counts_one_command_at_a_time(redis_caches, commands, settings):
-    throttle_with(settings, "throttle-django")
-    succeed("app", HERE)
-    commands.clear()
-    succeed("app", HERE)
-    # Two counters, each INCRBY after an EXISTS, to reserve and again to release.
-    assert commands == ["EXISTS", "INCRBY"] * 4
-
-
-def test_retry_after_is_the_counters_time_to_live(redis_caches, raw_redis):
-    for _ in range(LIMIT):
-        fail("app", HERE)
-    subject_key, address_key = throttling.CLIENT_AUTH.keys("app", HERE)
-    # As if 476.6 s of the subject's window and 558 s of the address's had passed.
-    raw_redis.pexpire(raw_key(redis_caches, subject_key), 123_400)
-    raw_redis.pexpire(raw_key(redis_caches, address_key), 42_000)
-    assert refused("app", HERE).retry_after == 124  # rounded up
-    assert refused("other-app", HERE).retry_after == 42
-    with pytest.raises(TooManyRequests) as error:
-        throttling.check(throttling.CLIENT_AUTH, "app", HERE)
-    assert error.value.retry_after == 124
-    # Asking changed no window.
-    assert 123_000 < raw_redis.pttl(raw_key(redis_caches, subject_key)) <= 123_400
-
-
-@pytest.mark.parametrize(("count", "retry_after"), [(0, None), (LIMIT, WINDOW)])
-def test_a_counter_without_expiry_gets_the_window(redis_caches, raw_redis, count, retry_after):
-    # Django's incr checks that the key exists, then INCRs it: a counter
-    # expiring in between is recreated by Redis with no expiry.
-    subject_key, _address_key = throttling.CLIENT_AUTH.keys("app", HERE)
-    redis_caches.set(subject_key, count, timeout=None)
-    error = refused("app", HERE)
-    assert (error.retry_after if error else None) == retry_after
-    assert (WINDOW - 1) * 1000 < raw_redis.pttl(raw_key(redis_caches, subject_key)) <= WINDOW * 1000
-
-
-def test_check_gives_a_full_counter_without_expiry_the_window(redis_caches, raw_redis):
-    subject_key, _address_key = throttling.CLIENT_AUTH.keys("app", HERE)
-    redis_caches.set(subject_key, LIMIT, timeout=None)
-    with pytest.raises(TooManyRequests) as error:
-        throttling.check(throttling.CLIENT_AUTH, "app", HERE)
-    assert error.value.retry_after == WINDOW
-    assert (WINDOW - 1) * 1000 < raw_redis.pttl(raw_key(redis_caches, subject_key)) <= WINDOW * 1000
-
-
-@pytest.mark.parametrize(
-    ("first", "then"), [("throttle-django", "throttle"), ("throttle", "throttle-django")]
-)
-def test_scripts_and_djangos_incr_count_the_same_counters(redis_caches, settings, first, then):
-    """Processes may use either backend on one Redis (during a deploy that
-    switches, say): each continues the other's counters."""
-    throttle_with(settings, first)
-    fail("app", HERE)
-    succeed("app", HERE)
-    throttle_with(settings, then)
-    succeed("app", HERE)
-    fail("app", HERE)
-    for alias in ("throttle", "throttle-django"):
-        # Plain integers, as Django's serializer stores them.
-        assert list(caches[alias].get_many(throttling.CLIENT_AUTH.keys("app", HERE)).values()) == [2, 2]
-    fail("app", HERE)
-    assert refused("app", HERE) is not None
 
 
 # -- client authentication on every protocol endpoint ---------------------------------------------

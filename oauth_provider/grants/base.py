@@ -16,7 +16,7 @@ from ..errors import InvalidGrant
 from ..issuance import TokenResponse
 from ..metadata import issuer
 from ..payload import TokenRequest
-from ..revocation import revoke_family
+from ..revocation import RevocationReason, revoke_families
 from ..settings import oauth_settings
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Grant:
         """A code or rotated refresh token came back: one of two parties holds a
         stolen copy, so revoke everything descended from the authorization
         (RFC 6749 §4.1.2, RFC 9700 §4.14.2)."""
-        revoke_family(credential.family_id, reason="reuse")
+        revoke_families([credential.family_id], reason=RevocationReason.REUSE)
         if self.reuse_signal is not None:
             self.reuse_signal.send(sender=type(credential), credential=credential)
         raise InvalidGrant(description)

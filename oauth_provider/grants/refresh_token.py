@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from .. import clock
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
-from ..models import AccessToken, RefreshToken
+from ..models import RefreshToken
 from ..payload import TokenRequest
 from ..resources import narrow_resources
-from ..revocation import revoke
+from ..revocation import RevocationReason, revoke_tokens
 from ..scopes import narrow_scope
 from ..settings import REFRESH_TOKEN, oauth_settings
 from ..signals import refresh_token_reused
@@ -42,7 +42,7 @@ class RefreshTokenGrant(Grant):
         # Rotation is decided by the database: of concurrent requests with one
         # refresh token only one UPDATE finds it unrevoked.
         with transaction.atomic():
-            if revoke(RefreshToken, [token], reason="rotated"):
+            if revoke_tokens([token], reason=RevocationReason.ROTATED):
                 return self.rotate(request, token, scopes, resources)
         # Revoked in the meantime: by a concurrent rotation, or otherwise.
         self.ended(token)
@@ -52,7 +52,7 @@ class RefreshTokenGrant(Grant):
     ) -> TokenResponse:
         """Issue the successor of ``token``, which the caller has just revoked."""
         # The access token issued with the old refresh token stops working too.
-        revoke(AccessToken, [token.access_token] if token.access_token else [], reason="rotated")
+        revoke_tokens([token.access_token] if token.access_token else [], reason=RevocationReason.ROTATED)
         response = issue_tokens(
             client=request.client,
             user=token.user,
@@ -92,7 +92,11 @@ class RefreshTokenGrant(Grant):
                 claimed = RefreshToken.objects.filter(pk__in=retried, retried_at__isnull=True).update(
                     retried_at=clock.now()
                 )
-                if successor is not None and claimed and revoke(RefreshToken, [successor], reason="rotated"):
+                if (
+                    successor is not None
+                    and claimed
+                    and revoke_tokens([successor], reason=RevocationReason.ROTATED)
+                ):
                     return self.rotate(request, successor, scopes, resources)
         self.ended(token)
 

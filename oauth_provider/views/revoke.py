@@ -13,7 +13,7 @@ from ..errors import TokenOfAnotherClient
 from ..metadata import assertion_audiences
 from ..payload import single_values
 from ..responses import NO_STORE
-from ..revocation import revoke_token
+from ..revocation import revoke_requested_token
 from ..token_lookup import TOKEN_PARAMETERS, find_token, require_token
 from .base import ProtocolView
 
@@ -39,6 +39,6 @@ class RevokeView(ProtocolView):
             # §2.1: another client's token is refused, and left untouched.
             if token.client_id != client.pk:
                 raise TokenOfAnotherClient
-            revoke_token(token)
+            revoke_requested_token(token)
         # §2.2: "The content of the response body is ignored by the client".
         return Response(headers=NO_STORE)

@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from oauth_provider.models import Consent, DeviceAuthorization
+from oauth_provider.revocation import RevocationReason
 from oauth_provider.settings import DEVICE_CODE
-from oauth_provider.signals import REVOKE_REASONS, token_revoked
+from oauth_provider.signals import token_revoked
 from tests.factories import (
     AccessTokenFactory,
     AuthorizationCodeFactory,
@@ -135,7 +136,7 @@ def test_withdraw_ends_every_token_and_code_of_the_app_for_the_user(browser, use
         other.refresh_from_db()
         assert other.revoked_at is None
     assert set(revoked) == {"consent_withdrawn"}
-    assert "consent_withdrawn" in REVOKE_REASONS
+    assert "consent_withdrawn" in set(RevocationReason)
     follow = browser.get(LIST_URL)
     assert f"\u2068{app.name}\u2069 can no longer access your account." in follow.content.decode()
 
