@@ -65,3 +65,38 @@ def find_token(value: str) -> AccessToken | None:
     if token.is_active():
         token_cache.add(token_hash, layout, row, token.expires_at)
     return token
+
+
+# --- Placeholder until main's bearer.py lands (contract in COMMON13.md). ---
+import dataclasses  # noqa: E402
+from datetime import datetime  # noqa: E402
+from typing import Any  # noqa: E402
+from uuid import UUID  # noqa: E402
+
+from . import clock  # noqa: E402
+
+
+class InvalidToken(Exception):  # noqa: N818
+    """Placeholder."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BearerToken:
+    token_hash: str
+    scope: str
+    audience: tuple[str, ...]
+    client_id: str
+    sub: str | None
+    expires_at: datetime
+    issued_at: datetime
+    jti: str | None
+    family_id: UUID | None
+    client: Any
+    user: Any
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()
+
+    def is_active(self) -> bool:
+        return self.expires_at > clock.now()
