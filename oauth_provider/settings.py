@@ -219,6 +219,7 @@ DEFAULTS: dict[str, Any] = {
     # address (an IPv6 client's /64) per window.
     "REGISTRATION_MAX_REQUESTS": 10,
     "REGISTRATION_REQUEST_WINDOW_SECONDS": 3600,
+    "ACCESS_TOKEN_LEEWAY_SECONDS": 30,  # PLACEHOLDER until wt-jwt merges
 }
 
 # REGISTRATION_POLICY values.
