@@ -76,7 +76,7 @@ from uuid import UUID  # noqa: E402
 from . import clock  # noqa: E402
 
 
-class InvalidToken(Exception):  # noqa: N818
+class InvalidToken(Exception):
     """Placeholder."""
 
 

@@ -31,9 +31,18 @@ from .metadata import is_openid_provider
 from .models import Client, SigningKey
 from .models.clients import SubjectType
 from .pkce import PLAIN, S256
-from .redirect_uris import LOOPBACK_NAMES, is_loopback_ip, split_redirect_uris
+from .redirect_uris import split_redirect_uris
+from .remote_resource_server.checks import check_resource_server_settings, resource_server_deploy_warnings
 from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
+
+# Shared with remote_resource_server.checks, which may not import models;
+# under their old names here.
+from .setting_values import check_dict as _check_dict
+from .setting_values import error as _error
+from .setting_values import plain_http as _plain_http
+from .setting_values import positive_int as _positive_int
+from .setting_values import resource_identifier_problem as _resource_identifier_problem
 from .settings import (
     DEFAULTS,
     GRANT_TYPE_CHOICES,
@@ -82,26 +91,6 @@ UNSHARED_CACHE_BACKENDS = (
 )
 
 
-def _error(id_: int, msg: str, hint: str) -> Error:
-    return Error(msg, hint=hint, id=f"oauth_provider.E{id_:03d}")
-
-
-def _check_dict() -> list[Error]:
-    value = getattr(settings, "OAUTH_PROVIDER", {})
-    if not isinstance(value, dict):
-        return [_error(1, "OAUTH_PROVIDER must be a dict.", "Set OAUTH_PROVIDER = {...} in settings.")]
-    unknown = sorted((key for key in value if key not in DEFAULTS), key=str)
-    if unknown:
-        return [
-            _error(
-                2,
-                f"OAUTH_PROVIDER has unknown keys: {', '.join(map(str, unknown))}.",
-                f"Known keys: {', '.join(DEFAULTS)}.",
-            )
-        ]
-    return []
-
-
 def _check_scopes() -> list[Error]:
     scopes = oauth_settings.SCOPES
     if not isinstance(scopes, dict) or not scopes:
@@ -140,10 +129,6 @@ def _check_lifetimes() -> list[Error]:
 def _list_of(value: Any, allowed: Collection[str]) -> bool:
     """Whether ``value`` is a list or tuple of strings, each one of ``allowed``."""
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) and v in allowed for v in value)
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _check_pkce() -> list[Error]:
@@ -552,27 +537,6 @@ def _check_backchannel_logout_retries() -> list[Error]:
 RESOURCE_MEMBERS = frozenset({"scopes", "name", "documentation", "access_token_expire_seconds"})
 
 
-# RFC 3986 §2: the characters a URI is written with. The identifier goes,
-# quoted, into WWW-Authenticate's resource_metadata (RFC 9728 §5.1), which a
-# quote, a backslash, a space or a non-ASCII character would break.
-URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-
-
-def _resource_identifier_problem(identifier: Any) -> bool:
-    """Whether ``identifier`` is no RFC 9728 §1.2 resource identifier: an
-    https URL (http only on loopback, for development) without query or
-    fragment, written in URI characters only."""
-    if not isinstance(identifier, str) or not URI_CHARACTERS.fullmatch(identifier):
-        return True
-    try:
-        parts = urlsplit(identifier)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return True
-    secure = parts.scheme == "https" or (parts.scheme == "http" and not _plain_http(identifier))
-    return not secure or not parts.hostname or bool(parts.query or parts.fragment) or "#" in identifier
-
-
 def _resource_problem(identifier: Any, declared: Any, scopes: Mapping[str, Any]) -> str | None:
     if _resource_identifier_problem(identifier):
         return "is not an https URL (http only for loopback) without query or fragment"
@@ -628,7 +592,13 @@ def _check_resources() -> list[Error]:
             )
         )
     protected = oauth_settings.RESOURCE_SERVER_RESOURCE
-    if protected is not None and (not isinstance(protected, str) or protected not in resources):
+    # With a remote issuer, RESOURCES is the issuer's: remote_resource_server.checks checks it.
+    remote = oauth_settings.RESOURCE_SERVER_ISSUER is not None
+    if (
+        not remote
+        and protected is not None
+        and (not isinstance(protected, str) or protected not in resources)
+    ):
         errors.append(
             _error(
                 33,
@@ -760,6 +730,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_client_id_metadata_documents,
     _check_registration,
     _openid_warnings,
+    check_resource_server_settings,
 )
 
 
@@ -855,6 +826,7 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
         )
     warnings.extend(_unshared_cache_warnings())
     warnings.extend(_non_atomic_throttle_cache_warnings())
+    warnings.extend(resource_server_deploy_warnings())
     return warnings
 
 
@@ -1152,12 +1124,6 @@ def _non_atomic_throttle_cache_warnings() -> list[Warning]:
 
 # Clients a warning names, at most.
 SHOWN_CLIENTS = 10
-
-
-def _plain_http(uri: str) -> bool:
-    """Whether ``uri`` is plain http to a host other than this machine."""
-    parts = urlsplit(uri)
-    return parts.scheme == "http" and not (is_loopback_ip(parts.hostname) or parts.hostname in LOOPBACK_NAMES)
 
 
 @register(Tags.database, deploy=True)

@@ -1,0 +1,157 @@
+"""Validating a bearer token of a remote issuer: ``authenticate(value)``.
+
+A JWT access token (RFC 9068) is checked here, with the issuer's published
+keys (``jwks``): no request to the issuer once the keys are known. Any other
+token is opaque to this server and is introspected (``introspection``).
+Either way the result is the same ``bearer.BearerToken`` a local token
+gives, with ``client`` None and ``user`` a ``TokenUser`` (or None for a
+token with no user, such as one from the client credentials grant).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .. import bearer, clock, jwt_access_tokens
+from ..crypto import hash_secret
+from ..settings import oauth_settings
+from .introspection import NotIntrospectable, introspect
+from .jwks import key_set
+
+# RFC 6750 §1 / RFC 7662 §2.2 token_type, compared without regard to case (RFC 6749 §5.1).
+BEARER = "bearer"
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """``request.user`` for a remote issuer's token: the user is known by
+    the token's ``sub`` only (no row in this project's database). It is
+    authenticated and active for as long as the token is; ``pk`` is None."""
+
+    sub: str
+    pk: None = None
+    id: None = None
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+
+    @property
+    def username(self) -> str:
+        return self.sub
+
+    def get_username(self) -> str:
+        return self.sub
+
+    def __str__(self) -> str:
+        return self.sub
+
+
+def authenticate(value: str) -> bearer.BearerToken:
+    """The token ``value`` of ``RESOURCE_SERVER_ISSUER`` as a ``BearerToken``.
+
+    ``bearer.InvalidToken`` when it is not one: a bad signature, ``typ``,
+    ``iss`` or expiry, an inactive introspection answer, or an opaque token
+    while this server cannot introspect. ``documents.IssuerUnavailable`` when
+    the issuer was needed and could not be asked: the token is then neither
+    accepted nor called invalid. The audience is the caller's to check
+    (each view may protect its own resource).
+    """
+    token_hash = hash_secret(value)
+    if jwt_access_tokens.looks_like_jwt(value):
+        return _from_claims(token_hash, _jwt_claims(value))
+    try:
+        answer = introspect(value, token_hash)
+    except NotIntrospectable:
+        raise bearer.InvalidToken from None
+    return _from_claims(token_hash, _active_claims(answer))
+
+
+def _jwt_claims(value: str) -> dict[str, Any]:
+    """The claims of a JWT access token the issuer signed (RFC 9068 §4)."""
+    keys = key_set(_kid(value))
+    try:
+        return jwt_access_tokens.decode(
+            value,
+            keys=keys,
+            issuer=oauth_settings.RESOURCE_SERVER_ISSUER,
+            audience=None,
+            leeway=oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS,
+        )
+    except jwt_access_tokens.InvalidAccessToken:
+        raise bearer.InvalidToken from None
+
+
+def _kid(value: str) -> str | None:
+    """The ``kid`` of a compact JWS's header, unverified (it only picks the
+    key); ``bearer.InvalidToken`` when the header cannot be read."""
+    encoded = value.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise bearer.InvalidToken from None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    if not isinstance(header, dict) or not (kid is None or isinstance(kid, str)):
+        raise bearer.InvalidToken
+    return kid
+
+
+def _active_claims(answer: dict[str, Any]) -> dict[str, Any]:
+    """An introspection answer that describes a usable access token, or
+    ``bearer.InvalidToken``. RFC 7662 §2.2 leaves most members optional;
+    these are required here: ``token_type`` Bearer (a refresh token's
+    answer has none, and must not open an API), an ``exp`` (nothing is
+    cached or accepted without an end), and ``iss``, if given, the issuer."""
+    if answer.get("active") is not True:
+        raise bearer.InvalidToken
+    token_type = answer.get("token_type")
+    if not isinstance(token_type, str) or token_type.lower() != BEARER:
+        raise bearer.InvalidToken
+    if answer.get("iss", oauth_settings.RESOURCE_SERVER_ISSUER) != oauth_settings.RESOURCE_SERVER_ISSUER:
+        raise bearer.InvalidToken
+    exp = answer.get("exp")
+    if not _timestamp(exp) or exp + oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS < clock.now().timestamp():
+        raise bearer.InvalidToken
+    return answer
+
+
+def _timestamp(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _from_claims(token_hash: str, claims: dict[str, Any]) -> bearer.BearerToken:
+    """A ``BearerToken`` from JWT claims (RFC 9068 §2.2) or an introspection
+    answer (RFC 7662 §2.2), which share their names, both checked already
+    (expiry included, with ``ACCESS_TOKEN_LEEWAY_SECONDS``). A ``sub`` that
+    is the token's ``client_id`` names the client (RFC 9068 §2.2, client
+    credentials), not a user."""
+    now = clock.now()
+    expires_at = datetime.fromtimestamp(claims["exp"], tz=now.tzinfo)
+    issued_at = datetime.fromtimestamp(claims["iat"], tz=now.tzinfo) if _timestamp(claims.get("iat")) else now
+    client_id = _string(claims.get("client_id")) or ""
+    sub = _string(claims.get("sub"))
+    audience = claims.get("aud")
+    if isinstance(audience, str):
+        audience = [audience]
+    return bearer.BearerToken(
+        token_hash=token_hash,
+        scope=_string(claims.get("scope")) or "",
+        audience=tuple(a for a in audience if isinstance(a, str)) if isinstance(audience, list) else (),
+        client_id=client_id,
+        sub=sub,
+        expires_at=expires_at,
+        issued_at=issued_at,
+        jti=_string(claims.get("jti")),
+        family_id=None,
+        client=None,
+        user=TokenUser(sub) if sub is not None and sub != client_id else None,
+    )
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
