@@ -1,12 +1,8 @@
-"""Placeholder until wt-jwt merges (contract in COMMON13.md)."""
+"""Placeholder until JWT access tokens land: no value is a JWT access token."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
-
-from joserfc import jwt
-from joserfc.errors import JoseError
 
 
 class InvalidAccessToken(Exception):
@@ -14,22 +10,8 @@ class InvalidAccessToken(Exception):
 
 
 def looks_like_jwt(value: str) -> bool:
-    return value.count(".") == 2
+    return False
 
 
-def decode(value: str, *, keys: Any, issuer: str, audience: str | None, leeway: int) -> dict:
-    try:
-        token = jwt.decode(value, keys, algorithms=["RS256", "ES256", "EdDSA"])
-    except (JoseError, ValueError, TypeError, KeyError) as error:
-        raise InvalidAccessToken(str(error)) from None
-    claims = dict(token.claims)
-    if token.header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
-        raise InvalidAccessToken("typ")
-    if claims.get("iss") != issuer:
-        raise InvalidAccessToken("iss")
-    aud = claims.get("aud")
-    if audience is not None and audience not in ([aud] if isinstance(aud, str) else aud or []):
-        raise InvalidAccessToken("aud")
-    if not isinstance(claims.get("exp"), int) or claims["exp"] + leeway < time.time():
-        raise InvalidAccessToken("exp")
-    return claims
+def local_claims(value: str, *, audience: str | None) -> dict[str, Any]:
+    raise InvalidAccessToken

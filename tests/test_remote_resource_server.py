@@ -19,6 +19,7 @@ from joserfc.jwk import OctKey, RSAKey
 
 from oauth_provider import bearer, remote_resource_server
 from oauth_provider import checks as provider_checks
+from oauth_provider.errors import InvalidBearerToken
 from oauth_provider.remote_resource_server import IssuerUnavailable, TokenUser, authenticate
 from oauth_provider.remote_resource_server.checks import check_deploy_settings, check_settings
 from oauth_provider.remote_resource_server.introspection import AnswerCache
@@ -204,7 +205,7 @@ def test_jwts_are_validated_without_asking_the_issuer_again(issuer):
     ids=["iss", "exp", "typ"],
 )
 def test_a_jwt_with_a_wrong_claim_or_type_is_invalid(issuer, claims, typ):
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate(issuer.sign(claims, typ=typ))
 
 
@@ -212,12 +213,12 @@ def test_a_tampered_jwt_is_invalid(issuer):
     header, payload, signature = issuer.sign().split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     forged = base64.urlsafe_b64encode(json.dumps({**claims, "scope": "admin"}).encode()).rstrip(b"=").decode()
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate(f"{header}.{forged}.{signature}")
 
 
 def test_an_unreadable_jwt_header_is_invalid(issuer):
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate("not-base64!.e30.sig")
 
 
@@ -228,7 +229,7 @@ def test_a_symmetric_key_in_the_key_set_is_never_used(issuer):
     header = {"alg": "HS256", "kid": "shared", "typ": "at+jwt"}
     now = int(frozen_now().timestamp())
     claims = {"iss": issuer.url, "aud": RESOURCE, "sub": "x", "client_id": "app", "exp": now + 60, "iat": now}
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate(jwt.encode(header, claims, secret, algorithms=["HS256"]))
 
 
@@ -247,12 +248,12 @@ def test_unknown_kid_refetches_are_rate_limited(issuer, frozen_clock):
     authenticate(issuer.sign())
     stranger = RSAKey.generate_key(2048, parameters={"kid": "made-up", "alg": "RS256"})
     for _ in range(3):
-        with pytest.raises(bearer.InvalidToken):
+        with pytest.raises(InvalidBearerToken):
             authenticate(issuer.sign(key=stranger))
     # The first fetch was the last one within RESOURCE_SERVER_JWKS_REFRESH_SECONDS.
     assert issuer.asked(JWKS) == 1
     frozen_clock.advance(seconds=60)
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate(issuer.sign(key=stranger))
     assert issuer.asked(JWKS) == 2
 
@@ -313,7 +314,7 @@ def test_a_cached_answer_is_used_no_longer_than_the_setting(issuer, frozen_clock
     frozen_clock.advance(seconds=59)
     authenticate("opaque-1")
     frozen_clock.advance(seconds=1)
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate("opaque-1")
     assert len(issuer.introspection_requests) == 2
 
@@ -323,7 +324,7 @@ def test_a_cached_answer_is_used_no_longer_than_the_token_lives(issuer, frozen_c
     issuer.answer("opaque-1", exp=int(frozen_now().timestamp()) + 10)
     authenticate("opaque-1")
     frozen_clock.advance(seconds=10)
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate("opaque-1")
     assert len(issuer.introspection_requests) == 2
 
@@ -338,7 +339,7 @@ def test_no_cache_with_zero_seconds(issuer, settings):
 
 def test_an_inactive_answer_is_cached_too(issuer):
     for _ in range(2):
-        with pytest.raises(bearer.InvalidToken):
+        with pytest.raises(InvalidBearerToken):
             authenticate("unknown")
     assert len(issuer.introspection_requests) == 1
 
@@ -368,7 +369,7 @@ def test_an_answer_that_is_no_usable_access_token_is_refused(issuer, members):
     issuer.answer("opaque-1")
     issuer.answers["opaque-1"].update(members)
     issuer.answers["opaque-1"] = {k: v for k, v in issuer.answers["opaque-1"].items() if v is not None}
-    with pytest.raises((bearer.InvalidToken, IssuerUnavailable)):
+    with pytest.raises((InvalidBearerToken, IssuerUnavailable)):
         authenticate("opaque-1")
 
 
@@ -379,7 +380,7 @@ def test_without_client_credentials_opaque_tokens_are_refused_unasked(issuer, se
         "RESOURCE_SERVER_CLIENT_SECRET": None,
     }
     issuer.answer("opaque-1")
-    with pytest.raises(bearer.InvalidToken):
+    with pytest.raises(InvalidBearerToken):
         authenticate("opaque-1")
     assert issuer.site.requests == []
 

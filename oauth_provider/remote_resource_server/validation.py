@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import bearer, clock, jwt_access_tokens
 from ..crypto import hash_secret
+from ..errors import InvalidBearerToken
 from ..settings import oauth_settings
 from .introspection import NotIntrospectable, introspect
 from .jwks import key_set
@@ -55,7 +56,7 @@ class TokenUser:
 def authenticate(value: str) -> bearer.BearerToken:
     """The token ``value`` of ``RESOURCE_SERVER_ISSUER`` as a ``BearerToken``.
 
-    ``bearer.InvalidToken`` when it is not one: a bad signature, ``typ``,
+    ``InvalidBearerToken`` when it is not one: a bad signature, ``typ``,
     ``iss`` or expiry, an inactive introspection answer, or an opaque token
     while this server cannot introspect. ``documents.IssuerUnavailable`` when
     the issuer was needed and could not be asked: the token is then neither
@@ -68,7 +69,7 @@ def authenticate(value: str) -> bearer.BearerToken:
     try:
         answer = introspect(value, token_hash)
     except NotIntrospectable:
-        raise bearer.InvalidToken from None
+        raise InvalidBearerToken from None
     return _from_claims(token_hash, _active_claims(answer))
 
 
@@ -84,39 +85,39 @@ def _jwt_claims(value: str) -> dict[str, Any]:
             leeway=oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS,
         )
     except jwt_access_tokens.InvalidAccessToken:
-        raise bearer.InvalidToken from None
+        raise InvalidBearerToken from None
 
 
 def _kid(value: str) -> str | None:
     """The ``kid`` of a compact JWS's header, unverified (it only picks the
-    key); ``bearer.InvalidToken`` when the header cannot be read."""
+    key); ``InvalidBearerToken`` when the header cannot be read."""
     encoded = value.split(".", 1)[0]
     try:
         header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise bearer.InvalidToken from None
+        raise InvalidBearerToken from None
     kid = header.get("kid") if isinstance(header, dict) else None
     if not isinstance(header, dict) or not (kid is None or isinstance(kid, str)):
-        raise bearer.InvalidToken
+        raise InvalidBearerToken
     return kid
 
 
 def _active_claims(answer: dict[str, Any]) -> dict[str, Any]:
     """An introspection answer that describes a usable access token, or
-    ``bearer.InvalidToken``. RFC 7662 §2.2 leaves most members optional;
+    ``InvalidBearerToken``. RFC 7662 §2.2 leaves most members optional;
     these are required here: ``token_type`` Bearer (a refresh token's
     answer has none, and must not open an API), an ``exp`` (nothing is
     cached or accepted without an end), and ``iss``, if given, the issuer."""
     if answer.get("active") is not True:
-        raise bearer.InvalidToken
+        raise InvalidBearerToken
     token_type = answer.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != BEARER:
-        raise bearer.InvalidToken
+        raise InvalidBearerToken
     if answer.get("iss", oauth_settings.RESOURCE_SERVER_ISSUER) != oauth_settings.RESOURCE_SERVER_ISSUER:
-        raise bearer.InvalidToken
+        raise InvalidBearerToken
     exp = answer.get("exp")
     if not _timestamp(exp) or exp + oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS < clock.now().timestamp():
-        raise bearer.InvalidToken
+        raise InvalidBearerToken
     return answer
 
 
