@@ -262,7 +262,7 @@ class ClientAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
         main = ["name", "website", "client_type", "redirect_uris", "allowed_origins", "grant_types", "scopes"]
-        access = ["skip_consent", "allow_introspection", "owner", "is_active"]
+        access = ["access_token_format", "skip_consent", "allow_introspection", "owner", "is_active"]
         openid = (_("OpenID Connect"), {"fields": OIDC_FIELDS, "classes": ["collapse"]})
         if obj is None:
             return [(None, {"fields": main}), openid, (_("Access"), {"fields": access})]

@@ -338,11 +338,11 @@ def approve(
             created_at=now,
             expires_at=now + timedelta(seconds=oauth_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
         )
-    if "token" in request.response_types:
-        params.update(_implicit_token(request, user, family_id))
+    sign_in = None
     if request.openid is not None:
         if login_session is None:
             raise ValueError("An authentication request is approved in a login session.")
+        # Before the access token: a JWT one carries its auth_time (RFC 9068 §2.2.1).
         sign_in = SignIn.objects.create(
             family_id=family_id,
             client=request.client,
@@ -354,25 +354,27 @@ def approve(
             claims=request.openid.claims,
             created_at=now,
         )
-        if "id_token" in request.response_types:
-            params["id_token"] = id_tokens.build(
-                sign_in,
-                client=request.client,
-                user=user,
-                scopes=request.scopes,
-                issuer=issuer,
-                access_token=params.get("access_token"),
-                code=params.get("code"),
-                # Core §5.4: with no access token to ask UserInfo with, the
-                # claims of the granted scopes go in the ID token.
-                scope_claims=request.response_type == "id_token",
-            )
+    if "token" in request.response_types:
+        params.update(_implicit_token(request, user, family_id, issuer=issuer))
+    if sign_in is not None and "id_token" in request.response_types:
+        params["id_token"] = id_tokens.build(
+            sign_in,
+            client=request.client,
+            user=user,
+            scopes=request.scopes,
+            issuer=issuer,
+            access_token=params.get("access_token"),
+            code=params.get("code"),
+            # Core §5.4: with no access token to ask UserInfo with, the
+            # claims of the granted scopes go in the ID token.
+            scope_claims=request.response_type == "id_token",
+        )
     params["state"] = request.state
     return params
 
 
 def _implicit_token(
-    request: AuthorizationRequest, user: AbstractBaseUser, family_id: uuid.UUID
+    request: AuthorizationRequest, user: AbstractBaseUser, family_id: uuid.UUID, *, issuer: str
 ) -> dict[str, str]:
     """The §4.2.2 access token response, for the fragment."""
     # §4.2.2: "The authorization server MUST NOT issue a refresh token."
@@ -384,6 +386,7 @@ def _implicit_token(
         grant_type=IMPLICIT,
         family_id=family_id,
         refresh=False,
+        issuer=issuer,
     )
     return {
         "access_token": token["access_token"],

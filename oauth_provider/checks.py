@@ -46,7 +46,9 @@ from .setting_values import resource_identifier_problem as _resource_identifier_
 from .settings import (
     DEFAULTS,
     GRANT_TYPE_CHOICES,
+    JWT,
     LEGACY_GRANT_TYPES,
+    OPAQUE,
     REGISTRATION_OPEN,
     REGISTRATION_POLICIES,
     oauth_settings,
@@ -534,7 +536,9 @@ def _check_backchannel_logout_retries() -> list[Error]:
 
 
 # Members a RESOURCES entry may have; "scopes" is required.
-RESOURCE_MEMBERS = frozenset({"scopes", "name", "documentation", "access_token_expire_seconds"})
+RESOURCE_MEMBERS = frozenset(
+    {"scopes", "name", "documentation", "access_token_expire_seconds", "access_token_format"}
+)
 
 
 def _resource_problem(identifier: Any, declared: Any, scopes: Mapping[str, Any]) -> str | None:
@@ -548,6 +552,8 @@ def _resource_problem(identifier: Any, declared: Any, scopes: Mapping[str, Any])
         declared["access_token_expire_seconds"]
     ):
         return "has an access_token_expire_seconds that is not a positive whole number"
+    if "access_token_format" in declared and declared["access_token_format"] not in (OPAQUE, JWT):
+        return f"has an access_token_format that is neither {OPAQUE!r} nor {JWT!r}"
     documentation = declared.get("documentation")
     if documentation is not None and (
         not isinstance(documentation, str) or urlsplit(documentation).scheme not in ("https", "http")
@@ -680,6 +686,40 @@ def _check_client_id_metadata_documents() -> list[Error]:
     return errors
 
 
+# Beyond this, a "leeway" would make expiry meaningless for short-lived JWTs.
+MAX_ACCESS_TOKEN_LEEWAY_SECONDS = 300
+
+
+def _check_jwt_access_tokens() -> list[Error]:
+    """E047: ``JWT_ACCESS_TOKEN_EXPIRE_SECONDS`` is not a positive whole
+    number. E048: ``ACCESS_TOKEN_LEEWAY_SECONDS`` is not a whole number from 0
+    to ``MAX_ACCESS_TOKEN_LEEWAY_SECONDS`` (RFC 9068 §4 has resource servers
+    check ``exp``; a large leeway would keep expired tokens working)."""
+    errors = []
+    if not _positive_int(oauth_settings.JWT_ACCESS_TOKEN_EXPIRE_SECONDS):
+        errors.append(
+            _error(
+                47,
+                "OAUTH_PROVIDER['JWT_ACCESS_TOKEN_EXPIRE_SECONDS'] must be a positive whole number "
+                "of seconds.",
+                f"The default is {DEFAULTS['JWT_ACCESS_TOKEN_EXPIRE_SECONDS']}: JWT access tokens are "
+                "validated without a lookup, so they should live minutes, not hours.",
+            )
+        )
+    leeway = oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS
+    if type(leeway) is not int or not 0 <= leeway <= MAX_ACCESS_TOKEN_LEEWAY_SECONDS:
+        errors.append(
+            _error(
+                48,
+                "OAUTH_PROVIDER['ACCESS_TOKEN_LEEWAY_SECONDS'] must be a whole number of seconds from 0 "
+                f"to {MAX_ACCESS_TOKEN_LEEWAY_SECONDS}.",
+                f"The default is {DEFAULTS['ACCESS_TOKEN_LEEWAY_SECONDS']}: enough for clocks a little "
+                "apart.",
+            )
+        )
+    return errors
+
+
 def _check_registration() -> list[Error]:
     """E036: ``REGISTRATION_POLICY`` is not one of the policies. E037: the
     registration rate limit is not a positive whole number."""
@@ -729,6 +769,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_resources,
     _check_client_id_metadata_documents,
     _check_registration,
+    _check_jwt_access_tokens,
     _openid_warnings,
     check_resource_server_settings,
 )

@@ -123,7 +123,14 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = [*DEVELOPER_FIELDS, "skip_consent", "allow_introspection", "owner", "is_active"]
+        fields = [
+            *DEVELOPER_FIELDS,
+            "access_token_format",
+            "skip_consent",
+            "allow_introspection",
+            "owner",
+            "is_active",
+        ]
         widgets = {
             "redirect_uris": forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false"}),
             "allowed_origins": forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"}),
@@ -141,8 +148,9 @@ class ClientForm(forms.ModelForm):
         )
         self.fields["scopes"].choices = scope_choices(privileged=True)
         # Left out of a post (an older form, a script): the model's default.
-        for name in ("id_token_signed_response_alg", "subject_type"):
-            self.fields[name].required = False
+        for name in ("id_token_signed_response_alg", "subject_type", "access_token_format"):
+            if name in self.fields:
+                self.fields[name].required = False
         if self.instance._state.adding and "grant_types" not in self.initial:
             self.initial["grant_types"] = [
                 name for name in DEFAULT_GRANT_TYPES if name in oauth_settings.GRANT_TYPES
@@ -175,6 +183,9 @@ class ClientForm(forms.ModelForm):
 
     def clean_subject_type(self) -> str:
         return self._or_default("subject_type")
+
+    def clean_access_token_format(self) -> str:
+        return self._or_default("access_token_format")
 
     def _or_default(self, name: str) -> str:
         value = self.cleaned_data.get(name)

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from django.utils.translation import gettext_lazy as _
 
 from .errors import InvalidTarget
-from .settings import oauth_settings
+from .settings import JWT, OPAQUE, oauth_settings
 
 # RFC 8707 §2: the request parameter, at the authorization, token and device
 # authorization endpoints; it "MAY be used multiple times".
@@ -114,6 +114,30 @@ def access_token_lifetime(resources: Iterable[str]) -> int:
         if "access_token_expire_seconds" in declared.get(identifier, {})
     ]
     return min(lifetimes, default=oauth_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+
+
+def access_token_format(client_format: str, resources: Iterable[str]) -> str:
+    """``"jwt"`` or ``"opaque"``: the format of an access token for
+    ``resources`` issued to a client whose ``access_token_format`` is
+    ``client_format``.
+
+    A resource that declares an ``access_token_format`` decides for the
+    tokens meant for it, whatever the client's: it knows how its resource
+    server validates tokens. Among several that declare one, JWT wins when any
+    says so: a JWT access token is also stored like an opaque one, so a
+    resource server that introspects or looks tokens up accepts it too, while
+    one that only validates JWTs could not use an opaque token. When none of
+    ``resources`` declares a format (or there are none), the client's applies.
+    """
+    declared = oauth_settings.RESOURCES
+    formats = {
+        declared[identifier]["access_token_format"]
+        for identifier in resources
+        if "access_token_format" in declared.get(identifier, {})
+    }
+    if not formats:
+        return client_format
+    return JWT if JWT in formats else OPAQUE
 
 
 def declared_only(resources: Iterable[str]) -> list[str]:

@@ -33,6 +33,16 @@ IMPLICIT = "implicit"
 # Legacy grants RFC 9700 §2.4 and §2.1.2 say not to use; enabling one is a deploy warning.
 LEGACY_GRANT_TYPES = (IMPLICIT, PASSWORD)
 
+# Access token formats (Client.access_token_format, a RESOURCES entry's
+# "access_token_format"): a random value looked up in the database, or a
+# signed RFC 9068 JWT a resource server validates without a lookup.
+OPAQUE = "opaque"
+JWT = "jwt"
+ACCESS_TOKEN_FORMAT_CHOICES = [
+    (OPAQUE, _("Opaque (a random value, looked up on every use)")),
+    (JWT, _("JWT (RFC 9068: signed, validated without a lookup, short-lived)")),
+]
+
 # Grant types this release knows, with labels for forms.
 GRANT_TYPE_CHOICES = [
     (AUTHORIZATION_CODE, _("Authorization code")),
@@ -52,6 +62,13 @@ DEFAULTS: dict[str, Any] = {
     # Lifetimes, in seconds.
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # JWT access tokens (RFC 9068) live at most this long: a resource server
+    # that validates them by signature alone learns of a revocation only
+    # through the revocation stream, or when they expire.
+    "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": 300,
+    # Clock skew tolerated when validating a JWT access token's exp, nbf and
+    # iat, in seconds (at most 300).
+    "ACCESS_TOKEN_LEEWAY_SECONDS": 30,
     # A refresh token expires after this long unused (each rotation starts a
     # new period), so abandoned rows can always be cleaned up.
     "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
@@ -97,9 +114,11 @@ DEFAULTS: dict[str, Any] = {
     "RESOURCE_SERVER_REALM": "api",
     # Protected resources (APIs) tokens may be meant for (RFC 8707 resource
     # indicators, RFC 9728 metadata): identifier URL -> {"scopes": [...],
-    # "name": str, "documentation": URL, "access_token_expire_seconds": int}
-    # (all but "scopes" optional). Identifiers are https URLs (http only for
-    # loopback) without query or fragment, matched exactly.
+    # "name": str, "documentation": URL, "access_token_expire_seconds": int,
+    # "access_token_format": "opaque" or "jwt"} (all but "scopes" optional;
+    # a declared format overrides the client's: resources.access_token_format).
+    # Identifiers are https URLs (http only for loopback) without query or
+    # fragment, matched exactly.
     "RESOURCES": {},
     # Audience of a token requested without ``resource``. None: every
     # declared resource that accepts one of the token's scopes (none while
@@ -219,7 +238,6 @@ DEFAULTS: dict[str, Any] = {
     # address (an IPv6 client's /64) per window.
     "REGISTRATION_MAX_REQUESTS": 10,
     "REGISTRATION_REQUEST_WINDOW_SECONDS": 3600,
-    "ACCESS_TOKEN_LEEWAY_SECONDS": 30,  # PLACEHOLDER until wt-jwt merges
 }
 
 # REGISTRATION_POLICY values.

@@ -1,6 +1,7 @@
 """The one place that signs and verifies JSON Web Tokens (RFC 7515, RFC 7519):
-ID tokens (OpenID Connect Core 1.0 §2) and logout tokens (Back-Channel
-Logout 1.0 §2.4), with the keys published at JWKS (RFC 7517).
+ID tokens (OpenID Connect Core 1.0 §2), logout tokens (Back-Channel Logout
+1.0 §2.4) and JWT access tokens (RFC 9068, ``jwt_access_tokens``), with the
+keys published at JWKS (RFC 7517).
 
 Keys live in the database (``SigningKey``), one active key per algorithm in
 ``OIDC_SIGNING_ALGORITHMS``; the first ones are made on ``migrate`` or, failing
@@ -102,8 +103,12 @@ def create_key(algorithm: str, *, activates_at: datetime) -> SigningKey:
 
 
 def longest_token_lifetime() -> timedelta:
-    """How long after signing a token may still be checked against its key."""
-    return timedelta(seconds=max(oauth_settings.ID_TOKEN_EXPIRE_SECONDS, LOGOUT_TOKEN_EXPIRE_SECONDS))
+    """How long after signing a token may still be checked against its key
+    (a JWT access token: while it lives, and the leeway its ``exp`` gets)."""
+    access_token = oauth_settings.JWT_ACCESS_TOKEN_EXPIRE_SECONDS + oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS
+    return timedelta(
+        seconds=max(oauth_settings.ID_TOKEN_EXPIRE_SECONDS, LOGOUT_TOKEN_EXPIRE_SECONDS, access_token)
+    )
 
 
 def not_retired_at(moment: datetime) -> Q:
@@ -178,7 +183,9 @@ def drop_retired(algorithms: Iterable[str] | None = None) -> int:
     keys = SigningKey.objects.filter(published_at(now), retired_at__lte=now)
     if algorithms is not None:
         keys = keys.filter(algorithm__in=list(algorithms))
-    return keys.update(expires_at=now)
+    dropped = keys.update(expires_at=now)
+    forget_signing_keys()
+    return dropped
 
 
 @functools.lru_cache(maxsize=32)
@@ -255,9 +262,77 @@ _signing: dict[str, tuple[SigningKey, datetime, datetime]] = {}
 
 
 def forget_signing_keys() -> None:
-    """Drop what this process remembers of which keys sign (after a rotation,
-    or a test database rolled back)."""
+    """Drop what this process remembers of which keys sign and which are
+    published (after a rotation, or a test database rolled back)."""
+    global _published
     _signing.clear()
+    _published = None
+
+
+@dataclass(frozen=True)
+class PublishedKeySet:
+    """The published keys as read at ``loaded_at``, valid until ``until``."""
+
+    keys: KeySet
+    loaded_at: datetime
+    until: datetime
+
+
+# The published keys (public parts), for validating JWT access tokens in
+# process with no query (``jwt_access_tokens.local_claims``). Kept like
+# ``_signing``: until a key among them leaves JWKS (its ``expires_at``, so a
+# token signed with it stops validating then), or SIGNING_KEY_CACHE_SECONDS,
+# after which a key another process dropped (``rotatekeys --drop-retired``)
+# is gone here too. A key another process made in the meantime is found on
+# the first token naming its kid (``refresh_published_key_set``).
+_published: PublishedKeySet | None = None
+# Tokens naming an unknown kid make this process read the keys again at most
+# this often, so made-up kids cannot cost a query each.
+UNKNOWN_KID_REFRESH_SECONDS = 1
+
+
+def _load_published_key_set(now: datetime) -> KeySet:
+    global _published
+    rows = list(
+        SigningKey.objects.filter(published_at(now), algorithm__in=ALGORITHMS).only(
+            "kid", "algorithm", "public_jwk", "expires_at"
+        )
+    )
+    ends = [now + timedelta(seconds=SIGNING_KEY_CACHE_SECONDS)]
+    ends += [row.expires_at for row in rows if row.expires_at is not None]
+    keys = KeySet([_public_key(row) for row in rows])
+    _published = PublishedKeySet(keys, now, min(ends))
+    return keys
+
+
+def published_key_set() -> KeySet:
+    """The keys JWKS publishes, as a joserfc ``KeySet`` of public keys; read
+    from the database at most once per ``SIGNING_KEY_CACHE_SECONDS`` in this
+    process (no query in between), and again as soon as one of them stops
+    being published."""
+    if oauth_settings.OIDC_SIGNING_KEYS:
+        return KeySet([key.jose_key for key in _settings_keys(private=False)])
+    now = clock.now()
+    cached = _published
+    if cached is not None and cached.loaded_at <= now < cached.until:
+        return cached.keys
+    return _load_published_key_set(now)
+
+
+def refresh_published_key_set() -> KeySet | None:
+    """The published keys read again now, for a token whose kid this
+    process does not know (a key another process just made); None when they
+    were read less than ``UNKNOWN_KID_REFRESH_SECONDS`` ago, or come from
+    ``OIDC_SIGNING_KEYS`` (nothing to read again)."""
+    if oauth_settings.OIDC_SIGNING_KEYS:
+        return None
+    now = clock.now()
+    cached = _published
+    if cached is not None and cached.loaded_at <= now < cached.loaded_at + timedelta(
+        seconds=UNKNOWN_KID_REFRESH_SECONDS
+    ):
+        return None
+    return _load_published_key_set(now)
 
 
 def _signing_row(algorithm: str, now: datetime) -> SigningKey | None:

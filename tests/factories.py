@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from oauth_provider import clock
 from oauth_provider.crypto import hash_user_code
+from oauth_provider.issuance import jwt_value
 from oauth_provider.models import (
     AccessToken,
     AuthorizationCode,
@@ -94,6 +95,20 @@ class AccessTokenFactory(CredentialFactory):
         model = AccessToken
 
     expires_at = factory.LazyFunction(lambda: clock.now() + timedelta(hours=1))
+
+
+class JWTAccessTokenFactory(AccessTokenFactory):
+    """An access token whose ``.value`` is an RFC 9068 JWT (its client's
+    format is JWT), stored by the JWT's hash like the token endpoint does."""
+
+    client = factory.SubFactory(ClientFactory, access_token_format="jwt")
+    expires_at = factory.LazyFunction(lambda: clock.now() + timedelta(minutes=5))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj, value = model_class.issue(value_of=jwt_value, **kwargs)
+        obj.value = value
+        return obj
 
 
 class RefreshTokenFactory(CredentialFactory):

@@ -57,6 +57,7 @@ class AuthorizationCodeGrant(Grant):
                     refresh_resources=code.audience or None,
                     grant_type=self.grant_type,
                     family_id=code.family_id,
+                    issuer=self.issuer(request),
                 )
                 # OpenID Connect Core §3.1.3.3: with openid, an ID token too.
                 return self.with_id_token(request, response, code.family_id)

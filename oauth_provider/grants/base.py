@@ -14,8 +14,10 @@ from ..compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
 from ..crypto import hash_secret
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse
+from ..metadata import issuer
 from ..payload import TokenRequest
 from ..revocation import revoke_family
+from ..settings import oauth_settings
 
 if TYPE_CHECKING:
     from ..models.base import Credential
@@ -58,6 +60,13 @@ class Grant:
         if credential is None or credential.client_id != request.client.pk:
             raise InvalidGrant
         return credential
+
+    def issuer(self, request: TokenRequest) -> str | None:
+        """The issuer that JWT access tokens (RFC 9068 §2.2 ``iss``) name:
+        ``ISSUER``, or the token endpoint's scheme and host."""
+        if request.http_request is None:
+            return oauth_settings.ISSUER
+        return issuer(request.http_request)
 
     def with_id_token(
         self, request: TokenRequest, response: TokenResponse, family_id: uuid.UUID, *, refreshed: bool = False

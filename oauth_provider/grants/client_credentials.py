@@ -40,4 +40,5 @@ class ClientCredentialsGrant(Grant):
             grant_type=self.grant_type,
             # §4.4.3: "A refresh token SHOULD NOT be included."
             refresh=False,
+            issuer=self.issuer(request),
         )

@@ -89,5 +89,6 @@ class DeviceCodeGrant(Grant):
                     refresh_resources=authorization.audience or None,
                     grant_type=self.grant_type,
                     family_id=authorization.family_id,
+                    issuer=self.issuer(request),
                 )
         raise InvalidGrant(USED)

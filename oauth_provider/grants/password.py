@@ -60,5 +60,10 @@ class PasswordGrant(Grant):
                 raise InvalidGrant(WRONG_CREDENTIALS)
         # §4.3.3: a refresh token is issued when the client may use one.
         return issue_tokens(
-            client=request.client, user=user, scopes=scopes, resources=resources, grant_type=self.grant_type
+            client=request.client,
+            user=user,
+            scopes=scopes,
+            resources=resources,
+            grant_type=self.grant_type,
+            issuer=self.issuer(request),
         )

@@ -65,6 +65,7 @@ class RefreshTokenGrant(Grant):
             refresh_resources=token.audience,
             family_id=token.family_id,
             previous=token,
+            issuer=self.issuer(request),
         )
         # OpenID Connect Core §12.2: a new ID token of the same sign-in
         # (same sub, auth_time and sid) when the new scope includes openid.

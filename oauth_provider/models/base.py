@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -68,14 +69,21 @@ class Credential(models.Model):
         return f"{self._meta.verbose_name} #{self.pk} ({self.client_id})"
 
     @classmethod
-    def issue(cls: type[C], **fields: Any) -> tuple[C, str]:
-        """Create a row for a new random value; return it with the raw value.
+    def issue(cls: type[C], *, value_of: Callable[[C], str] | None = None, **fields: Any) -> tuple[C, str]:
+        """Create a row for a new value; return it with the raw value.
 
-        The raw value exists only in the return value: the caller hands it to
-        the client once and it is never stored.
+        The value is random, or what ``value_of`` makes of the row before it
+        is saved (a JWT access token, RFC 9068, carries the row's claims and
+        is stored by its hash like any other). The raw value exists only in
+        the return value: the caller hands it to the client once and it is
+        never stored.
         """
-        value = generate_token(cls.prefix)
-        return cls.objects.create(token_hash=hash_secret(value), **fields), value
+        credential = cls(**fields)
+        value = generate_token(cls.prefix) if value_of is None else value_of(credential)
+        credential.token_hash = hash_secret(value)
+        # As objects.create does: an INSERT, never an UPDATE of another row.
+        credential.save(force_insert=True)
+        return credential, value
 
     @property
     def scopes(self) -> list[str]:

@@ -23,11 +23,13 @@ from ..crypto import (
 )
 from ..redirect_uris import split_redirect_uris, validate_backchannel_logout_uri, validate_redirect_uris
 from ..settings import (
+    ACCESS_TOKEN_FORMAT_CHOICES,
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     DEVICE_CODE,
     GRANT_TYPE_CHOICES,
     IMPLICIT,
+    OPAQUE,
     REFRESH_TOKEN,
     oauth_settings,
 )
@@ -161,6 +163,18 @@ class Client(models.Model):
         max_length=10,
         choices=SigningKey.Algorithm.choices,
         default=SigningKey.Algorithm.RS256,
+    )
+    # What its access tokens are; a resource that declares a format decides
+    # for the tokens meant for it (resources.access_token_format).
+    access_token_format = models.CharField(
+        _("access token format"),
+        max_length=10,
+        choices=ACCESS_TOKEN_FORMAT_CHOICES,
+        default=OPAQUE,
+        help_text=_(
+            "JWT: resource servers validate the access tokens without asking this server; they live "
+            "at most JWT_ACCESS_TOKEN_EXPIRE_SECONDS."
+        ),
     )
     subject_type = models.CharField(
         _("subject type"),

@@ -34,7 +34,6 @@ class _KeySetState:
     """The last key set fetched for an issuer, and when it was last asked for."""
 
     keys: KeySet | None = None
-    kids: frozenset[str] = frozenset()
     fresh_until: datetime | None = None
     last_attempt: datetime | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -44,21 +43,32 @@ _states: dict[str, _KeySetState] = {}
 _states_lock = threading.Lock()
 
 
-def key_set(kid: str | None) -> KeySet:
-    """The issuer's keys, to verify a token whose header names ``kid``:
-    fetched when none are known or they are stale, and again when ``kid``
-    is unknown (rate-limited). ``IssuerUnavailable`` when keys were needed
-    and could not be fetched; a set still lacking ``kid`` is returned as it
-    is (the signature check then fails: an invalid token)."""
+def key_set() -> KeySet:
+    """The issuer's keys: those this process holds, fetched when it has none
+    or they are stale. ``IssuerUnavailable`` when they could not be."""
     state = _state(oauth_settings.RESOURCE_SERVER_ISSUER)
-    now = clock.now()
-    if state.keys is not None and now < state.fresh_until and (kid is None or kid in state.kids):
+    if state.keys is not None and clock.now() < state.fresh_until:
         return state.keys
     with state.lock:
         now = clock.now()
-        stale = state.keys is None or now >= state.fresh_until
-        if stale or (kid is not None and kid not in state.kids):
-            _refresh(state, now, needed=stale)
+        if state.keys is None or now >= state.fresh_until:
+            if _recently_asked(state, now):
+                raise IssuerUnavailable("the issuer's JWKS could not be fetched lately; not asking again yet")
+            _fetch(state, now)
+        return state.keys
+
+
+def refreshed_key_set() -> KeySet:
+    """The issuer's keys read again, for a token naming a ``kid`` they lack,
+    unless they were fetched (or tried) within
+    ``RESOURCE_SERVER_JWKS_REFRESH_SECONDS``: then the keys held, which
+    another thread may have just refreshed. ``IssuerUnavailable`` if the
+    fetch fails."""
+    state = _state(oauth_settings.RESOURCE_SERVER_ISSUER)
+    with state.lock:
+        now = clock.now()
+        if not _recently_asked(state, now):
+            _fetch(state, now)
         return state.keys
 
 
@@ -67,15 +77,14 @@ def _state(issuer: str) -> _KeySetState:
         return _states.setdefault(issuer, _KeySetState())
 
 
-def _refresh(state: _KeySetState, now: datetime, *, needed: bool) -> None:
-    """Fetch the key set unless one was fetched (or tried) within
-    ``RESOURCE_SERVER_JWKS_REFRESH_SECONDS``. Then, without fresh keys
-    (``needed``), ``IssuerUnavailable``; an unknown kid alone keeps the current set."""
+def _recently_asked(state: _KeySetState, now: datetime) -> bool:
     interval = timedelta(seconds=oauth_settings.RESOURCE_SERVER_JWKS_REFRESH_SECONDS)
-    if state.last_attempt is not None and now < state.last_attempt + interval:
-        if needed:
-            raise IssuerUnavailable("the issuer's JWKS could not be fetched lately; not asking again yet")
-        return
+    return state.last_attempt is not None and now < state.last_attempt + interval
+
+
+def _fetch(state: _KeySetState, now: datetime) -> None:
+    """Read the key set; a failure counts as an attempt too, so an issuer
+    that is down is asked again only once per refresh interval."""
     state.last_attempt = now
     jwks_uri = metadata().jwks_uri
     if jwks_uri is None:
@@ -83,7 +92,6 @@ def _refresh(state: _KeySetState, now: datetime, *, needed: bool) -> None:
     document, headers = get_json(jwks_uri)
     keys = _signature_keys(document.get("keys"))
     state.keys = KeySet(keys)
-    state.kids = frozenset(key.kid for key in keys if key.kid)
     state.fresh_until = fresh_until(headers, now, floor=oauth_settings.RESOURCE_SERVER_JWKS_REFRESH_SECONDS)
 
 

@@ -10,8 +10,6 @@ token with no user, such as one from the client credentials grant).
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +19,7 @@ from ..crypto import hash_secret
 from ..errors import InvalidBearerToken
 from ..settings import oauth_settings
 from .introspection import NotIntrospectable, introspect
-from .jwks import key_set
+from .jwks import key_set, refreshed_key_set
 
 # RFC 6750 §1 / RFC 7662 §2.2 token_type, compared without regard to case (RFC 6749 §5.1).
 BEARER = "bearer"
@@ -74,32 +72,23 @@ def authenticate(value: str) -> bearer.BearerToken:
 
 
 def _jwt_claims(value: str) -> dict[str, Any]:
-    """The claims of a JWT access token the issuer signed (RFC 9068 §4)."""
-    keys = key_set(_kid(value))
+    """The claims of a JWT access token the issuer signed (RFC 9068 §4),
+    checked with its published keys. A ``kid`` they lack (the issuer made
+    a key since) reads them again, as often as ``jwks.refreshed_key_set``
+    allows, and tries once more."""
+    options = {
+        "issuer": oauth_settings.RESOURCE_SERVER_ISSUER,
+        # The caller checks the audience: each view may protect its own resource.
+        "audience": None,
+        "leeway": oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS,
+    }
     try:
-        return jwt_access_tokens.decode(
-            value,
-            keys=keys,
-            issuer=oauth_settings.RESOURCE_SERVER_ISSUER,
-            audience=None,
-            leeway=oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS,
-        )
+        try:
+            return jwt_access_tokens.decode(value, keys=key_set(), **options)
+        except jwt_access_tokens.UnknownKey:
+            return jwt_access_tokens.decode(value, keys=refreshed_key_set(), **options)
     except jwt_access_tokens.InvalidAccessToken:
         raise InvalidBearerToken from None
-
-
-def _kid(value: str) -> str | None:
-    """The ``kid`` of a compact JWS's header, unverified (it only picks the
-    key); ``InvalidBearerToken`` when the header cannot be read."""
-    encoded = value.split(".", 1)[0]
-    try:
-        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidBearerToken from None
-    kid = header.get("kid") if isinstance(header, dict) else None
-    if not isinstance(header, dict) or not (kid is None or isinstance(kid, str)):
-        raise InvalidBearerToken
-    return kid
 
 
 def _active_claims(answer: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from ...forms import DEFAULT_GRANT_TYPES, normalize_redirect_uris
 from ...models import Client, SigningKey
+from ...settings import ACCESS_TOKEN_FORMAT_CHOICES, OPAQUE
 
 # The command-line option that sets each model field, to name it in errors.
 OPTION_OF_FIELD = {
@@ -34,6 +35,7 @@ OPTION_OF_FIELD = {
     "id_token_signed_response_alg": "--id-token-alg",
     "subject_type": "--subject-type",
     "sector_identifier_uri": "--sector-identifier-uri",
+    "access_token_format": "--access-token-format",
 }
 
 
@@ -133,6 +135,16 @@ class Command(BaseCommand):
             help=_("Pairwise clients: the https URL whose host names the sector (OpenID Connect Core §8.1)."),
         )
         parser.add_argument(
+            "--access-token-format",
+            choices=[value for value, _label in ACCESS_TOKEN_FORMAT_CHOICES],
+            default=OPAQUE,
+            help=_(
+                "opaque (default): random values looked up on each use; jwt: signed JWTs (RFC 9068) "
+                "resource servers validate without a lookup, short-lived. A resource that declares a "
+                "format decides for its tokens."
+            ),
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             help=_('Print only {"client_id": ..., "client_secret": ...} on stdout.'),
@@ -160,6 +172,7 @@ class Command(BaseCommand):
             ),
             backchannel_logout_uri=options["backchannel_logout_uri"] or "",
             sector_identifier_uri=options["sector_identifier_uri"] or "",
+            access_token_format=options["access_token_format"],
             **{field: value for field, value in chosen.items() if value is not None},
         )
         secret = client.set_secret() if client.is_confidential else None
