@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -524,3 +527,35 @@ def test_e033_with_a_remote_issuer_the_resource_is_an_identifier_not_a_resources
 
 def test_w020_remote_issuer_without_resource_accepts_any_audience():
     assert check_ids(check_deploy_settings, RESOURCE_SERVER_RESOURCE=None) == ["oauth_provider.W020"]
+
+
+# No model on this path
+
+
+def test_the_drf_classes_import_no_model():
+    """What a project without oauth_provider in INSTALLED_APPS imports
+    (tests/resource_server_site serves such a project for real)."""
+    script = (
+        "import sys, django; django.setup();"
+        "import oauth_provider.rest_framework.authentication, oauth_provider.rest_framework.permissions;"
+        "import oauth_provider.remote_resource_server.checks;"
+        "print(sorted(m for m in sys.modules if m.startswith('oauth_provider.models')))"
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.resource_server_site.settings",
+        "RS_ISSUER": "https://auth.example.com",
+        "RS_CLIENT_ID": "rs",
+        "RS_CLIENT_SECRET": "secret",
+        "RS_RESOURCE": RESOURCE,
+    }
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

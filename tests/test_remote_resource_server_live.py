@@ -32,7 +32,7 @@ from oauth_provider import clock, signing_keys
 from oauth_provider.models import AccessToken, Client
 from oauth_provider.revocation import revoke_token
 from oauth_provider.subjects import subject
-from tests.factories import AccessTokenFactory, ClientFactory, UserFactory
+from tests.factories import AccessTokenFactory, ClientFactory, JWTAccessTokenFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCE = "https://notes.example.com/"
@@ -153,24 +153,20 @@ def app(provider):
     return ClientFactory(name="Notes app")
 
 
+@pytest.fixture
+def jwt_app(provider):
+    """A client whose access tokens are JWTs (RFC 9068)."""
+    return ClientFactory(name="Notes app (JWT)", access_token_format="jwt")
+
+
 def opaque_token(app, person, *, scope="read", resources=RESOURCE, **fields) -> AccessToken:
     return AccessTokenFactory(client=app, user=person, scope=scope, resources=resources, **fields)
 
 
-def jwt_access_token(provider, app, person, *, scope="read", audience=RESOURCE) -> str:
-    """An RFC 9068 access token signed with the provider's current key."""
-    now = int(clock.now().timestamp())
-    claims = {
-        "iss": provider.url,
-        "aud": audience,
-        "sub": subject(person, app),
-        "client_id": app.client_id,
-        "scope": scope,
-        "iat": now,
-        "exp": now + 300,
-        "jti": f"jti-{time.monotonic_ns()}",
-    }
-    return signing_keys.sign(claims, "RS256", typ="at+jwt")
+def jwt_access_token(app, person, *, scope="read", resources=RESOURCE) -> str:
+    """An RFC 9068 access token as the provider issues it (its encode,
+    signed with its current key, stored by its hash)."""
+    return JWTAccessTokenFactory(client=app, user=person, scope=scope, resources=resources).value
 
 
 def assert_invalid_token(response: requests.Response) -> None:
@@ -246,12 +242,12 @@ def test_no_token_is_a_bare_challenge(resource_server):
 
 
 def test_jwts_are_validated_without_asking_the_provider_after_the_first_key_fetch(
-    provider, resource_server, app, person
+    provider, resource_server, jwt_app, person
 ):
-    assert resource_server.get("/api/me/", jwt_access_token(provider, app, person)).status_code == 200
+    assert resource_server.get("/api/me/", jwt_access_token(jwt_app, person)).status_code == 200
     asked = list(provider.served)
     for scope in ("read", "read write", "read"):
-        response = resource_server.get("/api/me/", jwt_access_token(provider, app, person, scope=scope))
+        response = resource_server.get("/api/me/", jwt_access_token(jwt_app, person, scope=scope))
         assert response.status_code == 200, response.text
         assert response.json()["scope"] == scope
     assert provider.served == asked
@@ -259,39 +255,61 @@ def test_jwts_are_validated_without_asking_the_provider_after_the_first_key_fetc
     assert provider.asked("/introspect/") == 0
 
 
-def test_a_jwt_for_another_resource_is_refused(provider, resource_server, app, person):
-    token = jwt_access_token(provider, app, person, audience=OTHER_RESOURCE)
+def test_a_jwt_for_another_resource_is_refused(provider, resource_server, jwt_app, person):
+    token = jwt_access_token(jwt_app, person, resources=OTHER_RESOURCE)
     assert_invalid_token(resource_server.get("/api/me/", token))
 
 
-def test_a_rotated_key_is_fetched_once(provider, start_resource_server, app, person):
+def test_a_rotated_key_is_fetched_once(provider, start_resource_server, jwt_app, person):
     resource_server = start_resource_server(RS_JWKS_REFRESH_SECONDS="1")
-    assert resource_server.get("/api/me/", jwt_access_token(provider, app, person)).status_code == 200
+    assert resource_server.get("/api/me/", jwt_access_token(jwt_app, person)).status_code == 200
     signing_keys.rotate(["RS256"], delay=timedelta(0))
     # The refetch is rate-limited to once per RESOURCE_SERVER_JWKS_REFRESH_SECONDS since the last fetch.
     time.sleep(1)
     for _ in range(3):
-        assert resource_server.get("/api/me/", jwt_access_token(provider, app, person)).status_code == 200
+        assert resource_server.get("/api/me/", jwt_access_token(jwt_app, person)).status_code == 200
     assert provider.asked("/jwks/") == 2
 
 
-def test_unknown_kid_refetches_are_rate_limited(provider, resource_server, app, person):
-    assert resource_server.get("/api/me/", jwt_access_token(provider, app, person)).status_code == 200
+def test_unknown_kid_refetches_are_rate_limited(provider, resource_server, jwt_app, person):
+    assert resource_server.get("/api/me/", jwt_access_token(jwt_app, person)).status_code == 200
     signing_keys.rotate(["RS256"], delay=timedelta(0))
     for _ in range(3):
-        assert_invalid_token(resource_server.get("/api/me/", jwt_access_token(provider, app, person)))
+        assert_invalid_token(resource_server.get("/api/me/", jwt_access_token(jwt_app, person)))
     assert provider.asked("/jwks/") == 1
 
 
 # The provider down
 
 
-def test_an_unreachable_provider_is_a_clear_503_not_a_500(provider, start_resource_server, app, person):
+def test_an_unreachable_provider_is_a_clear_503_not_a_500(
+    provider, start_resource_server, app, jwt_app, person
+):
     from tests.oidc.support import refused_url
 
     resource_server = start_resource_server(RS_ISSUER=refused_url(""))
-    for token in (opaque_token(app, person).value, jwt_access_token(provider, app, person)):
+    for token in (opaque_token(app, person).value, jwt_access_token(jwt_app, person)):
         response = resource_server.get("/api/me/", token)
         assert response.status_code == 503, response.text
         assert response.json()["detail"]
         assert "Retry-After" in response.headers
+
+
+def test_a_jwt_from_the_token_endpoint_works_for_a_client_acting_for_itself(provider, resource_server):
+    machine = ClientFactory(name="Batch job", grant_types=["client_credentials"], access_token_format="jwt")
+    issued = requests.post(
+        provider.url + "/o/token/",
+        data={"grant_type": "client_credentials", "scope": "read", "resource": RESOURCE},
+        auth=(machine.client_id, machine.secret),
+        timeout=TIMEOUT,
+    )
+    assert issued.status_code == 200, issued.text
+    response = resource_server.get("/api/me/", issued.json()["access_token"])
+    assert response.status_code == 200, response.text
+    # RFC 9068 §2.2: sub is the client itself, so there is no user.
+    assert response.json() == {
+        "username": None,
+        "client_id": machine.client_id,
+        "scope": "read",
+        "audience": [RESOURCE],
+    }
