@@ -37,7 +37,6 @@ from tests.factories import AccessTokenFactory, ClientFactory, JWTAccessTokenFac
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCE = "https://notes.example.com/"
 OTHER_RESOURCE = "https://billing.example.com/"
-SCOPES = {"openid": "Sign you in", "read": "Read your data", "write": "Change your data"}
 TIMEOUT = 10
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 
@@ -56,11 +55,12 @@ class Provider:
 @pytest.fixture
 def provider(live_server, settings) -> Iterator[Provider]:
     """The provider, as issuer at its live URL, declaring the resource
-    server's API; ``served`` lists the paths of the requests it answered."""
+    server's API; ``served`` lists the paths of the requests it answered.
+    Not an OpenID Provider (no "openid" scope): its RFC 8414 metadata
+    still names the JWKS that JWT access tokens are checked with."""
     settings.OAUTH_PROVIDER = {
         **settings.OAUTH_PROVIDER,
         "ISSUER": live_server.url,
-        "SCOPES": SCOPES,
         "RESOURCES": {RESOURCE: {"scopes": ["read", "write"]}, OTHER_RESOURCE: {"scopes": ["read"]}},
     }
     found = Provider(live_server.url)
