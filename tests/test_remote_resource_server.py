@@ -155,7 +155,7 @@ def test_metadata_falls_back_to_openid_configuration(issuer):
     assert (issuer.asked(RFC8414), issuer.asked(OIDC)) == (1, 1)
 
 
-def test_an_issuer_with_a_path_has_the_well_known_part_inserted_before_it(site, settings):
+def test_an_issuer_with_a_path_has_the_well_known_part_inserted_before_it():
     from oauth_provider.remote_resource_server.documents import metadata_urls
 
     assert metadata_urls("https://auth.example.com/tenant/a") == [
