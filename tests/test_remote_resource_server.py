@@ -25,7 +25,7 @@ from oauth_provider import checks as provider_checks
 from oauth_provider.errors import InvalidBearerToken
 from oauth_provider.remote_resource_server import IssuerUnavailable, TokenUser, authenticate
 from oauth_provider.remote_resource_server.checks import check_deploy_settings, check_settings
-from oauth_provider.remote_resource_server.introspection import AnswerCache
+from oauth_provider.remote_resource_server.memory import ExpiringCache
 from tests.https_site import serve
 
 RESOURCE = "https://api.example.com/"
@@ -196,6 +196,31 @@ def test_jwts_are_validated_without_asking_the_issuer_again(issuer):
     for _ in range(5):
         authenticate(issuer.sign({"jti": "another"}))
     assert issuer.site.requests == asked == [RFC8414, JWKS]
+
+
+def test_a_verified_jwt_is_remembered_for_at_most_the_refresh_interval(issuer, frozen_clock, monkeypatch):
+    from oauth_provider import jwt_access_tokens
+
+    verified = []
+    decode = jwt_access_tokens.decode
+    monkeypatch.setattr(jwt_access_tokens, "decode", lambda *a, **k: verified.append(1) or decode(*a, **k))
+    token = issuer.sign()
+    authenticate(token)
+    frozen_clock.advance(seconds=59)
+    authenticate(token)
+    assert len(verified) == 1
+    frozen_clock.advance(seconds=1)
+    authenticate(token)
+    assert len(verified) == 2
+
+
+def test_a_remembered_jwt_is_refused_once_expired(issuer, frozen_clock, settings):
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "ACCESS_TOKEN_LEEWAY_SECONDS": 0}
+    token = issuer.sign({"exp": int(frozen_now().timestamp()) + 10})
+    authenticate(token)
+    frozen_clock.advance(seconds=10)
+    with pytest.raises(InvalidBearerToken):
+        authenticate(token)
 
 
 @pytest.mark.parametrize(
@@ -432,7 +457,7 @@ def test_a_key_set_that_could_not_be_fetched_is_asked_again_only_after_the_inter
 
 
 def test_the_answer_cache_is_bounded_and_drops_the_least_recently_used(frozen_clock):
-    cache = AnswerCache(2)
+    cache = ExpiringCache(2)
     now = frozen_clock()
     until = now + timedelta(seconds=60)
     cache.put("a", {"active": True}, until)

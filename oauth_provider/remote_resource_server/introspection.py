@@ -8,15 +8,13 @@ process's memory, keyed by the token's hash (never the token itself), for
 at most ``RESOURCE_SERVER_INTROSPECTION_CACHE_SECONDS`` and never past the
 token's ``exp``: RFC 7662 §4 weighs exactly this ("a protected resource
 that caches the response [...] will not learn of a revocation until the
-cache entry expires"). The cache holds ``MAX_ENTRIES`` answers at most,
-dropping the least recently used.
+cache entry expires"). The cache holds ``memory.MAX_ENTRIES`` answers at
+most, dropping the least recently used.
 """
 
 from __future__ import annotations
 
 import base64
-import threading
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -24,9 +22,7 @@ from urllib.parse import quote, urlencode
 from .. import clock
 from ..settings import oauth_settings
 from .documents import IssuerUnavailable, get_json, metadata
-
-# Answers kept per process, at most; a few hundred bytes each.
-MAX_ENTRIES = 10_000
+from .memory import ExpiringCache
 
 
 class NotIntrospectable(Exception):
@@ -35,39 +31,7 @@ class NotIntrospectable(Exception):
     token is then one it cannot accept (JWT access tokens only)."""
 
 
-class AnswerCache:
-    """A bounded LRU of introspection answers by token hash, each with the
-    moment it stops being used. Thread-safe."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[dict[str, Any], datetime]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, token_hash: str, now: datetime) -> dict[str, Any] | None:
-        with self._lock:
-            entry = self._entries.get(token_hash)
-            if entry is None:
-                return None
-            if now >= entry[1]:
-                del self._entries[token_hash]
-                return None
-            self._entries.move_to_end(token_hash)
-            return entry[0]
-
-    def put(self, token_hash: str, answer: dict[str, Any], until: datetime) -> None:
-        with self._lock:
-            self._entries[token_hash] = (answer, until)
-            self._entries.move_to_end(token_hash)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-_answers = AnswerCache(MAX_ENTRIES)
+_answers = ExpiringCache()
 
 
 def introspect(value: str, token_hash: str) -> dict[str, Any]:
