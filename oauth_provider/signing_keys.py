@@ -195,6 +195,13 @@ def _settings_key(kid: str, algorithm: str, pem: bytes | str) -> tuple[JoseKey, 
     return private, KEY_TYPES[algorithm].import_key(private.as_dict(private=False))
 
 
+@functools.lru_cache(maxsize=4)
+def _settings_key_set(entries: tuple[tuple[str, str, bytes | str], ...]) -> KeySet:
+    """The public keys of ``OIDC_SIGNING_KEYS`` entries (kid, algorithm, PEM);
+    one ``KeySet`` per value, so tokens verified with it are remembered."""
+    return KeySet([_settings_key(*entry)[1] for entry in entries])
+
+
 def _settings_keys(*, private: bool) -> list[Key]:
     keys = []
     for entry in oauth_settings.OIDC_SIGNING_KEYS:
@@ -311,7 +318,10 @@ def published_key_set() -> KeySet:
     process (no query in between), and again as soon as one of them stops
     being published."""
     if oauth_settings.OIDC_SIGNING_KEYS:
-        return KeySet([key.jose_key for key in _settings_keys(private=False)])
+        entries = oauth_settings.OIDC_SIGNING_KEYS
+        return _settings_key_set(
+            tuple((entry["kid"], entry["algorithm"], entry["private_key"]) for entry in entries)
+        )
     now = clock.now()
     cached = _published
     if cached is not None and cached.loaded_at <= now < cached.until:

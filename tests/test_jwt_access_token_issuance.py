@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from oauth_provider.crypto import hash_secret
+from oauth_provider.id_tokens import half_hash
 from oauth_provider.jwt_access_tokens import local_claims, looks_like_jwt
-from oauth_provider.models import AccessToken, DeviceAuthorization, RefreshToken
+from oauth_provider.models import AccessToken, DeviceAuthorization, RefreshToken, SignIn
 from oauth_provider.resources import access_token_format
 from oauth_provider.settings import DEVICE_CODE
 from oauth_provider.subjects import subject
@@ -20,7 +21,8 @@ from tests.factories import (
     RefreshTokenFactory,
     SignInFactory,
 )
-from tests.helpers import REDIRECT_URI, basic_auth, post_token
+from tests.helpers import REDIRECT_URI, authorize_url, basic_auth, post_token
+from tests.id_token_helpers import NONCE, decode, enable_openid, fragment_params
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +256,20 @@ def test_a_longer_resource_lifetime_is_capped(settings, api_client, jwt_app, fro
     response = token_request(api_client, jwt_app, grant_type="client_credentials", resource=JWT_API)
 
     issued(response, jwt_app, frozen_clock.current, lifetime=300)
+
+
+def test_implicit_openid_carries_the_sign_in(settings, client, user, frozen_clock):
+    # Legacy, but it issues access tokens too: the sign-in is recorded first,
+    # so the JWT has its auth_time, and the ID token's at_hash binds the JWT.
+    enable_openid(settings, GRANT_TYPES=["authorization_code", "refresh_token", "implicit"])
+    app = ClientFactory(access_token_format="jwt", grant_types=["authorization_code", "implicit"])
+    client.force_login(user)
+    url = authorize_url(app, response_type="id_token token", scope="openid read", nonce=NONCE)
+
+    params = fragment_params(client.post(url, {"action": "allow"}))
+
+    claims = local_claims(params["access_token"], audience=None)
+    sign_in = SignIn.objects.get()
+    assert (claims["sub"], claims["auth_time"]) == (sign_in.subject, int(sign_in.auth_time.timestamp()))
+    assert params["expires_in"] == "300"
+    assert decode(params["id_token"])[1]["at_hash"] == half_hash(params["access_token"], "RS256")

@@ -11,6 +11,8 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.management import call_command
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -364,7 +366,22 @@ def test_malformed_claims_are_refused(changes):
 
 @pytest.mark.parametrize(
     "value",
-    ["", "opat_abc", "a.b.c", "..", "é.é.é", "a.b.c.d", "x" * 5000 + ".a.b", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA"],
+    [
+        "",
+        "opat_abc",
+        "a.b.c",
+        "..",
+        "é.é.é",
+        "a.b.c.d",
+        "x" * 5000 + ".a.b",
+        # Headers: RS256 without typ or kid; a JSON array; JSON null; a numeric kid.
+        "eyJhbGciOiJSUzI1NiJ9.e30.AAAA",
+        "W10.e30.AAAA",
+        "bnVsbA.e30.AAAA",
+        "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJSUzI1NiIsImtpZCI6MX0.e30.AAAA",
+        # A payload that is not base64url.
+        "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.!!.AAAA",
+    ],
 )
 def test_malformed_values_are_refused(value):
     assert_refused(value)
@@ -560,3 +577,110 @@ def test_the_module_imports_without_the_app_installed():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_a_key_published_for_another_algorithm_does_not_verify(jwt_client):
+    # A JWKS key says which algorithm it is for (RFC 7517 §4.4): RS256 with an RS384 key is refused.
+    _response, value = issue(jwt_client)
+    kid = segments(value)[0]["kid"]
+    published = [key for key in signing_keys.jwks()["keys"] if key["kid"] == kid]
+    keys = KeySet.import_key_set({"keys": [{**published[0], "alg": "RS384"}]})
+
+    with pytest.raises(InvalidAccessToken):
+        decode(value, keys=keys, issuer=ISSUER, audience=None, leeway=0)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"crit": ["https://example.com/extension"], "https://example.com/extension": 1},
+        {"b64": True, "crit": ["b64"]},
+    ],
+)
+def test_header_extensions_we_never_use_are_refused(header):
+    # Signed by hand: joserfc itself would not sign an unknown critical extension.
+    key = signing_keys.signing_key("RS256")
+    signing_input = (
+        f"{b64({'alg': 'RS256', 'typ': 'at+jwt', 'kid': key.kid, **header})}.{b64(valid_claims())}"
+    )
+    signature = key.jose_key.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    value = f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+    with pytest.raises(InvalidAccessToken, match="header parameter"):
+        local_claims(value, audience=None)
+
+
+# -- tokens verified before ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """How many signatures ``jwt_access_tokens`` verifies during the test."""
+    calls = []
+    real = jwt_access_tokens.validate_compact
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jwt_access_tokens, "validate_compact", counting)
+    return calls
+
+
+def test_a_token_verified_before_is_not_verified_again(jwt_client, verifications):
+    _response, value = issue(jwt_client)
+
+    for _ in range(3):
+        assert local_claims(value, audience=None)["client_id"] == jwt_client.client_id
+
+    assert len(verifications) == 1
+
+
+def test_a_reloaded_key_set_verifies_again(jwt_client, frozen_clock, verifications):
+    _response, value = issue(jwt_client)
+    local_claims(value, audience=None)
+
+    frozen_clock.advance(seconds=signing_keys.SIGNING_KEY_CACHE_SECONDS)
+    local_claims(value, audience=None)
+
+    assert len(verifications) == 2
+
+
+def test_the_claims_of_a_token_verified_before_are_checked_again(jwt_client, frozen_clock):
+    response, value = issue(jwt_client)
+    local_claims(value, audience=None)
+
+    with pytest.raises(InvalidAccessToken, match="audience"):
+        local_claims(value, audience=API)
+    frozen_clock.advance(seconds=response["expires_in"] + 30)
+    with pytest.raises(InvalidAccessToken, match="expired"):
+        local_claims(value, audience=None)
+
+
+def test_the_claims_returned_are_a_copy(jwt_client):
+    _response, value = issue(jwt_client)
+    local_claims(value, audience=None)["scope"] = "admin"
+
+    assert local_claims(value, audience=None)["scope"] == "read"
+
+
+def test_tokens_verified_before_are_bounded_oldest_first(monkeypatch, jwt_client, verifications):
+    monkeypatch.setattr(jwt_access_tokens, "VERIFIED_MAX_TOKENS", 2)
+    monkeypatch.setattr(jwt_access_tokens, "_verified", type(jwt_access_tokens._verified)())
+    first, second, third = (issue(jwt_client)[1] for _ in range(3))
+    for value in (first, second, third):
+        local_claims(value, audience=None)
+
+    local_claims(third, audience=None)
+    assert len(verifications) == 3
+    local_claims(first, audience=None)
+    assert len(verifications) == 4
+
+
+def test_keys_managed_in_settings_remember_verified_tokens_too(pem_keys, jwt_client, verifications):
+    _response, value = issue(jwt_client)
+
+    local_claims(value, audience=None)
+    local_claims(value, audience=None)
+
+    assert len(verifications) == 1
