@@ -198,20 +198,21 @@ def test_jwts_are_validated_without_asking_the_issuer_again(issuer):
     assert issuer.site.requests == asked == [RFC8414, JWKS]
 
 
-def test_a_verified_jwt_is_remembered_for_at_most_the_refresh_interval(issuer, frozen_clock, monkeypatch):
+def test_a_jwt_is_verified_once_per_key_set(issuer, frozen_clock, monkeypatch):
     from oauth_provider import jwt_access_tokens
 
     verified = []
     decode = jwt_access_tokens.decode
     monkeypatch.setattr(jwt_access_tokens, "decode", lambda *a, **k: verified.append(1) or decode(*a, **k))
+    issuer.jwks_max_age = 60
     token = issuer.sign()
     authenticate(token)
     frozen_clock.advance(seconds=59)
     authenticate(token)
     assert len(verified) == 1
-    frozen_clock.advance(seconds=1)
+    frozen_clock.advance(seconds=1)  # the key set is read again: a new one
     authenticate(token)
-    assert len(verified) == 2
+    assert (len(verified), issuer.asked(JWKS)) == (2, 2)
 
 
 def test_a_remembered_jwt_is_refused_once_expired(issuer, frozen_clock, settings):

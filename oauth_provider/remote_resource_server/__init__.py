@@ -7,15 +7,15 @@ its issuer URL and, for opaque tokens, this server's own client credentials.
 - ``jwks``: its signing keys, cached per ``Cache-Control``; an unknown
   ``kid`` refetches them, at most once per ``RESOURCE_SERVER_JWKS_REFRESH_SECONDS``.
 - ``introspection``: RFC 7662 calls for opaque tokens, answers cached in process.
-- ``validation``: ``authenticate(value) -> bearer.BearerToken``; verified
-  JWT claims are remembered briefly (``memory``), an RS256 check being
-  about ten times the cost of the lookup.
+- ``validation``: ``authenticate(value) -> bearer.BearerToken``; a JWT
+  verified with the key set held is not verified again while that set is
+  (``jwt_access_tokens.verified_claims``).
 
 Nothing here imports a model: a project without ``oauth_provider`` in
 ``INSTALLED_APPS`` uses it (``apps.py`` only adds the settings checks).
 """
 
-from . import documents, introspection, jwks, validation
+from . import documents, introspection, jwks
 from .documents import IssuerUnavailable
 from .validation import TokenUser, authenticate
 
@@ -28,4 +28,3 @@ def forget() -> None:
     documents.forget()
     jwks.forget()
     introspection.forget()
-    validation.forget()

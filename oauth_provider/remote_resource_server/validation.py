@@ -11,7 +11,7 @@ token with no user, such as one from the client credentials grant).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .. import bearer, clock, jwt_access_tokens
@@ -20,7 +20,6 @@ from ..errors import InvalidBearerToken
 from ..settings import oauth_settings
 from .introspection import NotIntrospectable, introspect
 from .jwks import key_set, refreshed_key_set
-from .memory import ExpiringCache
 
 # RFC 6750 §1 / RFC 7662 §2.2 token_type, compared without regard to case (RFC 6749 §5.1).
 BEARER = "bearer"
@@ -64,7 +63,7 @@ def authenticate(value: str) -> bearer.BearerToken:
     """
     token_hash = hash_secret(value)
     if jwt_access_tokens.looks_like_jwt(value):
-        return _from_claims(token_hash, _verified_claims(value, token_hash))
+        return _from_claims(token_hash, _jwt_claims(value))
     try:
         answer = introspect(value, token_hash)
     except NotIntrospectable:
@@ -72,35 +71,12 @@ def authenticate(value: str) -> bearer.BearerToken:
     return _from_claims(token_hash, _active_claims(answer))
 
 
-# JWT claims already verified, by token hash: checking an RS256 signature
-# costs about ten times a lookup here.
-_verified = ExpiringCache()
-
-
-def _verified_claims(value: str, token_hash: str) -> dict[str, Any]:
-    """``_jwt_claims``, remembered for the token until its ``exp``, and at
-    most ``RESOURCE_SERVER_JWKS_REFRESH_SECONDS`` (so a key the issuer
-    stops publishing stops verifying here soon after the keys are read again)."""
-    now = clock.now()
-    claims = _verified.get(token_hash, now)
-    if claims is None:
-        claims = _jwt_claims(value)
-        seconds = oauth_settings.RESOURCE_SERVER_JWKS_REFRESH_SECONDS
-        until = min(now + timedelta(seconds=seconds), datetime.fromtimestamp(claims["exp"], tz=now.tzinfo))
-        _verified.put(token_hash, claims, until)
-    return claims
-
-
-def forget() -> None:
-    """Drop the verified claims this process remembers (tests)."""
-    _verified.clear()
-
-
 def _jwt_claims(value: str) -> dict[str, Any]:
     """The claims of a JWT access token the issuer signed (RFC 9068 §4),
-    checked with its published keys. A ``kid`` they lack (the issuer made
-    a key since) reads them again, as often as ``jwks.refreshed_key_set``
-    allows, and tries once more."""
+    checked with its published keys (a token already verified with the
+    same key set is not verified again: ``jwt_access_tokens.verified_claims``).
+    A ``kid`` they lack (the issuer made a key since) reads them again, as
+    often as ``jwks.refreshed_key_set`` allows, and tries once more."""
     options = {
         "issuer": oauth_settings.RESOURCE_SERVER_ISSUER,
         # The caller checks the audience: each view may protect its own resource.
@@ -109,9 +85,9 @@ def _jwt_claims(value: str) -> dict[str, Any]:
     }
     try:
         try:
-            return jwt_access_tokens.decode(value, keys=key_set(), **options)
+            return jwt_access_tokens.verified_claims(value, keys=key_set(), **options)
         except jwt_access_tokens.UnknownKey:
-            return jwt_access_tokens.decode(value, keys=refreshed_key_set(), **options)
+            return jwt_access_tokens.verified_claims(value, keys=refreshed_key_set(), **options)
     except jwt_access_tokens.InvalidAccessToken:
         raise InvalidBearerToken from None
 
