@@ -585,3 +585,30 @@ def test_the_drf_classes_import_no_model():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# TLS
+
+
+@pytest.fixture
+def https_issuer(site, https, frozen_clock, settings):
+    _clock["clock"] = frozen_clock
+    fake = Issuer(site, https)
+    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "RESOURCE_SERVER_ISSUER": https}
+    remote_resource_server.forget()
+    yield fake
+    remote_resource_server.forget()
+
+
+def test_an_https_issuer_is_trusted_through_the_systems_authorities(
+    https_issuer, authority, tmp_path, monkeypatch
+):
+    ca = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    assert authenticate(https_issuer.sign()).sub == "user-42"
+
+
+def test_an_issuer_certificate_no_authority_vouches_for_is_refused(https_issuer):
+    with pytest.raises(IssuerUnavailable, match="certificate"):
+        authenticate(https_issuer.sign())
