@@ -32,7 +32,7 @@ from .models import Client, SigningKey
 from .models.clients import SubjectType
 from .pkce import PLAIN, S256
 from .redirect_uris import split_redirect_uris
-from .remote_resource_server.checks import check_resource_server_settings, resource_server_deploy_warnings
+from .remote_resource_server.checks import check_resource_server_settings
 from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
 
@@ -745,6 +745,23 @@ def _check_registration() -> list[Error]:
     return errors
 
 
+def _check_remote_issuer_here() -> list[Error]:
+    """E042: ``RESOURCE_SERVER_ISSUER`` set on the authorization server
+    itself. It makes every bearer check, this server's own UserInfo and
+    introspection included, take the remote issuer's tokens instead of its own."""
+    if oauth_settings.RESOURCE_SERVER_ISSUER is None:
+        return []
+    return [
+        _error(
+            42,
+            "OAUTH_PROVIDER['RESOURCE_SERVER_ISSUER'] is set in a project that has oauth_provider in "
+            "INSTALLED_APPS: this server's own endpoints would take another issuer's tokens.",
+            "It is for resource servers on other machines, which list "
+            "'oauth_provider.remote_resource_server' instead; set it to None here.",
+        )
+    ]
+
+
 SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_scopes,
     _check_lifetimes,
@@ -772,6 +789,7 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_jwt_access_tokens,
     _openid_warnings,
     check_resource_server_settings,
+    _check_remote_issuer_here,
 )
 
 
@@ -867,7 +885,6 @@ def check_deploy_settings(app_configs: Any = None, **kwargs: Any) -> list[Warnin
         )
     warnings.extend(_unshared_cache_warnings())
     warnings.extend(_non_atomic_throttle_cache_warnings())
-    warnings.extend(resource_server_deploy_warnings())
     return warnings
 
 

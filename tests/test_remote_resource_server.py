@@ -491,11 +491,16 @@ def test_a_remote_resource_server_configuration_passes():
 
 
 def test_the_authorization_servers_checks_include_them():
-    assert check_ids(provider_checks.check_settings, RESOURCE_SERVER_ISSUER="ftp://x") == [
-        "oauth_provider.E042"
-    ]
-    warnings = check_ids(provider_checks.check_deploy_settings, RESOURCE_SERVER_RESOURCE=None)
-    assert "oauth_provider.W020" in warnings
+    overrides = {"RESOURCE_SERVER_ISSUER": None, "RESOURCE_SERVER_RESOURCE": None}
+    errors = check_ids(provider_checks.check_settings, **overrides, RESOURCE_SERVER_JWKS_REFRESH_SECONDS=0)
+    assert errors == ["oauth_provider.E044"]
+
+
+def test_e042_the_authorization_server_itself_has_no_remote_issuer():
+    """Its own endpoints (UserInfo...) would take the remote issuer's tokens."""
+    assert check_ids(provider_checks.check_settings, RESOURCE_SERVER_RESOURCE=None) == ["oauth_provider.E042"]
+    overrides = {"RESOURCE_SERVER_ISSUER": None, "RESOURCE_SERVER_RESOURCE": None}
+    assert check_ids(provider_checks.check_settings, **overrides) == []
 
 
 def test_unknown_keys_are_reported_without_the_other_checks():
