@@ -20,7 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import clock, outbound
 from ..settings import oauth_settings
 
-# Each request to the issuer, whole, in seconds: a protected request waits this long at most.
+# Each request to the issuer, whole, in seconds. A protected request makes
+# one (introspection), or on first use up to three (metadata, its fallback, JWKS).
 TIMEOUT_SECONDS = 5
 # Metadata and key sets are a few kB; an introspection answer less.
 MAX_BYTES = 256 * 1024
