@@ -273,3 +273,18 @@ def test_implicit_openid_carries_the_sign_in(settings, client, user, frozen_cloc
     assert (claims["sub"], claims["auth_time"]) == (sign_in.subject, int(sign_in.auth_time.timestamp()))
     assert params["expires_in"] == "300"
     assert decode(params["id_token"])[1]["at_hash"] == half_hash(params["access_token"], "RS256")
+
+
+def test_a_jwt_access_token_works_at_userinfo(settings, api_client, jwt_app, user):
+    enable_openid(settings)
+    code = AuthorizationCodeFactory(client=jwt_app, user=user, scope="openid email")
+    sign_in = SignInFactory(client=jwt_app, user=user, family_id=code.family_id)
+    value = token_request(
+        api_client, jwt_app, grant_type="authorization_code", code=code.value, redirect_uri=REDIRECT_URI
+    ).json()["access_token"]
+
+    response = api_client.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {value}")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["sub"] == sign_in.subject == local_claims(value, audience=None)["sub"]
+    assert response.json()["email"] == user.email
