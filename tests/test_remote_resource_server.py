@@ -125,6 +125,7 @@ def issuer(site, frozen_clock, settings):
     server, url = serve(site)
     _clock["clock"] = frozen_clock
     fake = Issuer(site, url)
+    fake.server = server
     settings.OAUTH_PROVIDER = {
         **settings.OAUTH_PROVIDER,
         "RESOURCE_SERVER_ISSUER": url,
@@ -441,6 +442,15 @@ def test_an_issuer_that_is_down_is_unavailability(issuer):
     issuer.site.routes.clear()
     with pytest.raises(IssuerUnavailable):
         authenticate(issuer.sign())
+    with pytest.raises(IssuerUnavailable):
+        authenticate("opaque-1")
+
+
+def test_jwts_keep_working_while_the_issuer_is_down_and_opaque_tokens_wait(issuer):
+    authenticate(issuer.sign())
+    issuer.server.shutdown()
+    issuer.server.server_close()  # connections are now refused
+    assert authenticate(issuer.sign({"jti": "another"})).sub == "user-42"
     with pytest.raises(IssuerUnavailable):
         authenticate("opaque-1")
 
