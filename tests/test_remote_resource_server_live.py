@@ -30,7 +30,7 @@ from django.core.signals import request_started
 
 from oauth_provider import clock, signing_keys
 from oauth_provider.models import AccessToken, Client
-from oauth_provider.revocation import revoke_token
+from oauth_provider.revocation import revoke_tokens
 from oauth_provider.subjects import subject
 from tests.factories import AccessTokenFactory, ClientFactory, JWTAccessTokenFactory, UserFactory
 
@@ -197,7 +197,7 @@ def test_a_revoked_token_is_refused_once_the_cached_answer_ends(provider, start_
     uncached = start_resource_server(RS_INTROSPECTION_CACHE_SECONDS="0")
     assert caching.get("/api/me/", token.value).status_code == 200
     assert uncached.get("/api/me/", token.value).status_code == 200
-    revoke_token(token)
+    revoke_tokens([token], reason="revoked")
     # RESOURCE_SERVER_INTROSPECTION_CACHE_SECONDS (60) is the price of the
     # cache: the answer is reused until then. Without it, refused at once.
     assert caching.get("/api/me/", token.value).status_code == 200
