@@ -403,6 +403,15 @@ def test_an_answer_that_is_no_usable_access_token_is_refused(issuer, members):
         authenticate("opaque-1")
 
 
+@pytest.mark.parametrize("value", ["x" * 4097, 'quote"d', "comma,", "é"])
+def test_what_is_no_bearer_token_is_refused_unasked(issuer, value):
+    """RFC 6750 §2.1's b64token syntax, within the length the token parameter
+    may have: anything else is no token the issuer made."""
+    with pytest.raises(InvalidBearerToken):
+        authenticate(value)
+    assert issuer.site.requests == []
+
+
 def test_without_client_credentials_opaque_tokens_are_refused_unasked(issuer, settings):
     settings.OAUTH_PROVIDER = {
         **settings.OAUTH_PROVIDER,

@@ -10,6 +10,7 @@ token with no user, such as one from the client credentials grant).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,10 +18,13 @@ from typing import Any
 from .. import bearer, clock, jwt_access_tokens
 from ..crypto import hash_secret
 from ..errors import InvalidBearerToken
+from ..payload import MAX_LENGTHS
 from ..settings import oauth_settings
 from .introspection import NotIntrospectable, introspect
 from .jwks import key_set, refreshed_key_set
 
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # RFC 6750 §1 / RFC 7662 §2.2 token_type, compared without regard to case (RFC 6749 §5.1).
 BEARER = "bearer"
 
@@ -54,13 +58,19 @@ class TokenUser:
 def authenticate(value: str) -> bearer.BearerToken:
     """The token ``value`` of ``RESOURCE_SERVER_ISSUER`` as a ``BearerToken``.
 
-    ``InvalidBearerToken`` when it is not one: a bad signature, ``typ``,
+    ``InvalidBearerToken`` when it is not one: not RFC 6750 token syntax
+    or too long, a bad signature, ``typ``,
     ``iss`` or expiry, an inactive introspection answer, or an opaque token
     while this server cannot introspect. ``documents.IssuerUnavailable`` when
     the issuer was needed and could not be asked: the token is then neither
     accepted nor called invalid. The audience is the caller's to check
     (each view may protect its own resource).
     """
+    # What no issuer made is refused here, not sent to it: an introspection
+    # endpoint would answer 400 (ours does past this length), which reads
+    # as the issuer failing.
+    if len(value) > MAX_LENGTHS["token"] or not B64TOKEN.fullmatch(value):
+        raise InvalidBearerToken
     token_hash = hash_secret(value)
     if jwt_access_tokens.looks_like_jwt(value):
         return _from_claims(token_hash, _jwt_claims(value))
