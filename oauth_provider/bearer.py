@@ -67,7 +67,9 @@ def authenticate(value: str) -> BearerToken:
     Raises ``errors.InvalidBearerToken`` (RFC 6750 §3.1 ``invalid_token``) for a token
     that is unknown, expired, revoked, badly signed, or whose client or
     user is inactive. Whether it is meant for the resource asking is for
-    the caller (``audience``).
+    the caller (``audience``). With ``RESOURCE_SERVER_ISSUER``, also
+    ``remote_resource_server.IssuerUnavailable`` when that issuer could not
+    be asked (the DRF class answers 503).
     """
     if oauth_settings.RESOURCE_SERVER_ISSUER:
         from . import remote_resource_server

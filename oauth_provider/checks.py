@@ -32,9 +32,19 @@ from .metadata import is_openid_provider
 from .models import Client, SigningKey
 from .models.clients import SubjectType
 from .pkce import PLAIN, S256
-from .redirect_uris import LOOPBACK_NAMES, is_loopback_ip, split_redirect_uris
+from .redirect_uris import split_redirect_uris
+from .remote_resource_server.checks import check_resource_server_settings
 from .rest_framework.permissions import HasReadWriteScope, HasScope, TokenScopePermission, is_scope_list
 from .scopes import is_scope_token
+
+# Shared with remote_resource_server.checks, which may not import models;
+# under their old names here.
+from .setting_values import RETIRED_SETTINGS
+from .setting_values import check_dict as _check_dict
+from .setting_values import error as _error
+from .setting_values import plain_http as _plain_http
+from .setting_values import positive_int as _positive_int
+from .setting_values import resource_identifier_problem as _resource_identifier_problem
 from .settings import (
     DEFAULTS,
     GRANT_TYPE_CHOICES,
@@ -84,26 +94,6 @@ UNSHARED_CACHE_BACKENDS = (
 )
 
 
-def _error(id_: int, msg: str, hint: str) -> Error:
-    return Error(msg, hint=hint, id=f"oauth_provider.E{id_:03d}")
-
-
-def _check_dict() -> list[Error]:
-    value = getattr(settings, "OAUTH_PROVIDER", {})
-    if not isinstance(value, dict):
-        return [_error(1, "OAUTH_PROVIDER must be a dict.", "Set OAUTH_PROVIDER = {...} in settings.")]
-    unknown = sorted((key for key in value if key not in DEFAULTS and key not in RETIRED_SETTINGS), key=str)
-    if unknown:
-        return [
-            _error(
-                2,
-                f"OAUTH_PROVIDER has unknown keys: {', '.join(map(str, unknown))}.",
-                f"Known keys: {', '.join(DEFAULTS)}.",
-            )
-        ]
-    return []
-
-
 def _check_scopes() -> list[Error]:
     scopes = oauth_settings.SCOPES
     if not isinstance(scopes, dict) or not scopes:
@@ -142,10 +132,6 @@ def _check_lifetimes() -> list[Error]:
 def _list_of(value: Any, allowed: Collection[str]) -> bool:
     """Whether ``value`` is a list or tuple of strings, each one of ``allowed``."""
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) and v in allowed for v in value)
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _check_pkce() -> list[Error]:
@@ -249,11 +235,6 @@ def _check_caches() -> list[Error]:
     return []
 
 
-# Settings that no longer do anything -> what replaces them (W018).
-RETIRED_SETTINGS = {
-    "TOKEN_CACHE": "REVOCATION_STREAM with IN_PROCESS_CACHE_MAX_TOKENS and IN_PROCESS_CACHE_SECONDS",
-    "TOKEN_CACHE_TIMEOUT_SECONDS": "IN_PROCESS_CACHE_SECONDS (with REVOCATION_STREAM)",
-}
 REVOCATION_STREAM_KEYS = frozenset({"ENGINE", "LOCATION", "DATABASE", "CHANNEL", "HEARTBEAT_SECONDS"})
 REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
 # A PostgreSQL channel is an identifier (at most 63 bytes); the listener
@@ -668,27 +649,6 @@ RESOURCE_MEMBERS = frozenset(
 )
 
 
-# RFC 3986 §2: the characters a URI is written with. The identifier goes,
-# quoted, into WWW-Authenticate's resource_metadata (RFC 9728 §5.1), which a
-# quote, a backslash, a space or a non-ASCII character would break.
-URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-
-
-def _resource_identifier_problem(identifier: Any) -> bool:
-    """Whether ``identifier`` is no RFC 9728 §1.2 resource identifier: an
-    https URL (http only on loopback, for development) without query or
-    fragment, written in URI characters only."""
-    if not isinstance(identifier, str) or not URI_CHARACTERS.fullmatch(identifier):
-        return True
-    try:
-        parts = urlsplit(identifier)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return True
-    secure = parts.scheme == "https" or (parts.scheme == "http" and not _plain_http(identifier))
-    return not secure or not parts.hostname or bool(parts.query or parts.fragment) or "#" in identifier
-
-
 def _resource_problem(identifier: Any, declared: Any, scopes: Mapping[str, Any]) -> str | None:
     if _resource_identifier_problem(identifier):
         return "is not an https URL (http only for loopback) without query or fragment"
@@ -746,7 +706,13 @@ def _check_resources() -> list[Error]:
             )
         )
     protected = oauth_settings.RESOURCE_SERVER_RESOURCE
-    if protected is not None and (not isinstance(protected, str) or protected not in resources):
+    # With a remote issuer, RESOURCES is the issuer's: remote_resource_server.checks checks it.
+    remote = oauth_settings.RESOURCE_SERVER_ISSUER is not None
+    if (
+        not remote
+        and protected is not None
+        and (not isinstance(protected, str) or protected not in resources)
+    ):
         errors.append(
             _error(
                 33,
@@ -887,6 +853,23 @@ def _check_registration() -> list[Error]:
     return errors
 
 
+def _check_remote_issuer_here() -> list[Error]:
+    """E042: ``RESOURCE_SERVER_ISSUER`` set on the authorization server
+    itself. It makes every bearer check, this server's own UserInfo and
+    introspection included, take the remote issuer's tokens instead of its own."""
+    if oauth_settings.RESOURCE_SERVER_ISSUER is None:
+        return []
+    return [
+        _error(
+            42,
+            "OAUTH_PROVIDER['RESOURCE_SERVER_ISSUER'] is set in a project that has oauth_provider in "
+            "INSTALLED_APPS: this server's own endpoints would take another issuer's tokens.",
+            "It is for resource servers on other machines, which list "
+            "'oauth_provider.remote_resource_server' instead; set it to None here.",
+        )
+    ]
+
+
 SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_scopes,
     _check_lifetimes,
@@ -914,6 +897,8 @@ SETTING_CHECKS: tuple[Callable[[], list[CheckMessage]], ...] = (
     _check_registration,
     _check_jwt_access_tokens,
     _openid_warnings,
+    check_resource_server_settings,
+    _check_remote_issuer_here,
 )
 
 
@@ -1301,12 +1286,6 @@ def _non_atomic_throttle_cache_warnings() -> list[Warning]:
 
 # Clients a warning names, at most.
 SHOWN_CLIENTS = 10
-
-
-def _plain_http(uri: str) -> bool:
-    """Whether ``uri`` is plain http to a host other than this machine."""
-    parts = urlsplit(uri)
-    return parts.scheme == "http" and not (is_loopback_ip(parts.hostname) or parts.hostname in LOOPBACK_NAMES)
 
 
 @register(Tags.database, deploy=True)

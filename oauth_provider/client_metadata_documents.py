@@ -36,7 +36,6 @@ import socket
 import ssl
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from http.client import HTTPMessage
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -66,8 +65,6 @@ AUTH_METHODS = ("none", PRIVATE_KEY_JWT)
 JWKS_MAX_BYTES = 16 * 1024
 UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-# Cache-Control's max-age directive (RFC 9111 §5.2.2.1).
-MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 
 # Each way the fetch can fail, in this feature's words (outbound.FetchError.reason).
 FETCH_ERRORS = {
@@ -212,16 +209,7 @@ def _lifetime(headers: HTTPMessage, now: datetime) -> timedelta:
     make the server fetch at will."""
     floor = oauth_settings.CLIENT_ID_METADATA_DOCUMENT_CACHE_MIN_SECONDS
     cap = oauth_settings.CLIENT_ID_METADATA_DOCUMENT_CACHE_MAX_SECONDS
-    seconds = 0.0
-    cache_control = ",".join(headers.get_all("Cache-Control") or [])
-    match = MAX_AGE.search(cache_control)
-    if match:
-        seconds = float(match.group(1))
-    elif headers.get("Expires"):
-        try:
-            seconds = (parsedate_to_datetime(headers["Expires"]) - now).total_seconds()
-        except (TypeError, ValueError, OverflowError):  # OverflowError: a year too large to hold
-            seconds = 0.0  # RFC 9111 §5.3: an invalid date means already expired
+    seconds = outbound.freshness_seconds(headers, now)
     return timedelta(seconds=min(max(seconds, floor), cap))
 
 

@@ -267,17 +267,35 @@ def _remember(keys: KeySet, value: str, claims: dict[str, Any]) -> None:
             break
 
 
+def verified_claims(
+    value: str, *, keys: KeySet, issuer: str | None, audience: str | None, leeway: int
+) -> dict[str, Any]:
+    """``decode``, without verifying the signature again for a token this
+    process verified before with this very ``keys`` object (its claims are
+    checked every time). Used with this server's keys (``local_claims``)
+    and a remote issuer's (``remote_resource_server``): a key set read again
+    is a new object, so what was verified with the old one no longer counts."""
+    options = {"issuer": issuer, "audience": audience, "leeway": leeway}
+    verified = _verified.get(value)
+    if verified is not None and verified[0] is keys:
+        _check_claims(verified[1], **options)
+        return dict(verified[1])
+    claims = decode(value, keys=keys, **options)
+    _remember(keys, value, claims)
+    return dict(claims)
+
+
 def local_claims(value: str, *, audience: str | None) -> dict[str, Any]:
     """``decode`` with this server's own published keys and issuer
     (``ISSUER``), and ``ACCESS_TOKEN_LEEWAY_SECONDS``.
 
     No query once this process has read the keys
     (``signing_keys.published_key_set``), and no signature verification for
-    a token it verified before with the same keys; a token signed by a key
-    another process made since, which this one does not know yet, makes it
-    read them again (at most once a second), so rotation needs no restart. A
-    token signed by a key that is retiring keeps validating until it
-    expires: the key stays published that long.
+    a token it verified before with the same keys (``verified_claims``); a
+    token signed by a key another process made since, which this one does
+    not know yet, makes it read them again (at most once a second), so
+    rotation needs no restart. A token signed by a key that is retiring
+    keeps validating until it expires: the key stays published that long.
     """
     from .signing_keys import published_key_set, refresh_published_key_set
 
@@ -286,18 +304,10 @@ def local_claims(value: str, *, audience: str | None) -> dict[str, Any]:
         "audience": audience,
         "leeway": oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS,
     }
-    keys = published_key_set()
-    verified = _verified.get(value)
-    if verified is not None and verified[0] is keys:
-        _check_claims(verified[1], **options)
-        return dict(verified[1])
     try:
-        claims = decode(value, keys=keys, **options)
+        return verified_claims(value, keys=published_key_set(), **options)
     except UnknownKey:
         refreshed = refresh_published_key_set()
         if refreshed is None:
             raise
-        keys = refreshed
-        claims = decode(value, keys=keys, **options)
-    _remember(keys, value, claims)
-    return dict(claims)
+        return verified_claims(value, keys=refreshed, **options)

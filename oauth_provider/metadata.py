@@ -116,6 +116,10 @@ def server_metadata(request: HttpRequest) -> dict[str, Any]:
             metadata[f"{endpoint}_endpoint_auth_methods_supported"].append(PRIVATE_KEY_JWT)
             # RFC 8414 §2: "MUST be present if" private_key_jwt is among the endpoint's methods.
             metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_ALGORITHMS)
+    if oauth_settings.OIDC_ENABLED is True:
+        # RFC 8414 §2: the keys JWT access tokens (RFC 9068) are signed with,
+        # which resource servers of this issuer read, OpenID Provider or not.
+        metadata["jwks_uri"] = endpoint_url(request, "jwks")
     if oauth_settings.REGISTRATION_POLICY != REGISTRATION_OFF:
         # RFC 8414 §2 and Discovery 1.0 §3: where clients register (RFC 7591).
         metadata["registration_endpoint"] = endpoint_url(request, "register")
@@ -135,7 +139,6 @@ def openid_provider_metadata(request: HttpRequest) -> dict[str, Any]:
     scopes = oauth_settings.SCOPES
     scope_claims = [name for scope, names in SCOPE_CLAIMS.items() if scope in scopes for name in names]
     return {
-        "jwks_uri": endpoint_url(request, "jwks"),
         "userinfo_endpoint": endpoint_url(request, "userinfo"),
         "end_session_endpoint": endpoint_url(request, "logout"),
         "subject_types_supported": list(Client.SubjectType.values),

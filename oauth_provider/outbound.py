@@ -40,11 +40,15 @@ import contextlib
 import functools
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -255,6 +259,25 @@ def opener(
 
 
 READ_CHUNK = 8192
+# Cache-Control's max-age directive (RFC 9111 §5.2.2.1).
+MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
+
+
+def freshness_seconds(headers: http.client.HTTPMessage, now: datetime) -> float:
+    """How long an answer stays fresh by its headers (RFC 9111 §4.2.1:
+    ``Cache-Control: max-age``, else ``Expires``), in seconds; 0 without
+    either, or with an invalid date (§5.3: "already expired"). Callers put
+    a floor and a cap on it: ``no-store`` and ``no-cache`` read as 0."""
+    cache_control = ",".join(headers.get_all("Cache-Control") or [])
+    match = MAX_AGE.search(cache_control)
+    if match:
+        return float(match.group(1))
+    if headers.get("Expires"):
+        try:
+            return (parsedate_to_datetime(headers["Expires"]) - now).total_seconds()
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a year too large to hold
+            return 0.0
+    return 0.0
 
 
 class FetchError(Exception):
@@ -282,14 +305,18 @@ def fetch(
     timeout: float,
     max_bytes: int,
     accept: str = "application/json",
+    form: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[bytes, http.client.HTTPMessage]:
     """The body and headers of a GET of ``uri`` through ``opener`` (the
-    same arguments), or ``FetchError``. The whole exchange, redirects
-    followed by ``handlers`` included, must end within ``timeout`` seconds
-    and the body stay within ``max_bytes``. The caller checks the scheme."""
+    same arguments), or of a POST of ``form`` (an urlencoded body, sent
+    as ``application/x-www-form-urlencoded``) with ``headers`` added; or
+    ``FetchError``. The whole exchange, redirects followed by ``handlers``
+    included, must end within ``timeout`` seconds and the body stay within
+    ``max_bytes``. The caller checks the scheme."""
     deadline = Deadline(timeout)
     director = opener(*handlers, private_allowed=private_allowed, context=context, deadline=deadline)
-    request = urllib.request.Request(uri, headers={"Accept": accept})  # noqa: S310 - scheme checked by the caller
+    request = urllib.request.Request(uri, data=form, headers={**(headers or {}), "Accept": accept})  # noqa: S310 - scheme checked by the caller
     try:
         with deadline, director.open(request, timeout=timeout) as response:
             return _read(response, deadline, max_bytes), response.headers

@@ -134,9 +134,24 @@ DEFAULTS: dict[str, Any] = {
     # protects, for views without an ``oauth_resource`` attribute: a token
     # whose audience does not include it is refused. None: not enforced.
     "RESOURCE_SERVER_RESOURCE": None,
-    # The issuer whose tokens a resource server on another machine accepts
-    # (remote_resource_server); None: this server's own.
+    # A resource server on another machine (remote_resource_server): the
+    # issuer URL of the authorization server whose tokens the DRF classes
+    # accept instead of this site's own. None: this site is the server.
+    # Its metadata (RFC 8414) gives the JWKS that JWT access tokens are
+    # checked with and the introspection endpoint (RFC 7662) for the rest.
     "RESOURCE_SERVER_ISSUER": None,
+    # The client credentials this resource server introspects with
+    # (client_secret_basic). None: opaque tokens are refused, JWTs only.
+    "RESOURCE_SERVER_CLIENT_ID": None,
+    "RESOURCE_SERVER_CLIENT_SECRET": None,
+    # How long an introspection answer is reused in this process, at most
+    # (never past the token's exp): a token revoked at the issuer keeps
+    # working here this long. 0: ask on every request.
+    "RESOURCE_SERVER_INTROSPECTION_CACHE_SECONDS": 60,
+    # An unknown kid refetches the issuer's JWKS at most once per this many
+    # seconds, so tokens with made-up kids cannot make us fetch at will;
+    # also the least time a fetched document is kept.
+    "RESOURCE_SERVER_JWKS_REFRESH_SECONDS": 60,
     # A user's password change (or set_unusable_password) revokes the tokens,
     # codes and device approvals clients hold for them (RFC 6819 §5.2.2.3).
     "REVOKE_TOKENS_ON_PASSWORD_CHANGE": True,

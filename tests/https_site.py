@@ -35,6 +35,9 @@ def serve(site, ssl_context=None):
             self.end_headers()
             self.wfile.write(body)
 
+        # A route answers POSTs too: a callable one reads the body (an introspection request).
+        do_POST = do_GET
+
         def log_message(self, *args):
             pass
 

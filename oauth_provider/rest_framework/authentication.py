@@ -17,17 +17,22 @@ accepted. Its 401 challenges then point at the resource's metadata (RFC 9728 §5
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.request import Request
 
 from .. import bearer
 from ..bearer import BearerToken
 from ..errors import InvalidBearerToken
+from ..remote_resource_server import IssuerUnavailable
 from ..resources import metadata_url
 from ..settings import oauth_settings
+
+logger = logging.getLogger(__name__)
 
 KEYWORD = b"bearer"
 
@@ -35,6 +40,21 @@ KEYWORD = b"bearer"
 class InvalidToken(AuthenticationFailed):
     default_detail = _("The access token is invalid, expired or revoked.")
     default_code = "invalid_token"
+
+
+class AuthorizationServerUnavailable(APIException):
+    """A resource server of another issuer could not check the token: the
+    issuer (its metadata, JWKS or introspection endpoint) did not answer
+    usably. The token is not accepted, and not called invalid either: a 401
+    ``invalid_token`` would tell the client to throw away a token that may
+    be fine (RFC 6750 §3.1), so this is 503 with ``Retry-After`` (RFC 9110
+    §15.6.4), the client to try again with the same token."""
+
+    status_code = 503
+    default_detail = _("The access token cannot be checked right now. Try again later.")
+    default_code = "temporarily_unavailable"
+    # Seconds, sent as Retry-After (DRF's exception handler reads ``wait``).
+    wait = 30
 
 
 # The view attribute naming the resource a view protects.
@@ -77,6 +97,10 @@ class BearerTokenAuthentication(BaseAuthentication):
             token = bearer.authenticate(raw.decode("ascii"))
         except (UnicodeDecodeError, InvalidBearerToken):
             raise InvalidToken from None
+        except IssuerUnavailable as error:
+            # The message names a URL and a reason, never the token or a secret.
+            logger.warning("Access token not checked: %s", error)
+            raise AuthorizationServerUnavailable from None
         # RFC 8707 §2: tokens are "audience-restricted"; one meant for other
         # resources is refused as RFC 6750 §3.1 says ("invalid for other reasons").
         resource = protected_resource(request)

@@ -32,6 +32,8 @@ def test_metadata_lists_endpoints_and_capabilities(api_client):
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        # RFC 8414 §2, for resource servers checking JWT access tokens (not an OpenID Provider here).
+        "jwks_uri": "https://auth.example.com/o/jwks/",
     }
 
 
@@ -41,6 +43,7 @@ def test_every_listed_endpoint_is_served(api_client):
     for name in ("token", "revocation", "introspection", "device_authorization"):
         path = body[f"{name}_endpoint"].removeprefix("https://auth.example.com")
         assert api_client.post(path).status_code in (400, 401), name
+    assert api_client.get(body["jwks_uri"].removeprefix("https://auth.example.com")).status_code == 200
 
 
 def test_metadata_follows_settings(api_client, settings):

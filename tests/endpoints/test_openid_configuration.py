@@ -140,14 +140,16 @@ def test_every_listed_oidc_endpoint_is_served(api_client, openid):
 def test_not_an_openid_provider_without_the_openid_scope(api_client):
     # tests/settings.py offers read, write and admin only.
     assert api_client.get(URL).status_code == 404
-    assert "jwks_uri" not in api_client.get(OAUTH_URL).json()
+    assert "userinfo_endpoint" not in api_client.get(OAUTH_URL).json()
 
 
 def test_not_an_openid_provider_with_oidc_disabled(api_client, settings, openid):
     settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "OIDC_ENABLED": False}
 
     assert api_client.get(URL).status_code == 404
-    assert "userinfo_endpoint" not in api_client.get(OAUTH_URL).json()
+    document = api_client.get(OAUTH_URL).json()
+    # No keys are published either (the JWKS endpoint answers 404).
+    assert "userinfo_endpoint" not in document and "jwks_uri" not in document
 
 
 def test_implicit_grant_adds_the_implicit_and_hybrid_response_types(api_client, settings, openid):
