@@ -51,7 +51,7 @@ class Replication:
 
     def _replay(self, function: str) -> None:
         with connections["replica"].cursor() as cursor:
-            cursor.execute(f"SELECT {function}()")  # noqa: S608 - one of two names above
+            cursor.execute(f"SELECT {function}()")  # one of the two names above
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ which owns the directory.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -107,10 +108,9 @@ class Pair:
         """Stop both servers (immediately: nothing in them is kept) and delete the directory."""
         for directory in (self.replica_dir, self.primary_dir):
             if (directory / "postmaster.pid").exists():
-                try:
+                # If it is already gone, the directory goes anyway.
+                with contextlib.suppress(Unavailable):
                     self.run("pg_ctl", "-D", str(directory), "-m", "immediate", "-w", "stop")
-                except Unavailable:
-                    pass  # already gone; the directory goes anyway
         shutil.rmtree(self.root, ignore_errors=True)
 
 
