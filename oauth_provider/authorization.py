@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
 from django.http import QueryDict
 from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy as _
 
-from . import authentication_requests, client_metadata_documents, clock, id_tokens, resources
+from . import authentication_requests, client_metadata_documents, clock, id_tokens, primary, resources
 from .claims import OPENID
 from .consents import record_consent
 from .errors import (
@@ -302,7 +301,7 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     return consent is None or not consent.covers(request.scopes, request.resources)
 
 
-@transaction.atomic
+@primary.atomic(AuthorizationCode)
 def approve(
     request: AuthorizationRequest,
     user: AbstractBaseUser,

@@ -53,15 +53,16 @@ def find_token(value: str) -> AccessToken | None:
     holds it in this row layout, else from the one query (and then cached if
     it is active)."""
     token_hash = hash_secret(value)
-    alias = LOOKUP.alias()
     layout = LOOKUP.layout.fingerprint
     row = token_cache.get(token_hash, layout)
     if row is not None:
-        return build(alias, row)
-    row = fetch_row(alias, token_hash)
+        return build(LOOKUP.alias(), row)
+    # From the read alias (a replica perhaps), or the primary if it missed there.
+    alias, row = LOOKUP.fetch(token_hash)
     if row is None:
         return None
     token = build(alias, row)
-    if token.is_active():
+    # Not a replica's row: cached after an invalidation, a lagging copy would outlive it.
+    if token.is_active() and alias == LOOKUP.primary():
         token_cache.add(token_hash, layout, row, token.expires_at)
     return token

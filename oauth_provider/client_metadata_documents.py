@@ -42,10 +42,10 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, outbound, throttling
+from . import clock, outbound, primary, throttling
 from .client_assertions import PRIVATE_KEY_JWT, public_key_set
 from .errors import InvalidClient
 from .models import Client
@@ -363,9 +363,10 @@ def _store(
         client.request_review(before)
     client.metadata_document_fetched_at, client.metadata_document_expires_at = now, expires
     try:
-        with transaction.atomic():
+        with primary.atomic(Client):
             client.save()
     except IntegrityError:
-        # Another request stored the same document first: use its row.
-        return Client.objects.get(client_id=url)
+        # Another request stored the same document first (or a replica had
+        # not yet shown it this one's row): use its row, from the primary.
+        return Client.objects.using(primary.alias(Client)).get(client_id=url)
     return client

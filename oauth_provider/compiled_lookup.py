@@ -309,7 +309,13 @@ class CompiledLookup:
         return Statement(sql, tuple(converters))
 
     def alias(self) -> str:
+        """The database alias reads go to: the one Django's routers choose
+        for reading the model (``router.db_for_read``), a replica perhaps."""
         return router.db_for_read(self.model)
+
+    def primary(self) -> str:
+        """The database alias writes of the model go to (``router.db_for_write``)."""
+        return router.db_for_write(self.model)
 
     def fetch_row(self, alias: str, value: Any) -> Row | None:
         """The row whose ``key`` is ``value``, converted to Python values; None if none."""
@@ -357,8 +363,23 @@ class CompiledLookup:
             instances.append(related)
         return instances[0]
 
-    def get(self, value: Any) -> models.Model | None:
-        """The instance whose ``key`` is ``value``, or None: one query."""
+    def fetch(self, value: Any) -> tuple[str, Row | None]:
+        """The row whose ``key`` is ``value`` (None if none) and the alias it
+        was read from: one query on the read alias (``alias``), and, where
+        that missed and is not the write alias, one more on the write alias,
+        since a row written a moment ago may not have reached a replica yet."""
         alias = self.alias()
         row = self.fetch_row(alias, value)
+        if row is None and (primary := self.primary()) != alias:
+            alias, row = primary, self.fetch_row(primary, value)
+        return alias, row
+
+    def get(self, value: Any, *, using: str | None = None) -> models.Model | None:
+        """The instance whose ``key`` is ``value``, or None: read as ``fetch``
+        reads it, or from the alias ``using`` alone (the write alias, for a
+        read that decides a write and must see the latest row)."""
+        if using is None:
+            alias, row = self.fetch(value)
+        else:
+            alias, row = using, self.fetch_row(using, value)
         return None if row is None else self.build(alias, row)

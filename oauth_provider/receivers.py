@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from . import clock, cors, token_cache
+from . import clock, cors, primary, token_cache
 from .models import AccessToken, Client
 from .settings import oauth_settings
 
@@ -36,9 +36,12 @@ def invalidate_tokens(**owner: models.Model) -> None:
     """Mark stale every cached copy of the live access tokens of ``client=`` or ``user=``."""
     if not oauth_settings.TOKEN_CACHE:
         return
-    hashes = AccessToken.objects.filter(
-        **owner, revoked_at__isnull=True, expires_at__gt=clock.now()
-    ).values_list("token_hash", flat=True)
+    # From the primary: a token issued a moment ago may be cached already.
+    hashes = (
+        AccessToken.objects.using(primary.alias(AccessToken))
+        .filter(**owner, revoked_at__isnull=True, expires_at__gt=clock.now())
+        .values_list("token_hash", flat=True)
+    )
     chunk: list[str] = []
     for token_hash in hashes.iterator(chunk_size=CHUNK_SIZE):
         chunk.append(token_hash)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.db import transaction
-
-from . import clock, token_cache
+from . import clock, primary, token_cache
 from .models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken
 from .models.tokens import Token
 from .signals import token_revoked
@@ -66,7 +64,10 @@ def revoke_families(family_ids: Iterable[uuid.UUID], *, reason: str) -> int:
     family_ids = list(family_ids)
     tokens: list[Token] = []
     for model in LOCK_ORDER:
-        live = model.objects.filter(family_id__in=family_ids, revoked_at__isnull=True)
+        # From the primary: a token issued a moment ago may not be on a replica yet.
+        live = model.objects.using(primary.alias(model)).filter(
+            family_id__in=family_ids, revoked_at__isnull=True
+        )
         tokens += live.only(*REVOKED_FIELDS)
     return revoke_tokens(tokens, reason=reason)
 
@@ -82,7 +83,7 @@ def revoke_token(token: Token) -> None:
     if isinstance(token, AccessToken):
         revoke_tokens([token], reason="revoked")
         return
-    with transaction.atomic():
+    with primary.atomic(RefreshToken):
         # Lock the refresh token first: a rotation racing this request either
         # committed its new tokens already (so the family query below sees and
         # revokes them) or waits, then finds the token revoked and is refused.
@@ -92,7 +93,7 @@ def revoke_token(token: Token) -> None:
         revoke_family(token.family_id, reason="revoked")
 
 
-@transaction.atomic
+@primary.atomic(RefreshToken)
 def end_grants(*, reason: str, **holders: object) -> int:
     """End everything ``holders`` (model filters such as ``client=``, ``user=``
     or ``client__in=``) could still use: unredeemed codes, approved device
@@ -114,5 +115,6 @@ def end_grants(*, reason: str, **holders: object) -> int:
     ).update(status=DeviceAuthorization.Status.DENIED, decided_at=now)
     live = {**holders, "revoked_at__isnull": True, "expires_at__gt": now}
     list(RefreshToken.objects.select_for_update().filter(**live).values_list("pk"))
-    tokens = [token for model in LOCK_ORDER for token in model.objects.filter(**live).only(*REVOKED_FIELDS)]
+    rows = (model.objects.using(primary.alias(model)).filter(**live) for model in LOCK_ORDER)
+    tokens = [token for queryset in rows for token in queryset.only(*REVOKED_FIELDS)]
     return revoke_tokens(tokens, reason=reason)

@@ -31,13 +31,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import InvalidToken
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
-from . import clock
+from . import clock, primary
 from .crypto import decrypt, encrypt, encrypted_with_current_secret, reencrypt
 from .models import SigningKey
 from .settings import oauth_settings
@@ -129,7 +128,7 @@ def ensure_keys(algorithms: Iterable[str] | None = None) -> list[SigningKey]:
     now = clock.now()
     algorithms = list(algorithms if algorithms is not None else oauth_settings.OIDC_SIGNING_ALGORITHMS)
     made = []
-    with transaction.atomic():
+    with primary.atomic(SigningKey):
         # Serialized, so two processes starting at once make one key, not two.
         present = set(
             SigningKey.objects.select_for_update()
@@ -159,7 +158,7 @@ def rotate(algorithms: Iterable[str] | None = None, *, delay: timedelta | None =
     now = clock.now()
     activates_at = now + delay
     algorithms = list(algorithms if algorithms is not None else oauth_settings.OIDC_SIGNING_ALGORITHMS)
-    with transaction.atomic():
+    with primary.atomic(SigningKey):
         SigningKey.objects.filter(algorithm__in=algorithms, activates_at__gt=now).delete()
         SigningKey.objects.filter(signing_at(now), algorithm__in=algorithms).update(
             retired_at=activates_at, expires_at=activates_at + longest_token_lifetime()
@@ -260,12 +259,13 @@ def forget_signing_keys() -> None:
     _signing.clear()
 
 
-def _signing_row(algorithm: str, now: datetime) -> SigningKey | None:
+def _signing_row(algorithm: str, now: datetime, using: str | None = None) -> SigningKey | None:
     cached = _signing.get(algorithm)
     if cached is not None and cached[1] <= now < cached[2]:
         return cached[0]
     rows = list(
-        SigningKey.objects.filter(not_retired_at(now), algorithm=algorithm)
+        SigningKey.objects.db_manager(using)
+        .filter(not_retired_at(now), algorithm=algorithm)
         .only("kid", "algorithm", "activates_at", "retired_at")
         .order_by("-activates_at")
     )
@@ -293,7 +293,8 @@ def signing_key(algorithm: str) -> Key:
     row = _signing_row(algorithm, now)
     if row is None:
         ensure_keys([algorithm])
-        row = _signing_row(algorithm, now)
+        # From the primary: a key made a moment ago may not be on a replica yet.
+        row = _signing_row(algorithm, now, using=primary.alias(SigningKey))
     return Key(row.kid, row.algorithm, _private_key(row), True)
 
 
@@ -329,7 +330,7 @@ def reencrypt_keys() -> tuple[int, list[SigningKey]]:
     the fallbacks. Return how many were re-encrypted, and the keys no
     configured secret decrypts (left as they are)."""
     done, unreadable = 0, []
-    for row in SigningKey.objects.order_by("pk"):
+    for row in SigningKey.objects.using(primary.alias(SigningKey)).order_by("pk"):
         if encrypted_with_current_secret(row.private_key):
             continue
         try:

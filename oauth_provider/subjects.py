@@ -17,8 +17,9 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
+from . import primary
 from .models import Client, Subject
 from .redirect_uris import split_redirect_uris
 from .sector_identifiers import sector_host
@@ -36,14 +37,14 @@ def subject_of(user: AbstractBaseUser) -> Subject:
     except Subject.DoesNotExist:
         pass
     try:
-        with transaction.atomic():
+        with primary.atomic(Subject):
             # Creating it also keeps it on the user instance.
             return Subject.objects.create(
                 user=user, public_id=secrets.token_urlsafe(24), pairwise_salt=secrets.token_urlsafe(32)
             )
     except IntegrityError:
         # Made by a concurrent request in the meantime.
-        record = Subject.objects.get(user=user)
+        record = Subject.objects.using(primary.alias(Subject)).get(user=user)
         user.oauth_subject = record  # type: ignore[attr-defined]
         return record
 
