@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import InvalidToken
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -87,11 +88,12 @@ def _import(algorithm: str, kid: str, pem: bytes | str) -> JoseKey:
     return KEY_TYPES[algorithm].import_key(pem, parameters={"kid": kid, "alg": algorithm, "use": "sig"})
 
 
-def create_key(algorithm: str, *, activates_at: datetime) -> SigningKey:
-    """Generate a key for ``algorithm`` and store it, private part encrypted."""
+def create_key(algorithm: str, *, activates_at: datetime, using: str | None = None) -> SigningKey:
+    """Generate a key for ``algorithm`` and store it, private part encrypted,
+    on the database ``using`` (default: where the routers send writes)."""
     kid = secrets.token_urlsafe(16)
     key = _generate(algorithm, kid)
-    return SigningKey.objects.create(
+    return SigningKey.objects.db_manager(using).create(
         kid=kid,
         algorithm=algorithm,
         private_key=encrypt(key.as_pem(private=True)),
@@ -120,24 +122,28 @@ def published_at(moment: datetime) -> Q:
     return Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
 
 
-def ensure_keys(algorithms: Iterable[str] | None = None) -> list[SigningKey]:
+def ensure_keys(algorithms: Iterable[str] | None = None, *, using: str | None = None) -> list[SigningKey]:
     """Make an active key for each algorithm (default: ``OIDC_SIGNING_ALGORITHMS``)
-    that has none; return the keys made. Nothing with ``OIDC_SIGNING_KEYS``."""
+    that has none, on the database ``using`` (default: where the routers send
+    writes; ``migrate`` names the one it migrated); return the keys made.
+    Nothing with ``OIDC_SIGNING_KEYS``."""
     if oauth_settings.OIDC_SIGNING_KEYS:
         return []
+    using = using or primary.alias(SigningKey)
     now = clock.now()
     algorithms = list(algorithms if algorithms is not None else oauth_settings.OIDC_SIGNING_ALGORITHMS)
     made = []
-    with primary.atomic(SigningKey):
+    with transaction.atomic(using=using):
         # Serialized, so two processes starting at once make one key, not two.
         present = set(
-            SigningKey.objects.select_for_update()
+            SigningKey.objects.using(using)
+            .select_for_update()
             .filter(signing_at(now), algorithm__in=algorithms)
             .values_list("algorithm", flat=True)
         )
         for algorithm in algorithms:
             if algorithm not in present:
-                made.append(create_key(algorithm, activates_at=now))
+                made.append(create_key(algorithm, activates_at=now, using=using))
     forget_signing_keys()
     return made
 
@@ -214,6 +220,10 @@ def _public_key(row: SigningKey) -> JoseKey:
 def _private_key(row: SigningKey) -> JoseKey:
     key = _private.get(row.kid)
     if key is None:
+        if "private_key" in row.get_deferred_fields():
+            # From where the row was read: a key the primary made a moment
+            # ago may not be on the replica the routers would read it from.
+            row.refresh_from_db(using=row._state.db, fields=["private_key"])
         try:
             pem = decrypt(row.private_key)
         except InvalidToken:

@@ -1,10 +1,11 @@
-"""Settings for the read-replica tests: ``default`` is a throwaway PostgreSQL
-primary and ``replica`` its hot-standby streaming replica, started by
-``tests.replicas.plugin``; ``router.PrimaryReplicaRouter`` sends reads to the
-replica and writes to the primary.
+"""Settings for the read-replica tests: ``default`` and ``primary`` are two
+connections to a throwaway PostgreSQL primary and ``replica`` one to its
+hot-standby streaming replica, started by ``tests.replicas.plugin``;
+``router.PrimaryReplicaRouter`` sends reads to ``replica`` and writes to
+``primary``.
 
-The test database is created on the primary only (``MIRROR``): the standby
-receives it by replication.
+The test database is created through ``default`` only (``MIRROR``): the
+standby receives it by replication.
 """
 
 import os
@@ -27,6 +28,7 @@ def _database(port_variable: str) -> dict:
 
 DATABASES = {
     "default": _database(PRIMARY_PORT),
+    "primary": {**_database(PRIMARY_PORT), "TEST": {"MIRROR": "default"}},
     "replica": {**_database(REPLICA_PORT), "TEST": {"MIRROR": "default"}},
 }
 DATABASE_ROUTERS = ["tests.replicas.router.PrimaryReplicaRouter"]
