@@ -6,7 +6,8 @@ replica (``pair``) before Django is configured, for ``tests.replicas.settings``:
 It passes the ports to the settings in ``REPLICA_TEST_PRIMARY_PORT`` and
 ``REPLICA_TEST_REPLICA_PORT``, and stops and deletes the pair at the end of
 the run. Where the pair cannot be started the tests are skipped with the
-reason, except in CI (``CI`` set), where the run stops with it.
+reason, except in CI (``CI`` or ``REQUIRE_REPLICA=1`` set, as .ci/run sets
+it), where the run stops with it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     try:
         started = pair.start()
     except pair.Unavailable as error:
-        if os.environ.get("CI"):
+        if os.environ.get("CI") or os.environ.get("REQUIRE_REPLICA") == "1":
             raise pytest.UsageError(f"cannot start the PostgreSQL primary/replica pair: {error}") from None
         os.environ[UNAVAILABLE] = str(error)
         return
