@@ -38,6 +38,14 @@ left out by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever it
 lives. ``tests/test_user_models.py`` runs the whole code flow with each kind
 of user model and compares both paths' rows.
 
+Which database
+--------------
+``get`` reads where Django's routers send reads of the model
+(``router.db_for_read``: a replica, perhaps), and a miss there is asked once
+more of the write alias (``router.db_for_write``), since a row written a
+moment ago may not have replicated yet. A read that decides a write names
+the primary instead (``get(value, using=primary.alias(model))``).
+
 Both paths give the same row: the looked-up model's columns, then each join's,
 each model's in ``_meta.concrete_fields`` order. ``Layout.fingerprint`` names
 that order, so that a row kept outside the process (``token_cache``) is never
