@@ -371,23 +371,24 @@ class CompiledLookup:
             instances.append(related)
         return instances[0]
 
-    def fetch(self, value: Any) -> tuple[str, Row | None]:
-        """The row whose ``key`` is ``value`` (None if none) and the alias it
-        was read from: one query on the read alias (``alias``), and, where
-        that missed and is not the write alias, one more on the write alias,
-        since a row written a moment ago may not have reached a replica yet."""
+    def fetch(self, value: Any) -> tuple[str, Row] | None:
+        """The database alias read and the row whose ``key`` is ``value``; None
+        if none. One query on the read alias (``alias``), and, where that
+        missed and is not the write alias, one more on the write alias, since
+        a row written a moment ago may not have reached a replica yet."""
         alias = self.alias()
         row = self.fetch_row(alias, value)
         if row is None and (primary := self.primary()) != alias:
             alias, row = primary, self.fetch_row(primary, value)
-        return alias, row
+        return None if row is None else (alias, row)
 
     def get(self, value: Any, *, using: str | None = None) -> models.Model | None:
         """The instance whose ``key`` is ``value``, or None: read as ``fetch``
         reads it, or from the alias ``using`` alone (the write alias, for a
         read that decides a write and must see the latest row)."""
         if using is None:
-            alias, row = self.fetch(value)
+            found = self.fetch(value)
         else:
-            alias, row = using, self.fetch_row(using, value)
-        return None if row is None else self.build(alias, row)
+            row = self.fetch_row(using, value)
+            found = None if row is None else (using, row)
+        return None if found is None else self.build(*found)
