@@ -127,7 +127,7 @@ def redirect_target(query: QueryDict, meta: Mapping[str, str]) -> RedirectTarget
     if client_id and client_metadata_documents.names_document(client_id):
         client = client_metadata_documents.resolve(client_id, meta)
     elif client_id:
-        client = Client.objects.filter(client_id=client_id).first()
+        client = primary.first_or_from_primary(Client.objects.filter(client_id=client_id))
     # A client awaiting review (new, or changed since approval) starts no new
     # authorization, and its possibly unreviewed redirect URIs are never used.
     if client is None or not client.accepts_new_authorizations:

@@ -111,7 +111,7 @@ def resolve(client_id: str, meta: Mapping[str, str] | None = None) -> Client | N
     host = _check_url(client_id)
     if not host_permitted(host):
         raise InvalidClient(_("The client ID metadata document's host is not allowed on this server."))
-    client = Client.objects.filter(client_id=client_id).first()
+    client = primary.first_or_from_primary(Client.objects.filter(client_id=client_id))
     now = clock.now()
     fresh_until = client.metadata_document_expires_at if client is not None else None
     if fresh_until is not None and fresh_until > now:

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from contextlib import ContextDecorator
 from types import TracebackType
+from typing import Any, TypeVar
 
 from django.db import models, router, transaction
+
+M = TypeVar("M", bound=Any)
 
 
 def alias(model: type[models.Model]) -> str:
@@ -49,3 +52,15 @@ def atomic(model: type[models.Model]) -> Atomic:
     """A transaction (or savepoint) on the database ``model``'s writes go to,
     as a context manager or a decorator."""
     return Atomic(model)
+
+
+def first_or_from_primary(queryset: models.QuerySet[M]) -> M | None:
+    """``queryset.first()`` where the routers send its reads and, if that
+    finds nothing and is not the primary, once more on the primary: a row
+    written a moment ago may not have reached a replica yet. For lookups by
+    a unique key (``compiled_lookup`` does the same for its own)."""
+    found = queryset.first()
+    write_alias = alias(queryset.model)
+    if found is None and queryset.db != write_alias:
+        found = queryset.using(write_alias).first()
+    return found

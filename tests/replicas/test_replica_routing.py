@@ -199,6 +199,13 @@ def test_client_credentials_for_a_client_registered_a_moment_ago(lag, api_client
     assert introspect(api_client, resource_server, tokens["access_token"]) == {"active": False}
 
 
+def test_a_client_registered_a_moment_ago_is_authorized_at_once(replication, browser, api_client):
+    replication.pause()
+    app = ClientFactory(grant_types=[AUTHORIZATION_CODE])  # on the primary only
+    tokens = authorize_and_redeem(browser, api_client, app, scope="read")
+    assert api_status(api_client, tokens["access_token"]) == 200
+
+
 def test_a_secret_rotated_a_moment_ago_authenticates_the_client(replication, api_client):
     app = ClientFactory(grant_types=[CLIENT_CREDENTIALS])
     replication.caught_up()
