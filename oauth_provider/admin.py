@@ -29,7 +29,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, ExpressionWrapper, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -45,7 +45,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, revocation_stream, signing_keys
+from . import clock, primary, revocation_stream, signing_keys
 from .consents import withdraw_consent
 from .forms import ClientForm
 from .metadata import issuer
@@ -503,7 +503,7 @@ class ClientAdmin(admin.ModelAdmin):
         page posted; name the others in a warning, to be reviewed again."""
         approved = 0
         changed: list[Client] = []
-        with transaction.atomic():
+        with primary.atomic(Client):
             # Locked from the digest check to the save (FOR UPDATE on PostgreSQL): an owner's
             # edit committed in between would be approved unseen. Locked, too, so two admins
             # approving at once log one approval, not two. Plain rows: FOR UPDATE is not
@@ -581,7 +581,7 @@ class ClientAdmin(admin.ModelAdmin):
         public = 0
         secrets: list[tuple[Client, str]] = []
         # All or nothing: a secret replaced but never shown would lock its client out.
-        with transaction.atomic():
+        with primary.atomic(Client):
             # Lock plain rows: FOR UPDATE is not allowed with get_queryset()'s GROUP BY.
             selected = list(queryset.values_list("pk", flat=True))
             locked = Client.objects.select_for_update().filter(pk__in=selected)
@@ -874,7 +874,7 @@ class ConsentAdmin(UserColumnMixin, admin.ModelAdmin):
 
     def withdraw(self, request: HttpRequest, consents: Iterable[Consent]) -> None:
         # All or nothing: a consent gone while its tokens live on is what this prevents.
-        with transaction.atomic():
+        with primary.atomic(Consent):
             count = sum(withdraw_consent(consent, issuer=issuer(request)) for consent in consents)
         self.message_user(
             request,

@@ -30,4 +30,4 @@ def create_signing_keys(*, using: str, plan: list[Any] | None = None, **kwargs: 
     from .signing_keys import ensure_keys
 
     if oauth_settings.OIDC_ENABLED and using == "default":
-        ensure_keys()
+        ensure_keys(using=using)

@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
 from django.http import QueryDict
 from django.utils.http import MAX_URL_LENGTH
 from django.utils.translation import gettext_lazy as _
 
-from . import authentication_requests, client_metadata_documents, clock, id_tokens, resources
+from . import authentication_requests, client_metadata_documents, clock, id_tokens, primary, resources
 from .claims import OPENID
 from .consents import record_consent
 from .errors import (
@@ -128,7 +127,7 @@ def redirect_target(query: QueryDict, meta: Mapping[str, str]) -> RedirectTarget
     if client_id and client_metadata_documents.names_document(client_id):
         client = client_metadata_documents.resolve(client_id, meta)
     elif client_id:
-        client = Client.objects.filter(client_id=client_id).first()
+        client = primary.first_or_from_primary(Client.objects.filter(client_id=client_id))
     # A client awaiting review (new, or changed since approval) starts no new
     # authorization, and its possibly unreviewed redirect URIs are never used.
     if client is None or not client.accepts_new_authorizations:
@@ -302,7 +301,7 @@ def needs_consent(request: AuthorizationRequest, consent: Consent | None) -> boo
     return consent is None or not consent.covers(request.scopes, request.resources)
 
 
-@transaction.atomic
+@primary.atomic(AuthorizationCode)
 def approve(
     request: AuthorizationRequest,
     user: AbstractBaseUser,

@@ -74,7 +74,7 @@ from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from . import clock, metadata, outbound, signing_keys
+from . import clock, metadata, outbound, primary, signing_keys
 from .login_sessions import forget_sids
 from .models import AuthorizationCode, Client, RefreshToken, SignIn
 from .revocation import RevocationReason, revoke_families
@@ -156,7 +156,7 @@ def end_sign_ins(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool
     ``ISSUER`` setting) no token can say who sent it, and none is sent.
     """
     try:
-        with transaction.atomic():
+        with primary.atomic(SignIn):
             return _end(sign_ins, issuer=issuer, revoke=revoke)
     except Exception:
         logger.exception("Ending sign-ins for back-channel logout failed")
@@ -170,7 +170,7 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
     if not pks:
         return []
     SignIn.objects.filter(pk__in=pks).update(ended_at=clock.now())
-    ended = list(SignIn.objects.filter(pk__in=pks).select_related("client"))
+    ended = list(SignIn.objects.using(primary.alias(SignIn)).filter(pk__in=pks).select_related("client"))
     # A code not redeemed yet would still start tokens and an ID token of the
     # ended session: it ends, whatever its scope (no refresh token exists yet
     # that offline_access could keep). A redemption in progress holds the
@@ -202,7 +202,7 @@ def _end(sign_ins: QuerySet[SignIn], *, issuer: str | None, revoke: bool) -> lis
             Delivery(client.client_id, uri, sign_in.sid, token, outbound.private_addresses_allowed(client))
         )
     if deliveries:
-        transaction.on_commit(partial(deliver, deliveries), robust=True)
+        transaction.on_commit(partial(deliver, deliveries), using=primary.alias(SignIn), robust=True)
     return ended
 
 

@@ -15,7 +15,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import LoginView
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
@@ -1381,3 +1383,28 @@ def check_signing_keys(app_configs: Any = None, databases: Any = None, **kwargs:
                 )
             )
     return messages
+
+
+@register(Tags.database)
+def check_write_routing(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """E045: ``DATABASE_ROUTERS`` send the writes of this app's models, or of
+    the user model they point to, to more than one database. A code redeemed
+    and its tokens issued, a refresh token rotated, a family revoked: each is
+    one transaction on the primary (``primary``), which cannot cover writes
+    that go elsewhere. Reads may go anywhere (replicas)."""
+    models = [*apps.get_app_config("oauth_provider").get_models(), get_user_model()]
+    by_alias: dict[str, list[str]] = {}
+    for model in models:
+        by_alias.setdefault(router.db_for_write(model), []).append(model._meta.label)
+    if len(by_alias) < 2:
+        return []
+    listed = "; ".join(f"{alias!r}: {', '.join(labels)}" for alias, labels in sorted(by_alias.items()))
+    return [
+        _error(
+            45,
+            f"DATABASE_ROUTERS send the writes of oauth_provider's models and AUTH_USER_MODEL to more "
+            f"than one database ({listed}): no transaction covers a token request's writes.",
+            "Route the writes of every oauth_provider model and of AUTH_USER_MODEL to one database "
+            "(the primary); send reads to replicas if you like.",
+        )
+    ]

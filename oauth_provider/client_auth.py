@@ -105,6 +105,18 @@ def find_client(meta: Mapping[str, str], client_id: str) -> Client | None:
         raise failed(meta, client_id, METADATA_DOCUMENT_REFUSED, error.description) from None
 
 
+@sensitive_variables("secret")
+def secret_set_a_moment_ago(client: Client, secret: str) -> bool:
+    """Whether ``secret``, which ``client`` (read from a replica) refused, is
+    the client's secret on the primary: one set a moment ago (a rotation) may
+    not have replicated yet. One more query, on failures only."""
+    primary = CLIENT.primary()
+    if client._state.db == primary:
+        return False
+    current = CLIENT.get(client.client_id, using=primary)
+    return current is not None and current.check_secret(secret)
+
+
 @sensitive_variables("secret", "basic", "params", "meta")
 def authenticate_client(
     meta: Mapping[str, str], params: Mapping[str, str], audiences: Collection[str] = ()
@@ -184,7 +196,7 @@ def authenticate_client(
         elif confidential:
             if secret is None:
                 raise failed(meta, client_id, MISSING_SECRET)
-            if not client.check_secret(secret):
+            if not client.check_secret(secret) and not secret_set_a_moment_ago(client, secret):
                 raise failed(meta, client_id, INVALID_SECRET)
         elif secret is not None:
             # A public client has no secret; one that sends a value is misconfigured.

@@ -41,10 +41,10 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, outbound, throttling
+from . import clock, outbound, primary, throttling
 from .client_assertions import PRIVATE_KEY_JWT, public_key_set
 from .errors import InvalidClient
 from .models import Client
@@ -108,7 +108,7 @@ def resolve(client_id: str, meta: Mapping[str, str] | None = None) -> Client | N
     host = _check_url(client_id)
     if not host_permitted(host):
         raise InvalidClient(_("The client ID metadata document's host is not allowed on this server."))
-    client = Client.objects.filter(client_id=client_id).first()
+    client = primary.first_or_from_primary(Client.objects.filter(client_id=client_id))
     now = clock.now()
     fresh_until = client.metadata_document_expires_at if client is not None else None
     if fresh_until is not None and fresh_until > now:
@@ -351,9 +351,10 @@ def _store(
         client.request_review(before)
     client.metadata_document_fetched_at, client.metadata_document_expires_at = now, expires
     try:
-        with transaction.atomic():
+        with primary.atomic(Client):
             client.save()
     except IntegrityError:
-        # Another request stored the same document first: use its row.
-        return Client.objects.get(client_id=url)
+        # Another request stored the same document first (or a replica had
+        # not yet shown it this one's row): use its row, from the primary.
+        return Client.objects.using(primary.alias(Client)).get(client_id=url)
     return client

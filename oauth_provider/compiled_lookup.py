@@ -38,6 +38,14 @@ left out by name (``USER_WITHOUT_PASSWORD``) on both paths, wherever it
 lives. ``tests/test_user_models.py`` runs the whole code flow with each kind
 of user model and compares both paths' rows.
 
+Which database
+--------------
+``get`` reads where Django's routers send reads of the model
+(``router.db_for_read``: a replica, perhaps), and a miss there is asked once
+more of the write alias (``router.db_for_write``), since a row written a
+moment ago may not have replicated yet. A read that decides a write names
+the primary instead (``get(value, using=primary.alias(model))``).
+
 Both paths give the same row: the looked-up model's columns, then each join's,
 each model's in ``_meta.concrete_fields`` order. ``Layout.fingerprint`` names
 that order.
@@ -307,7 +315,13 @@ class CompiledLookup:
         return Statement(sql, tuple(converters))
 
     def alias(self) -> str:
+        """The database alias reads go to: the one Django's routers choose
+        for reading the model (``router.db_for_read``), a replica perhaps."""
         return router.db_for_read(self.model)
+
+    def primary(self) -> str:
+        """The database alias writes of the model go to (``router.db_for_write``)."""
+        return router.db_for_write(self.model)
 
     def fetch_row(self, alias: str, value: Any) -> Row | None:
         """The row whose ``key`` is ``value``, converted to Python values; None if none."""
@@ -356,12 +370,23 @@ class CompiledLookup:
         return instances[0]
 
     def fetch(self, value: Any) -> tuple[str, Row] | None:
-        """The database alias read and the row whose ``key`` is ``value``; None if none."""
+        """The database alias read and the row whose ``key`` is ``value``; None
+        if none. One query on the read alias (``alias``), and, where that
+        missed and is not the write alias, one more on the write alias, since
+        a row written a moment ago may not have reached a replica yet."""
         alias = self.alias()
         row = self.fetch_row(alias, value)
+        if row is None and (primary := self.primary()) != alias:
+            alias, row = primary, self.fetch_row(primary, value)
         return None if row is None else (alias, row)
 
-    def get(self, value: Any) -> models.Model | None:
-        """The instance whose ``key`` is ``value``, or None: one query."""
-        found = self.fetch(value)
+    def get(self, value: Any, *, using: str | None = None) -> models.Model | None:
+        """The instance whose ``key`` is ``value``, or None: read as ``fetch``
+        reads it, or from the alias ``using`` alone (the write alias, for a
+        read that decides a write and must see the latest row)."""
+        if using is None:
+            found = self.fetch(value)
+        else:
+            row = self.fetch_row(using, value)
+            found = None if row is None else (using, row)
         return None if found is None else self.build(*found)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
 from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
 
-from . import clock
+from . import clock, primary
 from .backchannel_logout import end_sign_ins
 from .models import AccessToken, Client, Consent, SignIn
 from .models.base import get_or_none
@@ -28,7 +27,7 @@ def previous_consent(client: Client, user: AbstractBaseUser) -> Consent | None:
     return get_or_none(Consent.objects.filter(user=user, client=client))
 
 
-@transaction.atomic
+@primary.atomic(Consent)
 def record_consent(
     user: AbstractBaseUser,
     client: Client,
@@ -78,7 +77,7 @@ def authorized_apps(user: AbstractBaseUser) -> QuerySet[Consent]:
     )
 
 
-@transaction.atomic
+@primary.atomic(Consent)
 def withdraw_consent(consent: Consent, *, issuer: str | None = None) -> int:
     """Forget the consent and end everything its client holds for the user
     (``revocation.end_grants``); return how many tokens were revoked.

@@ -41,6 +41,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
+from . import primary
 from .redirect_uris import (
     LOOPBACK_NAMES,
     MAX_REDIRECT_URI_LENGTH,
@@ -137,7 +138,10 @@ def registered_origins() -> frozenset[str]:
     if origins is None:
         from .models import Client  # the models import this module for its validator
 
-        rows = Client.objects.filter(is_active=True).values_list("redirect_uris", "allowed_origins")
+        # From the primary: rebuilt from a replica that lags, the set would
+        # bring back what the change that dropped it has just changed.
+        active = Client.objects.using(primary.alias(Client)).filter(is_active=True)
+        rows = active.values_list("redirect_uris", "allowed_origins")
         origins = frozenset().union(
             *(client_origin_set(split_redirect_uris(uris), split_origins(listed)) for uris, listed in rows)
         )

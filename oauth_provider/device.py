@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import clock, primary
 from .consents import record_consent
 from .crypto import hash_user_code
 from .errors import TooManyRequests
@@ -96,7 +96,7 @@ def normalize_user_code(value: str) -> str:
 TOO_MANY_PENDING = _("This client has too many device authorizations waiting. Try again later.")
 
 
-@transaction.atomic
+@primary.atomic(DeviceAuthorization)
 def start(
     client: Client, scopes: list[str], resources: list[str], *, verification_uri: str
 ) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def start(
         user_code = generate_user_code()
         try:
             # A savepoint, so a collision leaves the transaction usable.
-            with transaction.atomic():
+            with primary.atomic(DeviceAuthorization):
                 _authorization, device_code = DeviceAuthorization.issue(
                     client=client,
                     scope=format_scope(scopes),
@@ -154,7 +154,7 @@ def check_pending_capacity(client: Client, now: datetime) -> None:
     """
     list(Client.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
     cap = oauth_settings.DEVICE_AUTHORIZATION_MAX_PENDING
-    pending = DeviceAuthorization.objects.filter(
+    pending = DeviceAuthorization.objects.using(primary.alias(DeviceAuthorization)).filter(
         client=client, status=Status.PENDING, used_at__isnull=True, expires_at__gt=now
     )
     # Counting at most `cap` rows bounds the work whatever the table holds.
@@ -172,9 +172,9 @@ def find_pending(user_code: str) -> DeviceAuthorization:
     if not user_code.strip():
         raise MissingUserCode
     code = normalize_user_code(user_code)
-    authorization = get_or_none(
-        DeviceAuthorization.objects.filter(user_code_hash=hash_user_code(code)).select_related("client")
-    )
+    # From the primary: the code was shown a moment ago, and the user's answer is written on what this reads.
+    rows = DeviceAuthorization.objects.using(primary.alias(DeviceAuthorization))
+    authorization = get_or_none(rows.filter(user_code_hash=hash_user_code(code)).select_related("client"))
     if authorization is None or not _may_be_approved(authorization):
         raise InvalidUserCode
     _check_pending(authorization)
@@ -196,7 +196,7 @@ def _check_pending(authorization: DeviceAuthorization) -> None:
         raise ExpiredUserCode
 
 
-@transaction.atomic
+@primary.atomic(DeviceAuthorization)
 def approve(authorization: DeviceAuthorization, user: AbstractBaseUser) -> None:
     """Record the user's approval and their consent (§3.3); once only."""
     now = _decide(authorization, user, Status.APPROVED)
@@ -216,7 +216,8 @@ def _decide(authorization: DeviceAuthorization, user: AbstractBaseUser, status: 
         pk=authorization.pk, status=Status.PENDING, used_at__isnull=True, expires_at__gt=now
     ).update(status=status, user=user, decided_at=now)
     if not decided:
-        authorization.refresh_from_db(fields=["status", "used_at", "expires_at"])
+        fields = ["status", "used_at", "expires_at"]
+        authorization.refresh_from_db(using=primary.alias(DeviceAuthorization), fields=fields)
         _check_pending(authorization)
         raise DecidedUserCode
     authorization.status, authorization.user, authorization.decided_at = status, user, now

@@ -25,7 +25,7 @@ from typing import Any
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from . import id_tokens, signing_keys
+from . import id_tokens, primary, signing_keys
 from .errors import InvalidClient, InvalidIdTokenHint, InvalidPostLogoutRedirectURI, InvalidRequest
 from .login_sessions import session_sids
 from .models import Client
@@ -128,10 +128,12 @@ def _client(client_id: str | None, claims: Mapping[str, Any] | None) -> Client |
         if client_id is None:
             client_id = azp if isinstance(azp, str) else audiences[0] if len(audiences) == 1 else None
         # A hint whose client has since been deleted still signs the user out.
-        return Client.objects.filter(client_id=client_id).first() if client_id else None
+        return (
+            primary.first_or_from_primary(Client.objects.filter(client_id=client_id)) if client_id else None
+        )
     if client_id is None:
         return None
-    client = Client.objects.filter(client_id=client_id).first()
+    client = primary.first_or_from_primary(Client.objects.filter(client_id=client_id))
     if client is None:
         raise InvalidClient(_("The client is unknown."))
     return client

@@ -26,7 +26,6 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import parse_header_parameters
@@ -34,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from . import primary
 from .errors import (
     InvalidClientMetadata,
     InvalidInitialAccessToken,
@@ -299,7 +299,7 @@ def register(data: dict[str, Any], initial: InitialAccessToken | None) -> tuple[
     if oauth_settings.REGISTRATION_APPROVAL_REQUIRED:
         client.is_active = False
         client.awaiting_approval = True
-    with transaction.atomic():
+    with primary.atomic(Client):
         # Counted with the registration: concurrent ones never exceed max_uses.
         if initial is not None and not initial.use():
             raise InvalidInitialAccessToken
@@ -311,8 +311,10 @@ def find_client(client_id: str, token: str) -> Client:
     """RFC 7592 §2: the client at ``registration_client_uri`` whose
     registration access token is ``token``; ``invalid_token`` otherwise,
     also for a client that does not exist (§2.1: 401), so the answer never
-    tells which exist. A deleted client's token went with its row."""
-    client = get_or_none(Client.objects.filter(client_id=client_id))
+    tells which exist. A deleted client's token went with its row. Read from
+    the primary: a client registered a moment ago is managed at once, and
+    what is read here is what an update or deletion writes over."""
+    client = get_or_none(Client.objects.using(primary.alias(Client)).filter(client_id=client_id))
     if client is None or not client.check_registration_access_token(token):
         raise InvalidRegistrationAccessToken
     return client

@@ -24,9 +24,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 
-from . import clock, revocation_stream
+from . import clock, primary, revocation_stream
 from .models import AccessToken, AuthorizationCode, Client, DeviceAuthorization, RefreshToken
 from .models.tokens import Token
 from .signals import token_revoked
@@ -108,7 +108,10 @@ def revoke_families(family_ids: Iterable[uuid.UUID], *, reason: RevocationReason
     family_ids = list(family_ids)
     tokens: list[Token] = []
     for model in LOCK_ORDER:
-        live = model.objects.filter(family_id__in=family_ids, revoked_at__isnull=True)
+        # From the primary: a token issued a moment ago may not be on a replica yet.
+        live = model.objects.using(primary.alias(model)).filter(
+            family_id__in=family_ids, revoked_at__isnull=True
+        )
         tokens += live.only(*REVOKED_FIELDS)
     return revoke_tokens(tokens, reason=reason)
 
@@ -125,7 +128,7 @@ def revoke_requested_token(token: Token) -> None:
     if isinstance(token, AccessToken):
         revoke_tokens([token], reason=RevocationReason.REVOKED)
         return
-    with transaction.atomic():
+    with primary.atomic(RefreshToken):
         # Lock the refresh token first: a rotation racing this request either
         # committed its new tokens already (so the family query below sees and
         # revokes them) or waits, then finds the token revoked and is refused.
@@ -135,7 +138,7 @@ def revoke_requested_token(token: Token) -> None:
         revoke_families([token.family_id], reason=RevocationReason.REVOKED)
 
 
-@transaction.atomic
+@primary.atomic(RefreshToken)
 def end_grants(*, reason: RevocationReason, **holders: Any) -> int:
     """End everything ``holders`` (model filters such as ``client=``,
     ``user=``, ``client__in=``, or ``client=`` with ``user=``) could still use:
@@ -165,7 +168,8 @@ def end_grants(*, reason: RevocationReason, **holders: Any) -> int:
     live = {**holders, "revoked_at__isnull": True, "expires_at__gt": now}
     list(RefreshToken.objects.select_for_update().filter(**live).values_list("pk"))
     not_before = _publish_not_before(holders)
-    tokens = [token for model in LOCK_ORDER for token in model.objects.filter(**live).only(*REVOKED_FIELDS)]
+    rows = (model.objects.using(primary.alias(model)).filter(**live) for model in LOCK_ORDER)
+    tokens = [token for queryset in rows for token in queryset.only(*REVOKED_FIELDS)]
     if not_before is None:
         return revoke_tokens(tokens, reason=reason)
     # Issued in the second of the not-before time: its whole-second ``at``
@@ -191,6 +195,7 @@ def _publish_not_before(holders: Mapping[str, Any]) -> float | None:
         return None
     pks = [client.pk if isinstance(client, models.Model) else client for client in clients]
     at = None
-    for client_id in Client.objects.filter(pk__in=pks).values_list("client_id", flat=True):
+    clients = Client.objects.using(primary.alias(Client)).filter(pk__in=pks)
+    for client_id in clients.values_list("client_id", flat=True):
         at = revocation_stream.publish_not_before(client=client_id)
     return at

@@ -38,7 +38,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
-from . import clock
+from . import clock, primary
 from .crypto import decrypt, encrypt, encrypted_with_current_secret, reencrypt
 from .models import SigningKey
 from .settings import oauth_settings
@@ -89,11 +89,12 @@ def _import(algorithm: str, kid: str, pem: bytes | str) -> JoseKey:
     return KEY_TYPES[algorithm].import_key(pem, parameters={"kid": kid, "alg": algorithm, "use": "sig"})
 
 
-def create_key(algorithm: str, *, activates_at: datetime) -> SigningKey:
-    """Generate a key for ``algorithm`` and store it, private part encrypted."""
+def create_key(algorithm: str, *, activates_at: datetime, using: str | None = None) -> SigningKey:
+    """Generate a key for ``algorithm`` and store it, private part encrypted,
+    on the database ``using`` (default: where the routers send writes)."""
     kid = secrets.token_urlsafe(16)
     key = _generate(algorithm, kid)
-    return SigningKey.objects.create(
+    return SigningKey.objects.db_manager(using).create(
         kid=kid,
         algorithm=algorithm,
         private_key=encrypt(key.as_pem(private=True)),
@@ -126,24 +127,28 @@ def published_at(moment: datetime) -> Q:
     return Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
 
 
-def ensure_keys(algorithms: Iterable[str] | None = None) -> list[SigningKey]:
+def ensure_keys(algorithms: Iterable[str] | None = None, *, using: str | None = None) -> list[SigningKey]:
     """Make an active key for each algorithm (default: ``OIDC_SIGNING_ALGORITHMS``)
-    that has none; return the keys made. Nothing with ``OIDC_SIGNING_KEYS``."""
+    that has none, on the database ``using`` (default: where the routers send
+    writes; ``migrate`` names the one it migrated); return the keys made.
+    Nothing with ``OIDC_SIGNING_KEYS``."""
     if oauth_settings.OIDC_SIGNING_KEYS:
         return []
+    using = using or primary.alias(SigningKey)
     now = clock.now()
     algorithms = list(algorithms if algorithms is not None else oauth_settings.OIDC_SIGNING_ALGORITHMS)
     made = []
-    with transaction.atomic():
+    with transaction.atomic(using=using):
         # Serialized, so two processes starting at once make one key, not two.
         present = set(
-            SigningKey.objects.select_for_update()
+            SigningKey.objects.using(using)
+            .select_for_update()
             .filter(signing_at(now), algorithm__in=algorithms)
             .values_list("algorithm", flat=True)
         )
         for algorithm in algorithms:
             if algorithm not in present:
-                made.append(create_key(algorithm, activates_at=now))
+                made.append(create_key(algorithm, activates_at=now, using=using))
     forget_signing_keys()
     return made
 
@@ -164,7 +169,7 @@ def rotate(algorithms: Iterable[str] | None = None, *, delay: timedelta | None =
     now = clock.now()
     activates_at = now + delay
     algorithms = list(algorithms if algorithms is not None else oauth_settings.OIDC_SIGNING_ALGORITHMS)
-    with transaction.atomic():
+    with primary.atomic(SigningKey):
         SigningKey.objects.filter(algorithm__in=algorithms, activates_at__gt=now).delete()
         SigningKey.objects.filter(signing_at(now), algorithm__in=algorithms).update(
             retired_at=activates_at, expires_at=activates_at + longest_token_lifetime()
@@ -229,6 +234,10 @@ def _public_key(row: SigningKey) -> JoseKey:
 def _private_key(row: SigningKey) -> JoseKey:
     key = _private.get(row.kid)
     if key is None:
+        if "private_key" in row.get_deferred_fields():
+            # From where the row was read: a key the primary made a moment
+            # ago may not be on the replica the routers would read it from.
+            row.refresh_from_db(using=row._state.db, fields=["private_key"])
         try:
             pem = decrypt(row.private_key)
         except InvalidToken:
@@ -345,12 +354,13 @@ def refresh_published_key_set() -> KeySet | None:
     return _load_published_key_set(now)
 
 
-def _signing_row(algorithm: str, now: datetime) -> SigningKey | None:
+def _signing_row(algorithm: str, now: datetime, using: str | None = None) -> SigningKey | None:
     cached = _signing.get(algorithm)
     if cached is not None and cached[1] <= now < cached[2]:
         return cached[0]
     rows = list(
-        SigningKey.objects.filter(not_retired_at(now), algorithm=algorithm)
+        SigningKey.objects.db_manager(using)
+        .filter(not_retired_at(now), algorithm=algorithm)
         .only("kid", "algorithm", "activates_at", "retired_at")
         .order_by("-activates_at")
     )
@@ -378,7 +388,8 @@ def signing_key(algorithm: str) -> Key:
     row = _signing_row(algorithm, now)
     if row is None:
         ensure_keys([algorithm])
-        row = _signing_row(algorithm, now)
+        # From the primary: a key made a moment ago may not be on a replica yet.
+        row = _signing_row(algorithm, now, using=primary.alias(SigningKey))
     return Key(row.kid, row.algorithm, _private_key(row), True)
 
 
@@ -414,7 +425,7 @@ def reencrypt_keys() -> tuple[int, list[SigningKey]]:
     the fallbacks. Return how many were re-encrypted, and the keys no
     configured secret decrypts (left as they are)."""
     done, unreadable = 0, []
-    for row in SigningKey.objects.order_by("pk"):
+    for row in SigningKey.objects.using(primary.alias(SigningKey)).order_by("pk"):
         if encrypted_with_current_secret(row.private_key):
             continue
         try:

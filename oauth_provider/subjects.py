@@ -17,9 +17,9 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
-from . import clock
+from . import clock, primary
 from .models import Client, Subject
 from .redirect_uris import split_redirect_uris
 from .sector_identifiers import sector_host
@@ -37,14 +37,14 @@ def subject_of(user: AbstractBaseUser) -> Subject:
     except Subject.DoesNotExist:
         pass
     try:
-        with transaction.atomic():
+        with primary.atomic(Subject):
             # Creating it also keeps it on the user instance.
             return Subject.objects.create(
                 user=user, public_id=secrets.token_urlsafe(24), pairwise_salt=secrets.token_urlsafe(32)
             )
     except IntegrityError:
         # Made by a concurrent request in the meantime.
-        record = Subject.objects.get(user=user)
+        record = Subject.objects.using(primary.alias(Subject)).get(user=user)
         user.oauth_subject = record  # type: ignore[attr-defined]
         return record
 
@@ -87,10 +87,11 @@ def subjects_with_live_tokens(user_pk: object) -> list[str]:
     Bounded by clients, not tokens (one query each for the subject and the
     clients). None made: a user without a ``Subject`` was never given a ``sub``.
     """
-    record = Subject.objects.filter(user=user_pk).first()
+    # From the primary: a subject or token made a moment ago must not be missed.
+    record = Subject.objects.using(primary.alias(Subject)).filter(user=user_pk).first()
     if record is None:
         return []
-    pairwise = Client.objects.filter(
+    pairwise = Client.objects.using(primary.alias(Client)).filter(
         subject_type=Client.SubjectType.PAIRWISE,
         accesstoken__user=user_pk,
         accesstoken__revoked_at__isnull=True,

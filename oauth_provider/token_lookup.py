@@ -28,7 +28,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-from . import jwt_access_tokens, revocation_stream
+from . import jwt_access_tokens, primary, revocation_stream
 from .bearer import BearerToken
 from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
 from .crypto import hash_secret
@@ -157,7 +157,8 @@ class LazyUser(SimpleLazyObject):
 
 
 def _token_user(token_hash: str) -> object:
-    row = AccessToken.objects.select_related("user").filter(token_hash=token_hash).first()
+    rows = AccessToken.objects.select_related("user").filter(token_hash=token_hash)
+    row = primary.first_or_from_primary(rows)
     if row is None or row.user is None:
         return AnonymousUser()
     return row.user
@@ -178,7 +179,9 @@ def _from_claims(token_hash: str, claims: Mapping) -> BearerToken:
         issued_at=datetime.fromtimestamp(claims["iat"], UTC),
         jti=claims.get("jti"),
         family_id=None,
-        client=SimpleLazyObject(lambda: Client.objects.get(client_id=client_id)),
+        client=SimpleLazyObject(
+            lambda: primary.first_or_from_primary(Client.objects.filter(client_id=client_id))
+        ),
         user=user,
     )
 

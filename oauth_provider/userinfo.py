@@ -20,13 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from . import bearer
+from . import bearer, primary
 from .bearer import BearerToken
 from .claims import OPENID, release, requested_claims, scope_claims
 from .compiled_lookup import CompiledLookup, Join
 from .errors import BearerTokenMissing, InvalidBearerRequest, InvalidBearerToken, OpenIDScopeRequired
 from .models import AccessToken, Client, SignIn
-from .models.base import get_or_none
 from .payload import single_values
 from .rest_framework.authentication import bearer_token
 
@@ -95,13 +94,14 @@ def userinfo_claims(token: BearerToken) -> dict[str, Any]:
     family_id = token.family_id
     if family_id is None:
         # A JWT access token names no family: its row does.
-        family_id = AccessToken.objects.filter(token_hash=token.token_hash).values_list("family_id").first()
+        rows = AccessToken.objects.filter(token_hash=token.token_hash).values_list("family_id")
+        family_id = primary.first_or_from_primary(rows)
         family_id = family_id and family_id[0]
     sign_in = SIGN_IN.get(family_id) if family_id is not None else None
     if sign_in is not None:
         client, claims_request, sub = sign_in.client, sign_in.claims, sign_in.subject
     else:
-        client = get_or_none(Client.objects.filter(client_id=token.client_id))
+        client = primary.first_or_from_primary(Client.objects.filter(client_id=token.client_id))
         claims_request, sub = None, None
     if client is None:
         # Deleted since its token was read (from the token cache, say): so is the token.

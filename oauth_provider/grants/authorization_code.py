@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from .. import primary
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..models import AuthorizationCode
@@ -45,8 +45,8 @@ class AuthorizationCodeGrant(Grant):
         resources = narrow_resources(request.resources, code.audience, code.scopes)
         # Single use, decided by the database: of concurrent redemptions only
         # one UPDATE finds used_at still NULL (RFC 9700 §4.5).
-        with transaction.atomic():
-            codes = AuthorizationCode.objects.filter(pk=code.pk)
+        with primary.atomic(AuthorizationCode):
+            codes = AuthorizationCode.objects.using(primary.alias(AuthorizationCode)).filter(pk=code.pk)
             if codes.end(AuthorizationCode.EndReason.REDEEMED):
                 response = issue_tokens(
                     client=request.client,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, NoReturn, TypeVar
 from django.dispatch import Signal
 from django.utils.functional import Promise
 
-from .. import id_tokens
+from .. import id_tokens, primary
 from ..compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
 from ..crypto import hash_secret
 from ..errors import InvalidGrant
@@ -54,9 +54,11 @@ class Grant:
         """The code or refresh token named by ``parameter``, issued to this client.
 
         §4.1.3 and §6 both require ensuring it "was issued to the authenticated
-        client"; someone else's is answered exactly like an unknown one.
+        client"; someone else's is answered exactly like an unknown one. Read
+        from the primary: its redemption is decided on what it reads there.
         """
-        credential = credential_lookup(model, related).get(hash_secret(request.require(parameter)))
+        lookup = credential_lookup(model, related)
+        credential = lookup.get(hash_secret(request.require(parameter)), using=primary.alias(model))
         if credential is None or credential.client_id != request.client.pk:
             raise InvalidGrant
         return credential

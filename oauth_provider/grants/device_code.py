@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from .. import clock
+from .. import clock, primary
 from ..errors import AccessDenied, AuthorizationPending, ExpiredToken, InvalidGrant, SlowDown
 from ..issuance import TokenResponse, issue_tokens
 from ..models import DeviceAuthorization
@@ -76,7 +75,7 @@ class DeviceCodeGrant(Grant):
         resources = narrow_resources(request.resources, authorization.audience, authorization.scopes)
         # Single use, decided by the database: of concurrent polls only one
         # UPDATE finds used_at still NULL.
-        with transaction.atomic():
+        with primary.atomic(DeviceAuthorization):
             claimed = DeviceAuthorization.objects.filter(
                 pk=authorization.pk, status=Status.APPROVED, used_at__isnull=True
             ).update(used_at=now)

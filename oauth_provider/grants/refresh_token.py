@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import NoReturn
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from .. import clock
+from .. import clock, primary
 from ..errors import InvalidGrant
 from ..issuance import TokenResponse, issue_tokens
 from ..models import RefreshToken
@@ -41,7 +40,7 @@ class RefreshTokenGrant(Grant):
         resources = narrow_resources(request.resources, token.audience, scopes)
         # Rotation is decided by the database: of concurrent requests with one
         # refresh token only one UPDATE finds it unrevoked.
-        with transaction.atomic():
+        with primary.atomic(RefreshToken):
             if revoke_tokens([token], reason=RevocationReason.ROTATED):
                 return self.rotate(request, token, scopes, resources)
         # Revoked in the meantime: by a concurrent rotation, or otherwise.
@@ -84,8 +83,12 @@ class RefreshTokenGrant(Grant):
         if grace and token.retried_at is None and token.revoked_at > clock.now() - timedelta(seconds=grace):
             scopes = narrow_scope(request.params.get("scope"), token.scopes)
             resources = narrow_resources(request.resources, token.audience, scopes)
-            unused = token.successors.filter(revoked_at__isnull=True).select_related("access_token")
-            with transaction.atomic():
+            unused = (
+                token.successors.using(primary.alias(RefreshToken))
+                .filter(revoked_at__isnull=True)
+                .select_related("access_token")
+            )
+            with primary.atomic(RefreshToken):
                 successor = unused.first()
                 # Once only; the successor, revoked by this retry, gets no retry of its own.
                 retried = [token.pk, successor.pk] if successor else [token.pk]
@@ -106,6 +109,6 @@ class RefreshTokenGrant(Grant):
         announced (RFC 9700 §4.14.2); one revoked any other way (by its
         client, RFC 7009; by an admin; by its user's withdrawal or password
         change) is simply no longer valid, as its client will find out."""
-        if token.successors.exists():
+        if token.successors.using(primary.alias(RefreshToken)).exists():
             self.replayed(token, REPLAYED)
         raise InvalidGrant(ENDED)

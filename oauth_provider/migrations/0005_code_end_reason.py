@@ -7,7 +7,9 @@ def codes_ended_before_were_redeemed(apps, schema_editor):
     # Until now an ended code had no reason; treat it as redeemed, which is
     # what a second redemption assumed before this migration.
     AuthorizationCode = apps.get_model("oauth_provider", "AuthorizationCode")
-    AuthorizationCode.objects.filter(used_at__isnull=False).update(end_reason="redeemed")
+    # On the database being migrated, not wherever the routers send writes.
+    codes = AuthorizationCode.objects.using(schema_editor.connection.alias)
+    codes.filter(used_at__isnull=False).update(end_reason="redeemed")
 
 
 class Migration(migrations.Migration):

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from .. import cors, outbound, sector_identifiers
+from .. import cors, outbound, primary, sector_identifiers
 from ..crypto import (
     CLIENT_SECRET_PREFIX,
     REGISTRATION_ACCESS_TOKEN_PREFIX,
@@ -538,9 +538,9 @@ class Client(models.Model):
         redirect URI was added (always, for a new client)."""
         if self._state.adding or self.pk is None:
             return True
-        stored = (
-            Client.objects.filter(pk=self.pk).values_list("sector_identifier_uri", "redirect_uris").first()
-        )
+        # From the primary: what this save replaces, not a replica's older copy.
+        rows = Client.objects.using(primary.alias(Client))
+        stored = rows.filter(pk=self.pk).values_list("sector_identifier_uri", "redirect_uris").first()
         if stored is None:
             return True
         uri, redirect_uris = stored

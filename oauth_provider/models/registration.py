@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .. import clock
+from .. import clock, primary
 from ..crypto import INITIAL_ACCESS_TOKEN_PREFIX, generate_token, hash_secret
 from .base import get_or_none
 
@@ -67,8 +67,10 @@ class InitialAccessToken(models.Model):
 
     @classmethod
     def find_usable(cls, value: str) -> InitialAccessToken | None:
-        """The usable token with this raw value, or None."""
-        return get_or_none(cls.objects.filter(cls.usable(clock.now()), token_hash=hash_secret(value)))
+        """The usable token with this raw value, or None; read from the
+        primary, as one made a moment ago is handed out at once."""
+        rows = cls.objects.using(primary.alias(cls))
+        return get_or_none(rows.filter(cls.usable(clock.now()), token_hash=hash_secret(value)))
 
     def use(self) -> bool:
         """Count one registration, atomically (a conditional UPDATE): False

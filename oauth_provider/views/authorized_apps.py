@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import generic
 
+from .. import primary
 from ..consents import authorized_apps, withdraw_consent
 from ..metadata import issuer
 from ..models import Consent
@@ -43,6 +44,11 @@ class WithdrawConsentView(OwnConsentMixin, generic.DetailView):
 
     template_name = "oauth_provider/consent_confirm_withdraw.html"
     context_object_name = "consent"
+
+    def get_queryset(self) -> QuerySet[Consent]:
+        # The consent withdrawn is the primary's: one given a moment ago may
+        # not have reached a replica yet.
+        return super().get_queryset().using(primary.alias(Consent))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(described_scopes=describe(self.object.scopes), **kwargs)

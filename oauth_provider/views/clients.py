@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import generic
 
+from .. import primary
 from ..forms import OwnClientForm
 from ..metadata import endpoint_url, issuer, origin
 from ..models import Client
@@ -52,12 +53,21 @@ class OwnClientMixin(AccountPageMixin):
         return reverse("oauth_provider:client_detail", args=[self.object.client_id])
 
 
+class ChangingClientMixin(OwnClientMixin):
+    """A page that changes or deletes the client reads it from the primary:
+    one made a moment ago may not be on a replica yet, and a stale copy
+    saved back would undo an administrator's change made in between."""
+
+    def get_queryset(self) -> QuerySet[Client]:
+        return super().get_queryset().using(primary.alias(Client))
+
+
 class ClientListView(OwnClientMixin, generic.ListView):
     template_name = "oauth_provider/client_list.html"
     context_object_name = "clients"
 
 
-class ClientFormMixin(OwnClientMixin):
+class ClientFormMixin(ChangingClientMixin):
     form_class = OwnClientForm
     template_name = "oauth_provider/client_form.html"
 
@@ -103,7 +113,7 @@ class ClientDetailView(OwnClientMixin, generic.DetailView):
         return super().get_context_data(endpoints=endpoints, **kwargs)
 
 
-class ClientSecretView(OwnClientMixin, generic.DetailView):
+class ClientSecretView(ChangingClientMixin, generic.DetailView):
     """GET asks to confirm; POST replaces the secret (the old one stops working)."""
 
     template_name = "oauth_provider/client_confirm_secret.html"
@@ -118,7 +128,7 @@ class ClientSecretView(OwnClientMixin, generic.DetailView):
         return show_secret(request, client, secret)
 
 
-class ClientDeleteView(OwnClientMixin, generic.DeleteView):
+class ClientDeleteView(ChangingClientMixin, generic.DeleteView):
     """Deleting a client deletes its codes and tokens with it."""
 
     template_name = "oauth_provider/client_confirm_delete.html"

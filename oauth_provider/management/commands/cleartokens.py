@@ -42,10 +42,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Exists, OuterRef
 
-from ... import clock
+from ... import clock, primary
 from ...models import AccessToken, AuthorizationCode, DeviceAuthorization, RefreshToken, SignIn, SigningKey
 from ...settings import oauth_settings
 
@@ -96,13 +96,13 @@ def delete_in_batches(model: type[models.Model], condition: models.Q, batch_size
     is never un-revoked, ``now`` is fixed), so re-applying it in the DELETE
     merely guards against a row changed in between.
     """
-    rows = model._default_manager.filter(condition)
+    rows = model._default_manager.using(primary.alias(model)).filter(condition)
     label = model._meta.label
     deleted = 0
     last_pk: Any = None
     while True:
         batch = rows if last_pk is None else rows.filter(pk__gt=last_pk)
-        with transaction.atomic():
+        with primary.atomic(model):
             pks = list(batch.order_by("pk").values_list("pk", flat=True)[:batch_size])
             if not pks:
                 return deleted

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from ... import primary
 from ...forms import DEFAULT_GRANT_TYPES, normalize_redirect_uris
 from ...models import Client, SigningKey
 from ...settings import ACCESS_TOKEN_FORMAT_CHOICES, OPAQUE
@@ -213,7 +214,8 @@ class Command(BaseCommand):
             return None
         user_model = get_user_model()
         try:
-            return user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
+            users = user_model._default_manager.db_manager(primary.alias(user_model))
+            return users.get(**{user_model.USERNAME_FIELD: username})
         except user_model.DoesNotExist:
             raise CommandError(_("No user with username %(username)r.") % {"username": username}) from None
 
