@@ -21,16 +21,18 @@ both questions find it exactly as they find an opaque one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-from . import jwt_access_tokens, primary, revocation_stream
+from . import clock, jwt_access_tokens, primary, revocation_stream
 from .bearer import BearerToken
-from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
+from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join, Part, Row
 from .crypto import hash_secret
 from .errors import InvalidBearerToken, InvalidRequest
 from .models import AccessToken, Client, RefreshToken
@@ -90,33 +92,80 @@ def authenticate(value: str) -> BearerToken:
     elif trusted:
         row = revocation_stream.cached(token_hash)
         if row is not None:
-            token = _from_row(PROTECTED.build(PROTECTED.alias(), row))
-            if token.is_active() and not _revoked(token, user_pk=token.user and token.user.pk):
+            token = _from_row(PROTECTED.alias(), row)
+            if token.is_active() and not _revoked(token, user_pk=row[columns().user_pk]):
                 return token
     found = PROTECTED.fetch(token_hash)
     if found is None:
         raise InvalidBearerToken
     alias, row = found
-    access_token = PROTECTED.build(alias, row)
-    if not _valid(access_token):
+    token = _from_row(alias, row)
+    if not _valid(alias, row):
         raise InvalidBearerToken
     if trusted:
         # Read after this process was trusted: a revocation committed since
         # arrives as an event, which the deny list holds until the token's
         # expiry, so ``_revoked`` catches a row remembered a moment too late.
         revocation_stream.remember(
-            token_hash,
-            row,
-            access_token.expires_at,
-            client_id=access_token.client.client_id,
-            user_pk=access_token.user_id,
+            token_hash, row, token.expires_at, client_id=token.client_id, user_pk=row[columns().user_pk]
         )
-    return _from_row(access_token)
+    return token
 
 
-def _valid(token: AccessToken) -> bool:
-    user = token.user
-    return token.is_active() and token.client.is_active and (user is None or user.is_active)
+class Columns(NamedTuple):
+    """Where ``PROTECTED``'s row holds what a protected request reads."""
+
+    token_hash: int
+    scope: int
+    resources: int
+    family_id: int
+    created_at: int
+    expires_at: int
+    revoked_at: int
+    user_pk: int
+    client_id: int
+    client_active: int
+    user_active: int | None  # None: the user model has no is_active column
+
+
+@functools.cache
+def columns() -> Columns:
+    """``PROTECTED``'s ``Columns``, read from its layout once (the models must be loaded)."""
+    layout = PROTECTED.layout
+    root, client, user = layout.root, layout.part("client"), layout.part("user")
+
+    def at(part: Part, attname: str) -> int | None:
+        return part.start + part.attnames.index(attname) if attname in part.attnames else None
+
+    own = (
+        "token_hash",
+        "scope",
+        "resources",
+        "family_id",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "user_id",
+    )
+    return Columns(
+        *(at(root, name) for name in own),
+        at(client, "client_id"),
+        at(client, "is_active"),
+        at(user, "is_active"),
+    )
+
+
+def _valid(alias: str, row: Row) -> bool:
+    """Whether the token of ``row`` is unrevoked and unexpired, and its client and user active."""
+    at = columns()
+    if row[at.revoked_at] is not None or row[at.expires_at] <= clock.now() or not row[at.client_active]:
+        return False
+    if row[at.user_pk] is None:
+        return True
+    if at.user_active is None:
+        # A user model whose is_active is not a column (AbstractBaseUser's attribute, say).
+        return PROTECTED.layout.part("user").instance(alias, row).is_active
+    return bool(row[at.user_active])
 
 
 def _revoked(token: BearerToken, *, user_pk: object) -> bool:
@@ -129,24 +178,31 @@ def _revoked(token: BearerToken, *, user_pk: object) -> bool:
     )
 
 
-def _from_row(token: AccessToken) -> BearerToken:
+def _instance(alias: str, row: Row, name: str) -> Callable[[], object]:
+    """Builds the joined ``name`` part of ``row`` when first needed: a
+    protected view that reads neither client nor user pays for neither."""
+    return lambda: PROTECTED.layout.part(name).instance(alias, row)
+
+
+def _from_row(alias: str, row: Row) -> BearerToken:
+    at = columns()
     return BearerToken(
-        token_hash=token.token_hash,
-        scope=token.scope,
-        audience=tuple(token.audience),
-        client_id=token.client.client_id,
+        token_hash=row[at.token_hash],
+        scope=row[at.scope],
+        audience=tuple(row[at.resources].split()),
+        client_id=row[at.client_id],
         sub=None,
-        expires_at=token.expires_at,
-        issued_at=token.created_at,
+        expires_at=row[at.expires_at],
+        issued_at=row[at.created_at],
         jti=None,
-        family_id=token.family_id,
-        client=token.client,
-        user=token.user,
+        family_id=row[at.family_id],
+        client=SimpleLazyObject(_instance(alias, row, "client")),
+        user=None if row[at.user_pk] is None else LazyUser(_instance(alias, row, "user")),
     )
 
 
 class LazyUser(SimpleLazyObject):
-    """The user of a JWT access token, read from the database on first use.
+    """A token's user, built or read from the database on first use.
 
     A protected view that only checks that there is a user (DRF's
     ``IsAuthenticated``) reads none.
