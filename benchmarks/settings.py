@@ -10,7 +10,7 @@ from example_project.settings import *  # noqa: F403
 from example_project.settings import OAUTH_PROVIDER, env
 
 DEBUG = False
-ALLOWED_HOSTS = ["testserver"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
 ROOT_URLCONF = "benchmarks.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REDIS = {
@@ -23,6 +23,9 @@ CACHES = {
     "tokens-django": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **REDIS},
 }
 OAUTH_PROVIDER = {**OAUTH_PROVIDER, "ISSUER": "https://auth.example.com"}
+if env("BENCHMARK_REVOCATION_STREAM", default=""):
+    # benchmarks.http's workers: revocation pushed through Redis pub/sub.
+    OAUTH_PROVIDER["REVOCATION_STREAM"] = {"ENGINE": "redis", "LOCATION": env("BENCHMARK_REVOCATION_STREAM")}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
 
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
@@ -31,9 +34,3 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # is then parsed and planned once. Django leaves them off because a
     # pooler in transaction mode may not support them (``run.py --no-prepare``).
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)  # noqa: F405
-elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    # SQLite as it is run in production: write-ahead log, and fsync at
-    # checkpoints rather than on every commit (Django's docs on SQLite).
-    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (  # noqa: F405
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-    )

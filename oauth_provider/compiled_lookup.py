@@ -357,8 +357,13 @@ class CompiledLookup:
             instances.append(related)
         return instances[0]
 
-    def get(self, value: Any) -> models.Model | None:
-        """The instance whose ``key`` is ``value``, or None: one query."""
+    def fetch(self, value: Any) -> tuple[str, Row] | None:
+        """The database alias read and the row whose ``key`` is ``value``; None if none."""
         alias = self.alias()
         row = self.fetch_row(alias, value)
-        return None if row is None else self.build(alias, row)
+        return None if row is None else (alias, row)
+
+    def get(self, value: Any) -> models.Model | None:
+        """The instance whose ``key`` is ``value``, or None: one query."""
+        found = self.fetch(value)
+        return None if found is None else self.build(*found)

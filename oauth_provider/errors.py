@@ -21,6 +21,8 @@ from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
+from .bearer import challenge
+
 
 def _interpolate(text: str | Promise, params: Mapping[str, object]) -> str:
     return str(text) % params
@@ -260,11 +262,9 @@ class BearerError(OAuthError):
 
     status_code = 401
     redirectable = False
-    # RFC 6750 §3: the protection space; these endpoints are the server's own.
-    realm = "oauth"
 
     def challenge(self) -> str:
-        return f'Bearer realm="{self.realm}", error="{self.error}"'
+        return challenge(error=self.error)
 
 
 class InvalidBearerToken(BearerError):
@@ -281,7 +281,7 @@ class InsufficientScope(BearerError):
         self.scope = scope
 
     def challenge(self) -> str:
-        return f'{super().challenge()}, scope="{self.scope}"'
+        return challenge(error=self.error, scope=[self.scope])
 
 
 # RFC 6750 §3.1 at the UserInfo endpoint (OpenID Connect Core 1.0 §5.3.3),
@@ -301,7 +301,7 @@ class BearerTokenMissing(InvalidBearerToken):
     description = _("The request carries no access token.")
 
     def challenge(self) -> str:
-        return f'Bearer realm="{self.realm}"'
+        return challenge()
 
 
 class InvalidBearerRequest(BearerError):

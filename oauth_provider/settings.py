@@ -109,6 +109,9 @@ DEFAULTS: dict[str, Any] = {
     # protects, for views without an ``oauth_resource`` attribute: a token
     # whose audience does not include it is refused. None: not enforced.
     "RESOURCE_SERVER_RESOURCE": None,
+    # The issuer whose tokens a resource server on another machine accepts
+    # (remote_resource_server); None: this server's own.
+    "RESOURCE_SERVER_ISSUER": None,
     # A user's password change (or set_unusable_password) revokes the tokens,
     # codes and device approvals clients hold for them (RFC 6819 §5.2.2.3).
     "REVOKE_TOKENS_ON_PASSWORD_CHANGE": True,

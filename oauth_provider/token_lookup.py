@@ -1,32 +1,71 @@
-"""Finding the token a revocation or introspection request names (RFC 7009 §2.1, RFC 7662 §2.1).
+"""Finding a token this server issued: the one place that does it.
 
-Both endpoints take ``token`` and an optional ``token_type_hint``, and both
-treat the hint the same way: RFC 7009 §2.1 "If the server is unable to locate
-the token using the given hint, it MUST extend its search across all of its
-supported token types." RFC 7662 §2.1 says the same. An unknown hint value is
-not an error either: it only means there is no preferred order.
+Two questions are asked of it:
+
+``authenticate(value)``: the access token of a protected request (RFC 6750).
+    A JWT access token (RFC 9068) is checked where it stands: signature,
+    ``typ``, ``iss``, ``exp`` (``jwt_access_tokens``). An opaque one is found
+    by its hash. Then, whether it was revoked: a process subscribed to the
+    revocation stream (``revocation_stream.trusted()``) knows that in memory,
+    keeps the rows of the opaque tokens it validated (``cached``/``remember``)
+    and answers with no query and no network. Any other process asks the
+    database: one indexed query that brings the client and user along.
+
+``find_token(value, hint)``: the access or refresh token an introspection or
+    revocation request names (RFC 7662 §2.1, RFC 7009 §2.1), always from the
+    database, since the caller goes on to read or change it.
+
+A JWT access token is also a row, keyed by the hash of its whole value, so
+both questions find it exactly as they find an opaque one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
+from django.contrib.auth.models import AnonymousUser
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from . import jwt_access_tokens, revocation_stream
+from .bearer import BearerToken
 from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join
 from .crypto import hash_secret
-from .errors import InvalidRequest
-from .models import AccessToken, RefreshToken
+from .errors import InvalidBearerToken, InvalidRequest
+from .models import AccessToken, Client, RefreshToken
 from .models.tokens import Token
 
-# The user's subject identifiers, from which introspection answers ``sub``
-# (``subjects.subject``) in the same query; a user who has none yet gets them
-# on first need.
-USER_SUBJECT = Join("oauth_subject", through="user")
+# The columns a protected request needs, with the client and the user (never
+# the user's password hash, so the in-process cache never holds it).
+# family_id: UserInfo finds the sign-in (its claims request, OpenID Connect Core §5.5) by it.
+PROTECTED = CompiledLookup(
+    AccessToken,
+    "token_hash",
+    fields=(
+        "id",
+        "token_hash",
+        "client",
+        "user",
+        "scope",
+        "resources",
+        "family_id",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    ),
+    joins=[Join("client", ("id", "client_id", "name", "is_active")), USER_WITHOUT_PASSWORD],
+)
+
 # token_type_hint values (RFC 7009 §4.1.2) -> the lookup of that type by hash,
-# with its client and user (never the user's password hash).
+# with its client, user (never the password hash) and the user's subject
+# identifiers, from which introspection answers ``sub`` in the same query.
 TOKEN_TYPES: dict[str, CompiledLookup] = {
-    hint: CompiledLookup(model, "token_hash", joins=[Join("client"), USER_WITHOUT_PASSWORD, USER_SUBJECT])
+    hint: CompiledLookup(
+        model,
+        "token_hash",
+        joins=[Join("client"), USER_WITHOUT_PASSWORD, Join("oauth_subject", through="user")],
+    )
     for hint, model in (("access_token", AccessToken), ("refresh_token", RefreshToken))
 }
 
@@ -34,8 +73,112 @@ TOKEN_TYPES: dict[str, CompiledLookup] = {
 TOKEN_PARAMETERS = frozenset({"token", "token_type_hint"})
 
 
+def authenticate(value: str) -> BearerToken:
+    """The valid access token ``value``; ``InvalidBearerToken`` otherwise (see ``bearer.authenticate``)."""
+    token_hash = hash_secret(value)
+    trusted = revocation_stream.trusted()
+    if jwt_access_tokens.looks_like_jwt(value):
+        try:
+            claims = jwt_access_tokens.local_claims(value, audience=None)
+        except jwt_access_tokens.InvalidAccessToken:
+            raise InvalidBearerToken from None
+        if trusted:
+            token = _from_claims(token_hash, claims)
+            if not _revoked(token, user_pk=None):
+                return token
+        # Not subscribed, or revoked in memory: the database decides.
+    elif trusted:
+        row = revocation_stream.cached(token_hash)
+        if row is not None:
+            token = _from_row(PROTECTED.build(PROTECTED.alias(), row))
+            if token.is_active() and not _revoked(token, user_pk=token.user and token.user.pk):
+                return token
+    found = PROTECTED.fetch(token_hash)
+    if found is None:
+        raise InvalidBearerToken
+    alias, row = found
+    access_token = PROTECTED.build(alias, row)
+    if not _valid(access_token):
+        raise InvalidBearerToken
+    if trusted:
+        # Read after this process was trusted: a revocation committed since
+        # arrives as an event, which the deny list holds until the token's
+        # expiry, so ``_revoked`` catches a row remembered a moment too late.
+        revocation_stream.remember(token_hash, row, access_token.expires_at)
+    return _from_row(access_token)
+
+
+def _valid(token: AccessToken) -> bool:
+    user = token.user
+    return token.is_active() and token.client.is_active and (user is None or user.is_active)
+
+
+def _revoked(token: BearerToken, *, user_pk: object) -> bool:
+    return revocation_stream.is_revoked(
+        token_hash=token.token_hash,
+        issued_at=token.issued_at,
+        client_id=token.client_id,
+        user_pk=user_pk,
+        sub=token.sub,
+    )
+
+
+def _from_row(token: AccessToken) -> BearerToken:
+    return BearerToken(
+        token_hash=token.token_hash,
+        scope=token.scope,
+        audience=tuple(token.audience),
+        client_id=token.client.client_id,
+        sub=None,
+        expires_at=token.expires_at,
+        issued_at=token.created_at,
+        jti=None,
+        family_id=token.family_id,
+        client=token.client,
+        user=token.user,
+    )
+
+
+class LazyUser(SimpleLazyObject):
+    """The user of a JWT access token, read from the database on first use.
+
+    A protected view that only checks that there is a user (DRF's
+    ``IsAuthenticated``) reads none.
+    """
+
+    is_authenticated = True
+    is_anonymous = False
+
+
+def _token_user(token_hash: str) -> object:
+    row = AccessToken.objects.select_related("user").filter(token_hash=token_hash).first()
+    if row is None or row.user is None:
+        return AnonymousUser()
+    return row.user
+
+
+def _from_claims(token_hash: str, claims: Mapping) -> BearerToken:
+    client_id, sub = claims["client_id"], claims["sub"]
+    # RFC 9068 §2.2: a token of the client alone names the client as its subject.
+    user = None if sub == client_id else LazyUser(lambda: _token_user(token_hash))
+    aud = claims["aud"]
+    return BearerToken(
+        token_hash=token_hash,
+        scope=claims.get("scope", ""),
+        audience=(aud,) if isinstance(aud, str) else tuple(aud),
+        client_id=client_id,
+        sub=sub,
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+        jti=claims.get("jti"),
+        family_id=None,
+        client=SimpleLazyObject(lambda: Client.objects.get(client_id=client_id)),
+        user=user,
+    )
+
+
 def require_token(params: Mapping[str, str]) -> str:
-    """The ``token`` parameter, which both RFCs make REQUIRED."""
+    """The ``token`` parameter, which RFC 7009 §2.1 and RFC 7662 §2.1 make REQUIRED."""
     try:
         return params["token"]
     except KeyError:
@@ -45,9 +188,12 @@ def require_token(params: Mapping[str, str]) -> str:
 def find_token(value: str, hint: str | None = None) -> Token | None:
     """The access or refresh token with this value, with its client and user.
 
-    The hinted type is searched first, so a correct hint costs one indexed
-    query; a wrong or missing one costs one more. Whether the token is active,
-    and whose it is, is for the caller to decide.
+    RFC 7009 §2.1: "If the server is unable to locate the token using the
+    given hint, it MUST extend its search across all of its supported token
+    types" (RFC 7662 §2.1 says the same); an unknown hint only means no
+    preferred order. The hinted type is searched first, so a correct hint
+    costs one indexed query and a wrong or missing one two. Whether the
+    token is active, and whose it is, is for the caller to decide.
     """
     lookups = sorted(TOKEN_TYPES.values(), key=lambda lookup: lookup is not TOKEN_TYPES.get(hint or ""))
     token_hash = hash_secret(value)

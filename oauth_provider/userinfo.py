@@ -8,7 +8,7 @@ scopes and the authorization's ``claims`` request (Core §5.5) allow.
 
 It is called after every sign-in and often by relying parties that keep no
 session of their own, so it costs one query besides the token's own
-(``bearer.find_token``, none with the token cache): the client, the user's
+(``bearer.authenticate``: none for a JWT or an opaque token held in memory): the client, the user's
 subject identifiers and the sign-in's claims request come back together.
 """
 
@@ -20,13 +20,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from . import bearer
+from .bearer import BearerToken
 from .claims import OPENID, release, requested_claims, scope_claims
 from .compiled_lookup import CompiledLookup, Join
 from .errors import BearerTokenMissing, InvalidBearerRequest, InvalidBearerToken, OpenIDScopeRequired
 from .models import AccessToken, Client, SignIn
 from .models.base import get_or_none
 from .payload import single_values
-from .rest_framework.authentication import BearerTokenAuthentication, bearer_token
+from .rest_framework.authentication import bearer_token
 
 # RFC 6750 §2.2: the form body parameter that carries the token.
 ACCESS_TOKEN = "access_token"  # noqa: S105 - a parameter name, not a secret
@@ -60,19 +62,15 @@ def presented_token(request: Request, *, body: bool) -> str:
         raise InvalidBearerToken from None
 
 
-def authorized_token(value: str) -> AccessToken:
-    """The active access token ``value``, issued to a user with ``openid``.
+def authorized_token(value: str) -> BearerToken:
+    """The valid access token ``value``, issued to a user with ``openid``.
 
-    Looked up as every protected request looks its token up
-    (``BearerTokenAuthentication``), so an expired or revoked token, or one
-    whose client or user is inactive, is ``invalid_token`` (401). A token
-    without ``openid``, or a client's own (client credentials), authorizes
-    no UserInfo: ``insufficient_scope`` (403).
+    Validated as every protected request's token is (``bearer.authenticate``),
+    so an expired or revoked token, or one whose client or user is inactive,
+    is ``invalid_token`` (401). A token without ``openid``, or a client's own
+    (client credentials), authorizes no UserInfo: ``insufficient_scope`` (403).
     """
-    try:
-        _user, token = BearerTokenAuthentication().authenticate_credentials(value)
-    except AuthenticationFailed:
-        raise InvalidBearerToken from None
+    token = bearer.authenticate(value)
     if token.user is None or OPENID not in token.scopes:
         raise OpenIDScopeRequired
     return token
@@ -84,7 +82,7 @@ def authorized_token(value: str) -> AccessToken:
 SIGN_IN = CompiledLookup(SignIn, "family_id", joins=[Join("client")])
 
 
-def userinfo_claims(token: AccessToken) -> dict[str, Any]:
+def userinfo_claims(token: BearerToken) -> dict[str, Any]:
     """The UserInfo response body (Core §5.3.2): ``sub`` and the claims of
     the token's scopes (§5.4), with any the sign-in's ``claims`` request
     asked for in its ``userinfo`` member (§5.5), as far as those scopes
@@ -94,11 +92,16 @@ def userinfo_claims(token: AccessToken) -> dict[str, Any]:
     carried. A token with ``openid`` but no sign-in (the device or password
     grant asked for it) reads its client, and the ``sub`` is worked out.
     """
-    sign_in = SIGN_IN.get(token.family_id)
+    family_id = token.family_id
+    if family_id is None:
+        # A JWT access token names no family: its row does.
+        family_id = AccessToken.objects.filter(token_hash=token.token_hash).values_list("family_id").first()
+        family_id = family_id and family_id[0]
+    sign_in = SIGN_IN.get(family_id) if family_id is not None else None
     if sign_in is not None:
         client, claims_request, sub = sign_in.client, sign_in.claims, sign_in.subject
     else:
-        client = get_or_none(Client.objects.filter(pk=token.client_id))
+        client = get_or_none(Client.objects.filter(client_id=token.client_id))
         claims_request, sub = None, None
     if client is None:
         # Deleted since its token was read (from the token cache, say): so is the token.

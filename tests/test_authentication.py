@@ -11,7 +11,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from oauth_provider import clock
-from oauth_provider.models import AccessToken
+from oauth_provider.bearer import BearerToken
 from oauth_provider.rest_framework.authentication import BearerTokenAuthentication, InvalidToken
 from oauth_provider.rest_framework.permissions import HasScope
 
@@ -205,8 +205,8 @@ def test_valid_token_authenticates_its_user():
     token = AccessTokenFactory()
     user, auth = authenticate(**bearer(token.value))
     assert user == token.user
-    assert isinstance(auth, AccessToken)
-    assert auth.pk == token.pk
+    assert isinstance(auth, BearerToken)
+    assert auth.token_hash == token.token_hash
 
 
 def test_valid_token_on_protected_view_sets_user_and_auth():
@@ -226,7 +226,7 @@ def test_client_only_token_is_anonymous_user_with_the_token():
     token = AccessTokenFactory(user=None)
     user, auth = authenticate(**bearer(token.value))
     assert isinstance(user, AnonymousUser)
-    assert auth.pk == token.pk
+    assert auth.token_hash == token.token_hash
 
 
 def test_client_only_token_on_protected_view():

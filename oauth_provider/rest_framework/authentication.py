@@ -23,8 +23,9 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from ..bearer import find_token
-from ..models import AccessToken
+from .. import bearer
+from ..bearer import BearerToken
+from ..errors import InvalidBearerToken
 from ..resources import metadata_url
 from ..settings import oauth_settings
 
@@ -59,44 +60,29 @@ def bearer_token(request: Request) -> bytes | None:
 
 class BearerTokenAuthentication(BaseAuthentication):
     """``request.user`` is the token's user (``AnonymousUser`` for a
-    client-only token) and ``request.auth`` the ``AccessToken``.
+    client-only token) and ``request.auth`` its ``bearer.BearerToken``.
 
     Returns None without a Bearer header so other authenticators may run;
-    raises ``InvalidToken`` on a bad one. The lookup (``bearer.find_token``)
-    is one indexed query that brings the client and user along, or none with
-    the token cache.
+    raises ``InvalidToken`` on a bad one. The token is validated by
+    ``bearer.authenticate``: with no query and no network for a JWT access
+    token or an opaque one held in memory, else one indexed query (or, on a
+    resource server of another issuer, its JWKS or introspection).
     """
 
-    def authenticate(self, request: Request) -> tuple[object, AccessToken] | None:
+    def authenticate(self, request: Request) -> tuple[object, BearerToken] | None:
         raw = bearer_token(request)
         if raw is None:
             return None
         try:
-            value = raw.decode("ascii")
-        except UnicodeDecodeError:
+            token = bearer.authenticate(raw.decode("ascii"))
+        except (UnicodeDecodeError, InvalidBearerToken):
             raise InvalidToken from None
-        user, token = self.authenticate_credentials(value)
         # RFC 8707 §2: tokens are "audience-restricted"; one meant for other
         # resources is refused as RFC 6750 §3.1 says ("invalid for other reasons").
         resource = protected_resource(request)
         if resource is not None and resource not in token.audience:
             raise InvalidToken(_("The access token is not meant for this resource."))
-        return user, token
-
-    def authenticate_credentials(self, value: str) -> tuple[object, AccessToken]:
-        """The user and token of the raw access token ``value``, however it
-        was sent (the UserInfo endpoint also takes it from a form body,
-        RFC 6750 §2.2); ``InvalidToken`` unless it, its client and its user
-        are active."""
-        token = find_token(value)
-        if token is None or not token.is_active() or not token.client.is_active:
-            raise InvalidToken
-        user = token.user
-        if user is None:
-            return AnonymousUser(), token
-        if not user.is_active:
-            raise InvalidToken
-        return user, token
+        return (AnonymousUser() if token.user is None else token.user), token
 
     def authenticate_header(self, request: Request) -> str:
         """RFC 6750 §3: name the error only when a token was sent and refused
@@ -104,14 +90,12 @@ class BearerTokenAuthentication(BaseAuthentication):
         resource server SHOULD NOT include an error code"). With a protected
         resource, RFC 9728 §5.1's ``resource_metadata`` tells a client that
         knows only this URL where to learn the rest."""
-        header = f'Bearer realm="{oauth_settings.RESOURCE_SERVER_REALM}"'
         try:
             presented = bearer_token(request) is not None
         except InvalidToken:
             presented = True
-        if presented and not isinstance(request.auth, AccessToken):
-            header += ', error="invalid_token"'
         resource = protected_resource(request)
-        if resource is not None:
-            header += f', resource_metadata="{metadata_url(resource)}"'
-        return header
+        return bearer.challenge(
+            error="invalid_token" if presented and not isinstance(request.auth, BearerToken) else None,
+            resource_metadata=None if resource is None else metadata_url(resource),
+        )

@@ -19,9 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from ..models import AccessToken
-from ..scopes import format_scope
-from ..settings import oauth_settings
+from ..bearer import BearerToken, challenge
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -34,10 +32,8 @@ class InsufficientScope(PermissionDenied):
 
     def __init__(self, scopes: Iterable[str]) -> None:
         super().__init__()
-        scope = format_scope(scopes)
-        realm = oauth_settings.RESOURCE_SERVER_REALM
         # DRF copies auth_header into WWW-Authenticate.
-        self.auth_header = f'Bearer realm="{realm}", error="insufficient_scope", scope="{scope}"'
+        self.auth_header = challenge(error="insufficient_scope", scope=scopes)
 
 
 class TokenScopePermission(BasePermission):
@@ -48,7 +44,7 @@ class TokenScopePermission(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         token = request.auth
-        if not isinstance(token, AccessToken):
+        if not isinstance(token, BearerToken):
             # No bearer token: DRF answers 401 with our authenticate_header.
             return False
         required = self.required_scopes(request, view)

@@ -3,8 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from oauth_provider import bearer, token_cache
-from oauth_provider.bearer import find_token
 from oauth_provider.models import Consent, DeviceAuthorization
 from oauth_provider.settings import DEVICE_CODE
 from oauth_provider.signals import REVOKE_REASONS, token_revoked
@@ -140,20 +138,6 @@ def test_withdraw_ends_every_token_and_code_of_the_app_for_the_user(browser, use
     assert "consent_withdrawn" in REVOKE_REASONS
     follow = browser.get(LIST_URL)
     assert f"\u2068{app.name}\u2069 can no longer access your account." in follow.content.decode()
-
-
-def test_withdraw_drops_cached_tokens(browser, user, settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "tokens": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    }
-    settings.OAUTH_PROVIDER = {**settings.OAUTH_PROVIDER, "TOKEN_CACHE": "tokens"}
-    consent = ConsentFactory(user=user)
-    access = AccessTokenFactory(client=consent.client, user=user)
-    assert find_token(access.value) is not None
-    assert token_cache.get(access.token_hash, bearer.LOOKUP.layout.fingerprint) is not None  # cached now
-    browser.post(withdraw_url(consent))
-    assert token_cache.get(access.token_hash, bearer.LOOKUP.layout.fingerprint) is None
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -389,7 +389,7 @@ def test_bearer_without_the_introspection_scope_is_401_insufficient_scope(api_cl
     response = introspect(api_client, {"token": AccessTokenFactory().value}, **as_bearer(caller))
 
     assert_error(response, 401, "insufficient_scope")
-    assert response["WWW-Authenticate"] == 'Bearer realm="oauth", error="insufficient_scope", scope="admin"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="api", error="insufficient_scope", scope="admin"'
 
 
 @pytest.mark.usefixtures("enable_bearer_introspection")
@@ -411,7 +411,7 @@ def test_bad_bearer_is_401_invalid_token(api_client, frozen_clock, state):
     response = introspect(api_client, {"token": token.value}, HTTP_AUTHORIZATION=header)
 
     assert_error(response, 401, "invalid_token")
-    assert response["WWW-Authenticate"] == 'Bearer realm="oauth", error="invalid_token"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
 
 
 def test_bearer_is_not_accepted_when_introspection_scope_is_unset(api_client):

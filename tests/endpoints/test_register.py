@@ -240,7 +240,7 @@ def test_missing_initial_access_token_is_401_without_error_in_challenge(api_clie
 
     assert_error(response, 401, "invalid_token")
     # RFC 6750 §3.1: a request without credentials gets no error code in the challenge.
-    assert response["WWW-Authenticate"] == 'Bearer realm="oauth"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert not Client.objects.exists()
 
 
@@ -251,7 +251,7 @@ def test_wrong_initial_access_token_is_invalid_token(api_client, initial_token, 
     response = post_json(api_client, metadata(), HTTP_AUTHORIZATION=header)
 
     assert_error(response, 401, "invalid_token")
-    assert response["WWW-Authenticate"] == 'Bearer realm="oauth", error="invalid_token"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
 
 
 def test_expired_initial_access_token(api_client, initial_token):

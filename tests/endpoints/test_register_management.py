@@ -55,7 +55,7 @@ def test_missing_token_is_401(api_client, registered):
     response = api_client.get(registered()["registration_client_uri"])
 
     assert_error(response, 401, "invalid_token")
-    assert response["WWW-Authenticate"] == 'Bearer realm="oauth"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 @pytest.mark.parametrize("token", ["opra_wrong", "a b", ""])

