@@ -100,6 +100,15 @@ def test_access_token_revocation_costs_three_statements_in_one_transaction(api_c
     assert request_cost(queries) == (3, 1)
 
 
+def test_refresh_token_revocation_costs_seven_statements_in_one_transaction(api_client, oauth_client, family):
+    # The client and the token, read; then together: the refresh token's row
+    # lock (a racing rotation is seen or refused), its family's refresh and
+    # access tokens, and their two UPDATEs.
+    with CaptureQueriesContext(connection) as queries:
+        assert_revoked_ok(revoke(api_client, {"token": family[2].value}, **as_client(oauth_client)))
+    assert request_cost(queries) == (7, 1)
+
+
 def test_access_token_is_revoked_with_client_secret_post(api_client, oauth_client, family):
     access = family[0]
     data = {"token": access.value, "client_id": oauth_client.client_id, "client_secret": oauth_client.secret}
