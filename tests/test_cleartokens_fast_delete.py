@@ -106,6 +106,34 @@ def test_token_revoked_during_its_batch_leaves_nothing_dangling(moment, past, oa
     connection.check_constraints()  # no foreign key points at a missing row
 
 
+def test_newer_token_revoked_after_the_read_waits_for_the_next_run(past, oauth_client, frozen_clock):
+    """A batch is the range of primary keys it read: a newer token revoked
+    meanwhile (the newest tokens are revoked all the time, by rotation) is
+    not deleted without what points at it being set to NULL."""
+    AccessTokenFactory(client=oauth_client, expires_at=past)
+    newest = AccessTokenFactory(client=oauth_client)
+    refresh = RefreshTokenFactory(client=oauth_client, access_token=newest)
+    table = AccessToken._meta.db_table
+
+    def revoke_after_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith(f'SELECT "{table}"."id"') and not newest.revoked_at:
+            newest.revoked_at = frozen_clock()
+            newest.save(update_fields=["revoked_at"])
+        return result
+
+    with connection.execute_wrapper(revoke_after_read):
+        cleartokens()
+
+    assert list(AccessToken.objects.all()) == [newest]
+    refresh.refresh_from_db()
+    assert refresh.access_token_id == newest.pk
+    connection.check_constraints()
+    cleartokens()  # the next run
+    refresh.refresh_from_db()
+    assert (AccessToken.objects.count(), refresh.access_token_id) == (0, None)
+
+
 def test_delete_signal_receivers_still_get_every_deleted_token(past, oauth_client):
     """A project listening to post_delete of tokens gets its signals: the
     command then lets Django's collector delete them."""

@@ -30,8 +30,9 @@ only for a replay more than ``REFRESH_TOKEN_EXPIRE_SECONDS`` after the token
 was issued. Keeping every rotated token of a live family instead would grow
 the table by one row per rotation for as long as the family lives.
 
-Deletion walks each table in primary-key order, ``--batch-size`` rows per
-short transaction, so memory stays constant and no lock is held for long.
+Deletion walks each table in primary-key order, newest first,
+``--batch-size`` rows per short transaction, so memory stays constant and
+no lock is held for long.
 Tokens are deleted without loading them (``delete_batch``) unless a
 ``pre_delete`` or ``post_delete`` receiver listens for them: 200,000
 expired access tokens and their refresh tokens take a few seconds
@@ -101,7 +102,7 @@ def nulled_on_delete(model: type[models.Model], using: str) -> list[models.Forei
     that is all it involves; None when it needs Django's deletion collector.
 
     The collector loads every row it deletes as a model instance (to send
-    ``pre_delete``/``post_delete``, to follow cascades): four fifths of what
+    ``pre_delete``/``post_delete``, to follow cascades): most of what
     deleting a token cost. It is needed only when someone listens to those
     signals or a relation does more than SET_NULL (CASCADE, PROTECT, a
     custom ``on_delete``, a parent link, a generic relation); DO_NOTHING
@@ -168,11 +169,12 @@ def delete_in_batches(model: type[models.Model], condition: models.Q, batch_size
     stopped, so each batch costs an index range scan however many rows
     precede it, and a row referring to an older one of the same table (a
     rotated refresh token to the one it replaced) has gone before it, so
-    no UPDATE sets its reference to NULL first. Each batch is then the
-    range from its first to its last primary key, deleted in one short
+    its reference need not be set to NULL. Each batch is then the range
+    from its lowest to its highest primary key, deleted in one short
     transaction with the condition re-applied: every condition only ever
     becomes true for a row (a token is never un-revoked, ``now`` is
-    fixed), so a row that became deletable in between merely goes too.
+    fixed), so a row of the range that became deletable in between merely
+    goes too.
 
     Where ``nulled_on_delete`` allows, a batch is one DELETE and one UPDATE
     per foreign key to the model (``delete_batch``); else ``QuerySet.delete()``,
@@ -194,7 +196,7 @@ def delete_in_batches(model: type[models.Model], condition: models.Q, batch_size
         # The range rather than the list: a thousand parameters cost more
         # to send and plan than the rows cost to delete.
         low, high = pks[-1], pks[0]
-        doomed = batch.filter(pk__gte=low)
+        doomed = batch.filter(pk__gte=low, pk__lte=high)
         with transaction.atomic(using=using):
             if nulled is None:
                 deleted += doomed.delete()[1].get(label, 0)
