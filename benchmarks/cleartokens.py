@@ -127,7 +127,7 @@ def child(batch_size: int) -> None:
 def measure(batch_size: int) -> dict:
     env = {**os.environ, "CLEARTOKENS_BENCHMARK_DB": str(connection.settings_dict["NAME"])}
     connection.close()  # SQLite: let the child have the file
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+    result = subprocess.run(
         [sys.executable, "-m", "benchmarks.cleartokens", "--child", "--batch-size", str(batch_size)],
         env=env,
         capture_output=True,
