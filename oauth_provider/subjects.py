@@ -91,10 +91,14 @@ def subjects_with_live_tokens(user_pk: object) -> list[str]:
     record = Subject.objects.using(primary.alias(Subject)).filter(user=user_pk).first()
     if record is None:
         return []
-    pairwise = Client.objects.using(primary.alias(Client)).filter(
-        subject_type=Client.SubjectType.PAIRWISE,
-        accesstoken__user=user_pk,
-        accesstoken__revoked_at__isnull=True,
-        accesstoken__expires_at__gt=clock.now(),
-    ).distinct()
+    pairwise = (
+        Client.objects.using(primary.alias(Client))
+        .filter(
+            subject_type=Client.SubjectType.PAIRWISE,
+            accesstoken__user=user_pk,
+            accesstoken__revoked_at__isnull=True,
+            accesstoken__expires_at__gt=clock.now(),
+        )
+        .distinct()
+    )
     return list(dict.fromkeys([record.public_id, *(subject_for(record, client) for client in pairwise)]))

@@ -62,13 +62,14 @@ PROTECTED = CompiledLookup(
 # token_type_hint values (RFC 7009 §4.1.2) -> the lookup of that type by hash,
 # with its client, user (never the password hash) and the user's subject
 # identifiers, from which introspection answers ``sub`` in the same query.
+TOKEN_MODELS: dict[str, type[Token]] = {"access_token": AccessToken, "refresh_token": RefreshToken}
 TOKEN_TYPES: dict[str, CompiledLookup] = {
     hint: CompiledLookup(
         model,
         "token_hash",
         joins=[Join("client"), USER_WITHOUT_PASSWORD, Join("oauth_subject", through="user")],
     )
-    for hint, model in (("access_token", AccessToken), ("refresh_token", RefreshToken))
+    for hint, model in TOKEN_MODELS.items()
 }
 
 # What a request for one token may carry besides client authentication.
@@ -256,11 +257,14 @@ def find_token(value: str, hint: str | None = None) -> Token | None:
     RFC 7009 §2.1: "If the server is unable to locate the token using the
     given hint, it MUST extend its search across all of its supported token
     types" (RFC 7662 §2.1 says the same); an unknown hint only means no
-    preferred order. The hinted type is searched first, so a correct hint
-    costs one indexed query and a wrong or missing one two. Whether the
-    token is active, and whose it is, is for the caller to decide.
+    preferred order. The type the value's prefix names (``crypto.generate_token``)
+    is searched first, then the hinted type, so a token issued here costs one
+    indexed query whatever the hint, and only an unknown value costs two.
+    Whether the token is active, and whose it is, is for the caller to decide.
     """
-    lookups = sorted(TOKEN_TYPES.values(), key=lambda lookup: lookup is not TOKEN_TYPES.get(hint or ""))
+    named = next((name for name, model in TOKEN_MODELS.items() if value.startswith(model.prefix)), None)
+    # Each type once, in that order.
+    lookups = dict.fromkeys(TOKEN_TYPES[name] for name in (named, hint, *TOKEN_TYPES) if name in TOKEN_TYPES)
     token_hash = hash_secret(value)
     for lookup in lookups:
         token = lookup.get(token_hash)

@@ -84,6 +84,33 @@ def post_token(api_client, data, **headers):
     )
 
 
+def request_cost(queries) -> tuple[int, int]:
+    """(statements, transactions that write) of one request's captured queries.
+
+    A test runs in a transaction, so the view's own transactions show as
+    savepoints; a write outside one is a transaction of its own in
+    production (autocommit). Transaction control is not a statement.
+    """
+    statements = transactions = depth = 0
+    wrote = False
+    for query in queries.captured_queries:
+        sql = query["sql"].lstrip().upper()
+        if sql.startswith("SAVEPOINT"):
+            depth += 1
+        elif sql.startswith("RELEASE SAVEPOINT"):
+            depth -= 1
+            if depth == 0 and wrote:
+                transactions, wrote = transactions + 1, False
+        elif not sql.startswith(("ROLLBACK", "BEGIN", "COMMIT")):
+            statements += 1
+            if sql.startswith(("INSERT", "UPDATE", "DELETE")) or sql.endswith("FOR UPDATE"):
+                if depth:
+                    wrote = True
+                else:
+                    transactions += 1
+    return statements, transactions
+
+
 def hidden_fields(response) -> dict[str, list[str]]:
     """The hidden inputs of an HTML response, as a form posts them back: {name: [values]}."""
     fields: dict[str, list[str]] = {}

@@ -57,6 +57,8 @@ def rows(frozen_clock, oauth_client):
             RefreshTokenFactory(client=oauth_client, access_token=live_access),
             # Revoked by rotation but unexpired: a replay must still revoke the family.
             RefreshTokenFactory(client=oauth_client, revoked_at=now),
+            # Revoked but unexpired: the revocation stream's deny list is loaded from it.
+            AccessTokenFactory(client=oauth_client, revoked_at=now),
             AuthorizationCodeFactory(client=oauth_client),
             # Used but unexpired: a replay must still revoke what it was exchanged for.
             AuthorizationCodeFactory(client=oauth_client, used_at=now, expires_at=soon),
@@ -66,7 +68,6 @@ def rows(frozen_clock, oauth_client):
         ],
         "delete": [
             AccessTokenFactory(client=oauth_client, expires_at=past),
-            AccessTokenFactory(client=oauth_client, revoked_at=now),
             AccessTokenFactory(client=oauth_client, revoked_at=now, expires_at=past),
             RefreshTokenFactory(client=oauth_client, expires_at=past),
             RefreshTokenFactory(client=oauth_client, revoked_at=now, expires_at=past),
@@ -91,7 +92,7 @@ def test_reports_count_per_kind(rows):
 
     assert output.splitlines() == [
         "Deleted 2 refresh tokens.",
-        "Deleted 3 access tokens.",
+        "Deleted 2 access tokens.",
         "Deleted 2 authorization codes.",
         "Deleted 3 device authorizations.",
         "Deleted 0 sign-ins.",
@@ -124,7 +125,7 @@ def test_dry_run_counts_and_deletes_nothing(rows):
     assert {model: pks(model) for model in MODELS} == before
     assert output.splitlines() == [
         "Would delete 2 refresh tokens.",
-        "Would delete 3 access tokens.",
+        "Would delete 2 access tokens.",
         "Would delete 2 authorization codes.",
         "Would delete 3 device authorizations.",
         "Would delete 0 sign-ins.",

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.views.debug import SafeExceptionReporterFilter
 from rest_framework.test import APIClient
 
@@ -19,7 +20,7 @@ from tests.factories import (
     RefreshTokenFactory,
     UserFactory,
 )
-from tests.helpers import basic_auth, post_token
+from tests.helpers import basic_auth, post_token, request_cost
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,22 @@ def test_access_token_is_revoked_with_client_secret_basic(api_client, oauth_clie
     # Only that token: §2.1 lets the server revoke the refresh token too, but does not require it.
     assert not revoked(earlier)
     assert not revoked(refresh)
+
+
+def test_access_token_revocation_costs_three_statements_in_one_transaction(api_client, oauth_client, family):
+    # The client and the token, read; then the conditional UPDATE, which commits alone.
+    with CaptureQueriesContext(connection) as queries:
+        assert_revoked_ok(revoke(api_client, {"token": family[0].value}, **as_client(oauth_client)))
+    assert request_cost(queries) == (3, 1)
+
+
+def test_refresh_token_revocation_costs_seven_statements_in_one_transaction(api_client, oauth_client, family):
+    # The client and the token, read; then together: the refresh token's row
+    # lock (a racing rotation is seen or refused), its family's refresh and
+    # access tokens, and their two UPDATEs.
+    with CaptureQueriesContext(connection) as queries:
+        assert_revoked_ok(revoke(api_client, {"token": family[2].value}, **as_client(oauth_client)))
+    assert request_cost(queries) == (7, 1)
 
 
 def test_access_token_is_revoked_with_client_secret_post(api_client, oauth_client, family):

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from oauth_provider.crypto import hash_secret
 from oauth_provider.models import AccessToken, AuthorizationCode, RefreshToken
@@ -13,7 +15,7 @@ from tests.factories import (
     PublicClientFactory,
     UserFactory,
 )
-from tests.helpers import REDIRECT_URI, basic_auth, pkce_pair, post_token
+from tests.helpers import REDIRECT_URI, basic_auth, pkce_pair, post_token, request_cost
 
 pytestmark = pytest.mark.django_db
 
@@ -204,11 +206,12 @@ def test_code_row_holds_only_the_hash(user):
     assert row["token_hash"] == hash_secret(code.value)
 
 
-def test_exchange_costs_five_statements(api_client, user, django_assert_num_queries):
-    # client, code, claim UPDATE, access INSERT, refresh INSERT (+ SAVEPOINT/RELEASE in tests)
+def test_exchange_costs_five_statements_in_one_transaction(api_client, user):
+    # The client and the code, read; then the claim UPDATE and both INSERTs, committed together.
     code = AuthorizationCodeFactory(user=user)
-    with django_assert_num_queries(7):
+    with CaptureQueriesContext(connection) as queries:
         assert redeem(api_client, code).status_code == 200
+    assert request_cost(queries) == (5, 1)
 
 
 # -- codes ended other than by redemption -----------------------------------------------------

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -13,7 +15,7 @@ from oauth_provider.crypto import hash_secret
 from oauth_provider.models import AccessToken, Client, RefreshToken
 from oauth_provider.rest_framework.authentication import BearerTokenAuthentication
 from tests.factories import ClientFactory, PublicClientFactory
-from tests.helpers import basic_auth, post_token
+from tests.helpers import basic_auth, post_token, request_cost
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +60,13 @@ def test_client_gets_an_access_token_without_refresh_token(api_client, service, 
     assert (token.client, token.user, token.scope) == (service, None, "read write")
     assert token.expires_at == frozen_clock.current + timedelta(seconds=3600)
     assert not RefreshToken.objects.exists()
+
+
+def test_costs_two_statements_in_one_transaction(api_client, service):
+    # The client, then the access token's INSERT, which commits alone.
+    with CaptureQueriesContext(connection) as queries:
+        assert request_token(api_client, service, scope="read").status_code == 200
+    assert request_cost(queries) == (2, 1)
 
 
 def test_client_secret_post_works_too(api_client, service):
