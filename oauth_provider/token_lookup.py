@@ -87,9 +87,12 @@ def authenticate(value: str) -> BearerToken:
             raise InvalidBearerToken from None
         if trusted:
             token = _from_claims(token_hash, claims)
-            if not _revoked(token, user_pk=None):
+            # Issued before this process subscribed: checked in the database
+            # once (a deleted holder's event was never heard), then remembered.
+            known = revocation_stream.heard_since(token.issued_at) or revocation_stream.cached(token_hash)
+            if known and not _revoked(token, user_pk=None):
                 return token
-        # Not subscribed, or revoked in memory: the database decides.
+        # Not subscribed, issued before it, or revoked in memory: the database decides.
     elif trusted:
         row = revocation_stream.cached(token_hash)
         if row is not None:

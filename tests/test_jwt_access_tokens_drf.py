@@ -61,6 +61,7 @@ def trusted(monkeypatch):
     revoked token: what it says decides, not the database."""
     revoked = set()
     monkeypatch.setattr(revocation_stream, "trusted", lambda: True)
+    monkeypatch.setattr(revocation_stream, "heard_since", lambda moment: True)
     monkeypatch.setattr(revocation_stream, "is_revoked", lambda *, token_hash, **_: token_hash in revoked)
     return revoked
 

@@ -138,6 +138,15 @@ def trusted() -> bool:
     return current is not None and current.listener.trusted()
 
 
+def heard_since(moment: datetime) -> bool:
+    """Whether this process is trusted and heard every event sent since
+    ``moment``: a token issued before its subscription must be checked
+    against the database once (then ``remember`` it), since its holder may
+    have been deleted, rows and all, with an event this process never heard."""
+    current = stream()
+    return current is not None and current.listener.heard_since(moment.timestamp())
+
+
 def is_revoked(
     *, token_hash: str, issued_at: datetime, client_id: str, user_pk: Any, sub: str | None
 ) -> bool:

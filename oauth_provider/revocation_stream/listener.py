@@ -56,6 +56,9 @@ class Listener:
         self.heartbeat = heartbeat
         self.ready = False
         self.heard_at = float("-inf")  # time.monotonic() of the last message
+        # Unix seconds (clock.now()) when the current subscription was asked
+        # for: an event sent before it was never heard here (see ``heard_since``).
+        self.subscribed_at = float("inf")
         self.stopped = threading.Event()
         # Set each time the process is trusted after a (re)subscription; tests wait on it.
         self.resynchronised = threading.Event()
@@ -74,8 +77,16 @@ class Listener:
     def trusted(self) -> bool:
         return self.ready and time.monotonic() - self.heard_at < SILENT_HEARTBEATS * self.heartbeat
 
+    def heard_since(self, moment: float) -> bool:
+        """Whether every event sent since ``moment`` (Unix seconds) reached
+        this process. The resynchronisation brings back revoked rows only:
+        a user or client deleted before the subscription took its tokens'
+        rows along, and only its not-before event, unheard, refused them."""
+        return self.trusted() and moment >= self.subscribed_at
+
     def distrust(self) -> None:
         self.ready = False
+        self.subscribed_at = float("inf")
         self.resynchronised.clear()
         self.state.forget_rows()
 
@@ -99,12 +110,14 @@ class Listener:
             self.stopped.wait(wait)
 
     def listen(self) -> None:
+        subscribed_at = clock.now().timestamp()
         subscription = self.engine.subscribe()
         try:
             self.resynchronise()
             for message in subscription.messages(0):
                 self.hear(message)
             self.heard_at = time.monotonic()
+            self.subscribed_at = subscribed_at
             self.ready = True
             self.resynchronised.set()
             pruned_at = time.monotonic()
