@@ -157,7 +157,12 @@ def _header(value: str) -> tuple[Any, dict[str, Any]]:
     if not isinstance(typ, str) or typ.lower() not in ACCEPTED_TYPES:
         raise InvalidAccessToken("typ is not at+jwt")
     algorithm = header.get("alg")
-    if algorithm not in SIGNATURE_ALGORITHMS or algorithm not in oauth_settings.OIDC_SIGNING_ALGORITHMS:
+    # Any JSON value may stand there: a list or object is unhashable.
+    if (
+        not isinstance(algorithm, str)
+        or algorithm not in SIGNATURE_ALGORITHMS
+        or algorithm not in oauth_settings.OIDC_SIGNING_ALGORITHMS
+    ):
         raise InvalidAccessToken("algorithm not accepted")
     # We never sign with critical extensions (RFC 7515 §4.1.11) nor an
     # unencoded payload (RFC 7797): a token that has them is not ours.
