@@ -106,6 +106,9 @@ def authenticate(value: str) -> BearerToken:
     token = _from_row(alias, row)
     if not _valid(alias, row):
         raise InvalidBearerToken
+    # A replica may not show yet a revocation this process already heard of.
+    if trusted and _revoked(token, user_pk=row[columns().user_pk]):
+        raise InvalidBearerToken
     if trusted:
         # Read after this process was trusted: a revocation committed since
         # arrives as an event, which the deny list holds until the token's

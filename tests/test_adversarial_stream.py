@@ -4,10 +4,11 @@ access token that the database would refuse, whenever the process started
 
 import pytest
 
-from oauth_provider import bearer, revocation_stream
+from oauth_provider import bearer, revocation_stream, token_lookup
 from oauth_provider.errors import InvalidBearerToken
+from oauth_provider.revocation import RevocationReason, end_grants, revoke_tokens
 
-from .factories import JWTAccessTokenFactory, UserFactory
+from .factories import AccessTokenFactory, JWTAccessTokenFactory, UserFactory
 from .stream_helpers import redis_config, use_stream
 
 
@@ -42,4 +43,40 @@ def test_a_jwt_of_a_deleted_client_is_refused_by_a_process_started_afterwards(st
     token.client.delete()
     started_later()
     assert revocation_stream.trusted()
+    assert not authenticates(token.value)
+
+
+@pytest.fixture
+def lagging_database(monkeypatch):
+    """The database path reads rows as they were before (a read replica
+    behind the primary: ``RESOURCE_SERVER`` reads honour the routers)."""
+
+    def freeze(token):
+        stale = token_lookup.PROTECTED.fetch(token.token_hash)
+        monkeypatch.setattr(token_lookup.PROTECTED, "fetch", lambda token_hash: stale)
+
+    return freeze
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("factory", [AccessTokenFactory, JWTAccessTokenFactory])
+def test_a_token_the_stream_revoked_is_refused_even_if_the_database_lags(
+    redis_stream, lagging_database, factory
+):
+    token = factory(user=UserFactory())
+    lagging_database(token)
+    revoke_tokens([token], reason=RevocationReason.REVOKED)
+    assert token.token_hash in redis_stream.state.denied
+    assert not authenticates(token.value)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("factory", [AccessTokenFactory, JWTAccessTokenFactory])
+def test_a_password_change_heard_is_refused_even_if_the_database_lags(
+    redis_stream, lagging_database, frozen_clock, factory
+):
+    token = factory(user=UserFactory())
+    lagging_database(token)
+    frozen_clock.advance(seconds=2)  # the not-before time is in a later second than the token's
+    end_grants(user=token.user, reason=RevocationReason.PASSWORD_CHANGED)
     assert not authenticates(token.value)
