@@ -99,6 +99,7 @@ def authenticate(value: str) -> BearerToken:
             token = _from_row(PROTECTED.alias(), row)
             if token.is_active() and not _revoked(token, user_pk=row[columns().user_pk]):
                 return token
+    seen = revocation_stream.forgotten() if trusted else None
     found = PROTECTED.fetch(token_hash)
     if found is None:
         raise InvalidBearerToken
@@ -114,7 +115,12 @@ def authenticate(value: str) -> BearerToken:
         # arrives as an event, which the deny list holds until the token's
         # expiry, so ``_revoked`` catches a row remembered a moment too late.
         revocation_stream.remember(
-            token_hash, row, token.expires_at, client_id=token.client_id, user_pk=row[columns().user_pk]
+            token_hash,
+            row,
+            token.expires_at,
+            client_id=token.client_id,
+            user_pk=row[columns().user_pk],
+            seen=seen,
         )
     return token
 

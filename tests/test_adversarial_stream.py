@@ -80,3 +80,23 @@ def test_a_password_change_heard_is_refused_even_if_the_database_lags(
     frozen_clock.advance(seconds=2)  # the not-before time is in a later second than the token's
     end_grants(user=token.user, reason=RevocationReason.PASSWORD_CHANGED)
     assert not authenticates(token.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_read_just_before_its_user_changed_is_not_remembered(redis_stream, monkeypatch):
+    """The request reads the token's row, the user loses ``is_staff`` (a
+    ``changed`` event, heard here), then the request remembers what it read:
+    the next request must see the user as it is now."""
+    token = AccessTokenFactory(user=UserFactory(is_staff=True))
+    fetch = token_lookup.PROTECTED.fetch
+
+    def fetch_then_change(token_hash):
+        found = fetch(token_hash)
+        token.user.is_staff = False
+        token.user.save()
+        return found
+
+    monkeypatch.setattr(token_lookup.PROTECTED, "fetch", fetch_then_change)
+    bearer.authenticate(token.value)
+    monkeypatch.undo()
+    assert bearer.authenticate(token.value).user.is_staff is False

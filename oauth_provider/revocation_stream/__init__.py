@@ -170,16 +170,31 @@ def cached(token_hash: str) -> Row | None:
     return current.state.cached(token_hash)
 
 
+def forgotten() -> int:
+    """A count of the changes that dropped remembered rows: read it before
+    reading a row from the database, and pass it to ``remember`` as ``seen``."""
+    current = stream()
+    return 0 if current is None else current.state.forgotten
+
+
 def remember(
-    token_hash: str, row: Row, expires_at: datetime, *, client_id: str | None = None, user_pk: Any = None
+    token_hash: str,
+    row: Row,
+    expires_at: datetime,
+    *,
+    client_id: str | None = None,
+    user_pk: Any = None,
+    seen: int | None = None,
 ) -> None:
     """Keep ``row`` (validated just now) until ``expires_at``, at most
     ``IN_PROCESS_CACHE_SECONDS``; only while trusted. ``client_id`` (public)
     and ``user_pk`` say whose it is, so a change to that client or user drops
-    only its rows (without them, any such change drops it)."""
+    only its rows (without them, any such change drops it). ``seen``:
+    ``forgotten()`` before the row was read; a change heard since (a user's
+    ``is_staff``, say) may not be in the row, which is then not kept."""
     current = stream()
     if current is not None and current.listener.trusted():
-        current.state.remember(token_hash, row, expires_at, client_id=client_id, user_pk=user_pk)
+        current.state.remember(token_hash, row, expires_at, client_id=client_id, user_pk=user_pk, seen=seen)
 
 
 # -- What revocation publishes ---------------------------------------------------------------

@@ -78,6 +78,9 @@ class State:
         # (CLIENT | USER | SUB, value) -> (not before, kept until)
         self.not_before: dict[tuple[str, str], tuple[float, float]] = {}
         self.rows: OrderedDict[str, Entry] = OrderedDict()
+        # How many times rows were forgotten for a change: a row read before
+        # one must not be remembered after it (``remember``'s ``seen``).
+        self.forgotten = 0
         self.lock = threading.Lock()
 
     # -- Revocations ------------------------------------------------------------------------
@@ -156,15 +159,20 @@ class State:
         *,
         client_id: str | None = None,
         user_pk: Any = None,
+        seen: int | None = None,
     ) -> None:
         """Keep ``row`` until ``expires_at`` or ``max_seconds`` from now,
-        whichever is first; the least recently used row goes when full."""
+        whichever is first; the least recently used row goes when full.
+        ``seen``: ``forgotten`` when the row was read; if rows were forgotten
+        since, the row may predate that change and is not kept."""
         moment = now()
         deadline = min(expires_at.timestamp(), moment + self.max_seconds)
         if deadline <= moment or token_hash in self.denied:
             return
         entry = Entry(row, deadline, client_id, None if user_pk is None else str(user_pk))
         with self.lock:
+            if seen is not None and seen != self.forgotten:
+                return
             self.rows[token_hash] = entry
             self.rows.move_to_end(token_hash)
             while len(self.rows) > self.max_rows:
@@ -173,9 +181,11 @@ class State:
     def forget_holders(self, *, client_id: str | None = None, user_pk: str | None = None) -> None:
         """Drop the rows of this client or user (and those remembered without a holder)."""
         with self.lock:
+            self.forgotten += 1
             for token_hash in [h for h, entry in self.rows.items() if entry.belongs_to(client_id, user_pk)]:
                 del self.rows[token_hash]
 
     def forget_rows(self) -> None:
         with self.lock:
+            self.forgotten += 1
             self.rows.clear()
