@@ -3,10 +3,12 @@ access token that the database would refuse, whenever the process started
 (a new worker, a restart, a resubscription after a lost connection)."""
 
 import pytest
+from django.db import transaction
 
 from oauth_provider import bearer, revocation_stream, token_lookup
 from oauth_provider.errors import InvalidBearerToken
 from oauth_provider.revocation import RevocationReason, end_grants, revoke_tokens
+from oauth_provider.revocation_stream import engines
 
 from .factories import AccessTokenFactory, JWTAccessTokenFactory, UserFactory
 from .stream_helpers import redis_config, use_stream
@@ -100,3 +102,40 @@ def test_a_row_read_just_before_its_user_changed_is_not_remembered(redis_stream,
     bearer.authenticate(token.value)
     monkeypatch.undo()
     assert bearer.authenticate(token.value).user.is_staff is False
+
+
+# A port nothing listens on: Redis is down when the revocation commits.
+DOWN_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_transaction", [True, False])
+def test_a_revocation_while_redis_is_down_still_succeeds(settings, caplog, in_transaction):
+    """The database has the revocation; the lost message is logged (other
+    processes lose their subscription too, and resynchronise from the
+    database), never turned into an error for the revoking request."""
+    settings.OAUTH_PROVIDER = {
+        **settings.OAUTH_PROVIDER,
+        "REVOCATION_STREAM": {"ENGINE": "redis", "LOCATION": DOWN_REDIS, "CHANNEL": "test_down"},
+    }
+    token = AccessTokenFactory()
+    try:
+        if in_transaction:
+            with transaction.atomic():
+                revoke_tokens([token], reason=RevocationReason.REVOKED)
+        else:
+            revoke_tokens([token], reason=RevocationReason.REVOKED)
+    finally:
+        revocation_stream.stop()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert "in on_commit()" in caplog.text
+
+
+def test_publishing_to_redis_never_waits_for_the_os_tcp_timeout():
+    """An unreachable Redis (a firewall dropping packets) must not hold the
+    revoking request (a refresh token rotation, a password change) for minutes."""
+    engine = revocation_stream.make_engine({"ENGINE": "redis", "LOCATION": DOWN_REDIS})
+    options = engine.publisher.connection_pool.connection_kwargs
+    assert options["socket_connect_timeout"] == engines.PUBLISH_TIMEOUT_SECONDS
+    assert options["socket_timeout"] == engines.PUBLISH_TIMEOUT_SECONDS

@@ -42,6 +42,8 @@ DJANGO_DATABASE_OPTIONS = frozenset(
 # How the listening connections are named on the server (Redis CLIENT LIST,
 # PostgreSQL pg_stat_activity.application_name): an operator can see them.
 CONNECTION_NAME = "oauth_provider-revocations"
+# Seconds a revoking request waits for Redis, at most, to connect or to publish.
+PUBLISH_TIMEOUT_SECONDS = 5
 
 
 class SubscriptionLost(Exception):
@@ -87,12 +89,20 @@ class RedisEngine:
         import redis
 
         # One client (and pool) per engine: redis-py clients are thread-safe.
-        return redis.Redis.from_url(self.location)
+        # Bounded: publishing runs in the revoking request (after its commit),
+        # which an unreachable Redis must not hold for the OS's TCP timeout.
+        return redis.Redis.from_url(
+            self.location,
+            socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS,
+            socket_timeout=PUBLISH_TIMEOUT_SECONDS,
+        )
 
     def send(self, messages: list[str], *, using: str) -> None:
         # Redis knows nothing of the database's transaction: publish after
         # commit, or a process could deny a token whose revocation rolls back.
-        transaction.on_commit(functools.partial(self.publish, messages), using=using, robust=True)
+        # A lambda, not functools.partial: a robust hook that fails is logged
+        # by its __qualname__, which a partial lacks (the log call would raise).
+        transaction.on_commit(lambda: self.publish(messages), using=using, robust=True)
 
     def publish(self, messages: list[str]) -> None:
         pipeline = self.publisher.pipeline(transaction=False)
@@ -167,7 +177,7 @@ class PostgresEngine:
             self.notify(messages)
         else:
             # Tokens on another database: that transaction's commit is what counts.
-            transaction.on_commit(functools.partial(self.notify, messages), using=using, robust=True)
+            transaction.on_commit(lambda: self.notify(messages), using=using, robust=True)
 
     def notify(self, messages: list[str]) -> None:
         with connections[self.alias].cursor() as cursor:
