@@ -511,10 +511,18 @@ def round_trips(calls: int = 2000) -> dict[str, float]:
 
 
 def wait_for_revocation_stream() -> None:
-    """Until this process trusts its stream: the cache is used only then."""
+    """Until this process trusts its stream (the cache is used only then) and
+    vouches for a token issued now (one issued before it subscribed is
+    checked against the database once: ``revocation_stream.heard_since``)."""
     revocation_stream.trusted()
     if not revocation_stream.stream().listener.resynchronised.wait(30):
         raise SystemExit("The revocation stream never became trusted: is Redis running?")
+    deadline = time.monotonic() + 30
+    # A JWT's iat is in whole seconds.
+    while not revocation_stream.heard_since(clock.now().replace(microsecond=0)):
+        if time.monotonic() > deadline:
+            raise SystemExit("The revocation stream never vouched for a new token.")
+        time.sleep(0.05)
 
 
 def report(results: list[Scenario], rounds: int, requests: int, trips: dict[str, float]) -> str:

@@ -1,6 +1,9 @@
-"""Adversarial: the revocation stream must never let a process trust a JWT
-access token that the database would refuse, whenever the process started
-(a new worker, a restart, a resubscription after a lost connection)."""
+"""Adversarial: the revocation stream must never let a process trust a token
+that the database would refuse, whenever the process started (a new worker,
+a restart, a resubscription), whatever the database's lag (a replica), and a
+revocation must go through when the messaging service is down."""
+
+import time
 
 import pytest
 from django.db import transaction
@@ -9,6 +12,8 @@ from oauth_provider import bearer, revocation_stream, token_lookup
 from oauth_provider.errors import InvalidBearerToken
 from oauth_provider.revocation import RevocationReason, end_grants, revoke_tokens
 from oauth_provider.revocation_stream import engines
+from oauth_provider.revocation_stream.listener import CLOCK_SKEW_SECONDS, Listener
+from oauth_provider.revocation_stream.state import State
 
 from .factories import AccessTokenFactory, JWTAccessTokenFactory, UserFactory
 from .stream_helpers import redis_config, use_stream
@@ -139,3 +144,15 @@ def test_publishing_to_redis_never_waits_for_the_os_tcp_timeout():
     options = engine.publisher.connection_pool.connection_kwargs
     assert options["socket_connect_timeout"] == engines.PUBLISH_TIMEOUT_SECONDS
     assert options["socket_timeout"] == engines.PUBLISH_TIMEOUT_SECONDS
+
+
+def test_a_token_issued_within_the_clock_skew_after_subscribing_is_not_vouched_for():
+    """Its ``iat`` comes from the issuing machine's clock, which may be a
+    little ahead of this one's: it may predate the subscription."""
+    listener = Listener(engine=None, state=State(max_rows=1, max_seconds=1), heartbeat=1)
+    listener.ready, listener.heard_at, listener.subscribed_at = True, time.monotonic(), 1000.0
+    assert not listener.heard_since(1000.0)
+    assert not listener.heard_since(1000.0 + CLOCK_SKEW_SECONDS - 0.5)
+    assert listener.heard_since(1000.0 + CLOCK_SKEW_SECONDS)
+    listener.distrust()
+    assert not listener.heard_since(2000.0)

@@ -44,6 +44,9 @@ PRUNE_SECONDS = 60
 RETRY_SECONDS = (0.05, 5.0)
 # Revoked tokens read per round trip when resynchronising.
 RESYNC_CHUNK = 5000
+# Seconds the clocks of the site's machines may be apart (NTP keeps them far
+# closer): a token whose iat is within this of the subscription may predate it.
+CLOCK_SKEW_SECONDS = 1.0
 
 
 class Listener:
@@ -78,11 +81,12 @@ class Listener:
         return self.ready and time.monotonic() - self.heard_at < SILENT_HEARTBEATS * self.heartbeat
 
     def heard_since(self, moment: float) -> bool:
-        """Whether every event sent since ``moment`` (Unix seconds) reached
-        this process. The resynchronisation brings back revoked rows only:
-        a user or client deleted before the subscription took its tokens'
-        rows along, and only its not-before event, unheard, refused them."""
-        return self.trusted() and moment >= self.subscribed_at
+        """Whether every event sent since ``moment`` (Unix seconds, maybe
+        from another machine's clock: ``CLOCK_SKEW_SECONDS`` apart at most)
+        reached this process. The resynchronisation brings back revoked rows
+        only: a user or client deleted before the subscription took its
+        tokens' rows along, and only its not-before event, unheard, refused them."""
+        return self.trusted() and moment >= self.subscribed_at + CLOCK_SKEW_SECONDS
 
     def distrust(self) -> None:
         self.ready = False
@@ -110,8 +114,9 @@ class Listener:
             self.stopped.wait(wait)
 
     def listen(self) -> None:
-        subscribed_at = clock.now().timestamp()
         subscription = self.engine.subscribe()
+        # Once confirmed: an event sent before that may never arrive.
+        subscribed_at = clock.now().timestamp()
         try:
             self.resynchronise()
             for message in subscription.messages(0):
