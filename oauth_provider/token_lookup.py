@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -80,6 +81,7 @@ def authenticate(value: str) -> BearerToken:
     """The valid access token ``value``; ``InvalidBearerToken`` otherwise (see ``bearer.authenticate``)."""
     token_hash = hash_secret(value)
     trusted = revocation_stream.trusted()
+    claims = None
     if jwt_access_tokens.looks_like_jwt(value):
         try:
             claims = jwt_access_tokens.local_claims(value, audience=None)
@@ -105,6 +107,9 @@ def authenticate(value: str) -> BearerToken:
         raise InvalidBearerToken
     alias, row = found
     token = _from_row(alias, row)
+    if claims is not None:
+        # What the JWT says, as without a query: a view sees the same either way.
+        token = replace(token, sub=claims["sub"], jti=claims["jti"], audience=_audience(claims["aud"]))
     if not _valid(alias, row):
         raise InvalidBearerToken
     # A replica may not show yet a revocation this process already heard of.
@@ -233,15 +238,19 @@ def _token_user(token_hash: str) -> object:
     return row.user
 
 
+def _audience(aud: str | list[str]) -> tuple[str, ...]:
+    """A JWT's ``aud``: one string or an array of them (RFC 7519 §4.1.3)."""
+    return (aud,) if isinstance(aud, str) else tuple(aud)
+
+
 def _from_claims(token_hash: str, claims: Mapping) -> BearerToken:
     client_id, sub = claims["client_id"], claims["sub"]
     # RFC 9068 §2.2: a token of the client alone names the client as its subject.
     user = None if sub == client_id else LazyUser(lambda: _token_user(token_hash))
-    aud = claims["aud"]
     return BearerToken(
         token_hash=token_hash,
         scope=claims.get("scope", ""),
-        audience=(aud,) if isinstance(aud, str) else tuple(aud),
+        audience=_audience(claims["aud"]),
         client_id=client_id,
         sub=sub,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
