@@ -173,6 +173,14 @@ def _header(value: str) -> tuple[Any, dict[str, Any]]:
     return compact, header
 
 
+def check_header(value: str) -> None:
+    """``InvalidAccessToken`` unless ``value`` is a compact JWS whose header
+    an access token can have (``typ``, an accepted ``alg``, a ``kid``):
+    cheap, and needing no key, so a resource server can refuse what no
+    issuer made before fetching any."""
+    _header(value)
+
+
 def _verify(compact: Any, header: dict[str, Any], keys: KeySet) -> dict[str, Any]:
     algorithm, kid = header["alg"], header["kid"]
     key = next((key for key in keys.keys if key.kid == kid), None)

@@ -94,6 +94,7 @@ def _jwt_claims(value: str) -> dict[str, Any]:
         "leeway": oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS,
     }
     try:
+        jwt_access_tokens.check_header(value)  # before any fetch: garbage is not worth one
         try:
             return jwt_access_tokens.verified_claims(value, keys=key_set(), **options)
         except jwt_access_tokens.UnknownKey:
