@@ -205,9 +205,16 @@ def _verify(compact: Any, header: dict[str, Any], keys: KeySet) -> dict[str, Any
     return claims
 
 
-def _is_number(value: Any) -> bool:
-    # RFC 7519 §2 NumericDate; JSON true/false are not numbers.
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+# 9999-12-31T23:59:59Z: the last second a datetime holds.
+MAX_TIMESTAMP = 253_402_300_799
+
+
+def is_time(value: Any, *, whole: bool = False) -> bool:
+    """Whether ``value`` is an RFC 7519 §2 NumericDate a datetime can hold
+    (seconds since the epoch, 0 to ``MAX_TIMESTAMP``; milliseconds are out of
+    range); ``whole``: an integer only. JSON true/false are not numbers."""
+    kinds = int if whole else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool) and 0 <= value <= MAX_TIMESTAMP
 
 
 def _check_claims(claims: dict[str, Any], *, issuer: str | None, audience: str | None, leeway: int) -> None:
@@ -229,8 +236,8 @@ def _check_claims(claims: dict[str, Any], *, issuer: str | None, audience: str |
     if audience is not None and audience not in audiences:
         raise InvalidAccessToken("not meant for this audience")
     for name in ("exp", "iat", "nbf", "auth_time"):
-        if name in claims and not _is_number(claims[name]):
-            raise InvalidAccessToken(f"{name} is not a number")
+        if name in claims and not is_time(claims[name]):
+            raise InvalidAccessToken(f"{name} is not a time")
     now = clock.now().timestamp()
     if now >= claims["exp"] + leeway:
         raise InvalidAccessToken("expired")

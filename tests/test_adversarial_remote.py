@@ -32,3 +32,23 @@ def test_what_cannot_be_an_access_token_is_refused_without_asking_the_issuer(iss
     with pytest.raises(InvalidBearerToken):
         authenticate(value)
     assert [issuer.asked(path) for path in (RFC8414, OIDC, JWKS)] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("exp", [10**13, -(10**13)])  # milliseconds (a common slip), or before 1970
+def test_an_introspection_answer_with_an_exp_out_of_range_is_an_invalid_token(issuer, exp):  # noqa: F811
+    """The issuer's answer is input too: a time no datetime can hold makes
+    the token unusable, never a 500."""
+    issuer.answer("opaque-token", exp=exp)
+    with pytest.raises(InvalidBearerToken):
+        authenticate("opaque-token")
+
+
+def test_an_introspection_answer_with_an_iat_out_of_range_ignores_it(issuer):  # noqa: F811
+    """``iat`` is optional (RFC 7662 §2.2): one that cannot be a time is as if absent."""
+    issuer.answer("opaque-token", iat=10**13)
+    assert authenticate("opaque-token").issued_at.year < 9999
+
+
+def test_a_jwt_with_an_exp_out_of_range_is_an_invalid_token(issuer):  # noqa: F811
+    with pytest.raises(InvalidBearerToken):
+        authenticate(issuer.sign({"exp": 10**13}))

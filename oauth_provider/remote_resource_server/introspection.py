@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .. import clock
+from ..jwt_access_tokens import is_time
 from ..settings import oauth_settings
 from .documents import IssuerUnavailable, get_json, metadata
 from .memory import ExpiringCache
@@ -47,7 +48,7 @@ def introspect(value: str, token_hash: str) -> dict[str, Any]:
     seconds = oauth_settings.RESOURCE_SERVER_INTROSPECTION_CACHE_SECONDS
     until = now + timedelta(seconds=seconds)
     exp = answer.get("exp")
-    if answer["active"] and isinstance(exp, int) and not isinstance(exp, bool):
+    if answer["active"] and is_time(exp, whole=True):
         until = min(until, datetime.fromtimestamp(exp, tz=now.tzinfo))
     if until > now:
         _answers.put(token_hash, answer, until)

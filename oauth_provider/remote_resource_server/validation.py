@@ -117,13 +117,12 @@ def _active_claims(answer: dict[str, Any]) -> dict[str, Any]:
     if answer.get("iss", oauth_settings.RESOURCE_SERVER_ISSUER) != oauth_settings.RESOURCE_SERVER_ISSUER:
         raise InvalidBearerToken
     exp = answer.get("exp")
-    if not _timestamp(exp) or exp + oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS < clock.now().timestamp():
+    if (
+        not jwt_access_tokens.is_time(exp, whole=True)
+        or exp + oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS < clock.now().timestamp()
+    ):
         raise InvalidBearerToken
     return answer
-
-
-def _timestamp(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _from_claims(token_hash: str, claims: dict[str, Any]) -> bearer.BearerToken:
@@ -134,7 +133,11 @@ def _from_claims(token_hash: str, claims: dict[str, Any]) -> bearer.BearerToken:
     credentials), not a user."""
     now = clock.now()
     expires_at = datetime.fromtimestamp(claims["exp"], tz=now.tzinfo)
-    issued_at = datetime.fromtimestamp(claims["iat"], tz=now.tzinfo) if _timestamp(claims.get("iat")) else now
+    issued_at = (
+        datetime.fromtimestamp(claims["iat"], tz=now.tzinfo)
+        if jwt_access_tokens.is_time(claims.get("iat"), whole=True)
+        else now
+    )
     client_id = _string(claims.get("client_id")) or ""
     sub = _string(claims.get("sub"))
     audience = claims.get("aud")
