@@ -16,8 +16,8 @@ just lost its tokens. There is no request here, so the tokens name the
 ``ISSUER`` setting as their issuer; without it none is sent.
 
 ``REVOKE_TOKENS_ON_PASSWORD_CHANGE = False`` turns this off. Deactivating a
-user is different: ``is_active=False`` suspends their tokens (refused while
-inactive) and reactivating resumes the unexpired ones.
+user ends their grants as well (``receivers``), whatever this setting, and
+reactivating resumes none of them.
 """
 
 from __future__ import annotations
