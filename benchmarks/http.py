@@ -137,6 +137,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="seconds of load per scenario per round")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="the workers' CONN_MAX_AGE (default 60, as the README recommends; Django's is 0)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -145,6 +151,7 @@ def main() -> None:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "BENCHMARK_CONN_MAX_AGE": str(args.conn_max_age),
             "DATABASE_URL": database_url(tmp),
         }
         jwt, cached, uncached = setup(env)
@@ -170,7 +177,8 @@ def main() -> None:
         ]
         lines = [
             f"gunicorn 2 sync workers · wrk 1 thread, {args.connections} connections · "
-            f"{args.rounds} rounds of {args.seconds} s, medians · {env['DATABASE_URL'].split(':')[0]}",
+            f"{args.rounds} rounds of {args.seconds} s, medians · {env['DATABASE_URL'].split(':')[0]}, "
+            f"CONN_MAX_AGE {args.conn_max_age}",
             "",
             "| scenario | requests / s | ratio to baseline | target | met |",
             "|---|---:|---:|---|---|",

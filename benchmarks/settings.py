@@ -22,6 +22,9 @@ OAUTH_PROVIDER = {**OAUTH_PROVIDER, "ISSUER": "https://auth.example.com"}
 if env("BENCHMARK_REVOCATION_STREAM", default=""):
     # benchmarks.http's workers: revocation pushed through Redis pub/sub.
     OAUTH_PROVIDER["REVOCATION_STREAM"] = {"ENGINE": "redis", "LOCATION": env("BENCHMARK_REVOCATION_STREAM")}
+if env("BENCHMARK_CONN_MAX_AGE", default=""):
+    # benchmarks.http's workers: persistent connections, as the README recommends.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("BENCHMARK_CONN_MAX_AGE")  # noqa: F405
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
 
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405

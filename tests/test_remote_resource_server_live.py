@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -236,6 +237,25 @@ def test_no_token_is_a_bare_challenge(resource_server):
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer realm=")
     assert "error=" not in response.headers["WWW-Authenticate"]
+
+
+def test_the_challenge_points_at_metadata_that_names_the_provider(provider, resource_server):
+    """RFC 9728 §5.1: an agent that knows only the API's URL follows the
+    challenge's resource_metadata to the authorization server."""
+    challenge = requests.get(resource_server.url + "/api/me/", timeout=TIMEOUT).headers["WWW-Authenticate"]
+    metadata_url = re.search(r'resource_metadata="([^"]+)"', challenge).group(1)
+    assert metadata_url == "https://notes.example.com/.well-known/oauth-protected-resource"
+    # The identifier is the API's public name; this one is served on loopback.
+    response = requests.get(resource_server.url + urlsplit(metadata_url).path, timeout=TIMEOUT)
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.json() == {
+        "resource": RESOURCE,
+        "authorization_servers": [provider.url],
+        "bearer_methods_supported": ["header"],
+    }
+    other_path = urlsplit(metadata_url).path + "/other"
+    assert requests.get(resource_server.url + other_path, timeout=TIMEOUT).status_code == 404
 
 
 # JWT access tokens: the provider's JWKS
