@@ -20,6 +20,7 @@ from ..crypto import hash_secret
 from ..errors import InvalidBearerToken
 from ..payload import MAX_LENGTHS
 from ..settings import oauth_settings
+from .documents import IssuerUnavailable
 from .introspection import NotIntrospectable, introspect
 from .jwks import key_set, refreshed_key_set
 
@@ -94,9 +95,15 @@ def _jwt_claims(value: str) -> dict[str, Any]:
         "leeway": oauth_settings.ACCESS_TOKEN_LEEWAY_SECONDS,
     }
     try:
-        jwt_access_tokens.check_header(value)  # before any fetch: garbage is not worth one
         try:
-            return jwt_access_tokens.verified_claims(value, keys=key_set(), **options)
+            keys = key_set()
+        except IssuerUnavailable:
+            # What no issuer could have made is invalid whatever the issuer's
+            # state: a 503 would tell the client to try it again.
+            jwt_access_tokens.check_header(value)
+            raise
+        try:
+            return jwt_access_tokens.verified_claims(value, keys=keys, **options)
         except jwt_access_tokens.UnknownKey:
             return jwt_access_tokens.verified_claims(value, keys=refreshed_key_set(), **options)
     except jwt_access_tokens.InvalidAccessToken:
