@@ -11,7 +11,9 @@ def pytest_collection_modifyitems(config, items):
     if "replica" in settings.DATABASES:
         return
     skip = pytest.mark.skip(
-        reason="run with: pytest tests/replicas -p tests.replicas.plugin --ds tests.replicas.settings"
+        reason=(
+            "run with: python -m pytest tests/replicas -p tests.replicas.plugin --ds tests.replicas.settings"
+        )
     )
     for item in items:
         if "replicas" in item.nodeid.split("/"):

@@ -1,7 +1,7 @@
 """The pytest plugin that starts a PostgreSQL primary and its streaming
 replica (``pair``) before Django is configured, for ``tests.replicas.settings``:
 
-    pytest tests/replicas -p tests.replicas.plugin --ds tests.replicas.settings
+    python -m pytest tests/replicas -p tests.replicas.plugin --ds tests.replicas.settings
 
 It passes the ports to the settings in ``REPLICA_TEST_PRIMARY_PORT`` and
 ``REPLICA_TEST_REPLICA_PORT``, and stops and deletes the pair at the end of
