@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock, jwt_access_tokens, primary, revocation_stream
 from .bearer import BearerToken
-from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join, Part, Row
+from .compiled_lookup import USER_WITHOUT_PASSWORD, CompiledLookup, Join, Row
 from .crypto import hash_secret
 from .errors import InvalidBearerToken, InvalidRequest
 from .models import AccessToken, Client, RefreshToken
@@ -146,31 +146,26 @@ class Columns(NamedTuple):
     user_active: int | None  # None: the user model has no is_active column
 
 
+# Each of ``Columns`` as (part of the row, the column's attname), in order.
+COLUMN_SOURCES = {
+    "user_pk": ("", "user_id"),
+    "client_id": ("client", "client_id"),
+    "client_active": ("client", "is_active"),
+    "user_active": ("user", "is_active"),
+}
+
+
 @functools.cache
 def columns() -> Columns:
     """``PROTECTED``'s ``Columns``, read from its layout once (the models must be loaded)."""
     layout = PROTECTED.layout
-    root, client, user = layout.root, layout.part("client"), layout.part("user")
 
-    def at(part: Part, attname: str) -> int | None:
+    def at(name: str) -> int | None:
+        part_name, attname = COLUMN_SOURCES.get(name, ("", name))
+        part = layout.part(part_name) if part_name else layout.root
         return part.start + part.attnames.index(attname) if attname in part.attnames else None
 
-    own = (
-        "token_hash",
-        "scope",
-        "resources",
-        "family_id",
-        "created_at",
-        "expires_at",
-        "revoked_at",
-        "user_id",
-    )
-    return Columns(
-        *(at(root, name) for name in own),
-        at(client, "client_id"),
-        at(client, "is_active"),
-        at(user, "is_active"),
-    )
+    return Columns(*(at(name) for name in Columns._fields))
 
 
 def _valid(alias: str, row: Row) -> bool:
